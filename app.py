@@ -1,0 +1,25 @@
+#!/usr/bin/env python3
+"""The CDK app: one stage (Network, Endpoints, Cluster stacks) configured from cdk.json context / -c."""
+
+import sys
+
+import aws_cdk as cdk
+
+from private_eks_fargate import ConfigError, PrivateEksFargateStage, settings_from_context, stage_from_context
+
+
+def main() -> None:
+    app = cdk.App()
+    try:
+        context = app.node.get_all_context()
+        stage_name, env = stage_from_context(context)
+        PrivateEksFargateStage(app, stage_name, settings=settings_from_context(context), env=env)
+    except ConfigError as error:
+        # one line naming the setting and what is allowed; no traceback
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

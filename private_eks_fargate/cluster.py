@@ -1,0 +1,173 @@
+"""The private EKS cluster on Fargate: native AWS::EKS::Cluster, KMS-encrypted secrets, Fargate profiles."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Sequence
+
+from aws_cdk import Annotations, Aws, CfnOutput, Duration, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct, IDependable
+
+from .config import ClusterSettings, FargateProfileSpec, RESERVED_NAMESPACES
+from .coredns import COREDNS_SELECTOR, CoreDnsOnFargate
+from .versions import kubectl_layer
+
+ALL_LOG_TYPES = (
+    eks.ClusterLoggingTypes.API,
+    eks.ClusterLoggingTypes.AUDIT,
+    eks.ClusterLoggingTypes.AUTHENTICATOR,
+    eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
+    eks.ClusterLoggingTypes.SCHEDULER,
+)
+FARGATE_POD_EXECUTION_POLICY = "AmazonEKSFargatePodExecutionRolePolicy"
+ISOLATED_SUBNETS_WARNING = "@aws-cdk/aws-eks:isolatedSubnetsForKubectlPrivateSubnets"
+COREDNS_PROFILE = FargateProfileSpec(
+    namespace=COREDNS_SELECTOR["namespace"], labels=COREDNS_SELECTOR["labels"]
+)
+
+
+def profile_name(prefix: str, spec: FargateProfileSpec) -> str:
+    """Readable and unique per selector: a changed selector gets a new name, so its replacement never collides."""
+    digest = hashlib.sha256(json.dumps(spec.selector_key).encode()).hexdigest()[:8]
+    return f"{prefix}-{digest}"[:100]
+
+
+class PrivateCluster(Construct):
+    """An EKS cluster reachable only from inside the VPC, with every pod on Fargate.
+
+    - endpoint private only, all five control-plane log types, secrets envelope-encrypted with a
+      customer-managed KMS key (rotation on), authentication through access entries only;
+    - the kubectl provider's Lambdas in the cluster subnets, with the kubectl layer of the cluster's version;
+    - one pod execution role (scoped to this cluster's profiles by ``aws:SourceArn``), a CoreDNS profile
+      (``kube-system`` / ``k8s-app=kube-dns`` only) and the application profiles, created one after another;
+    - CoreDNS patched onto Fargate and waited for; a namespace manifest for each application namespace.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        settings: ClusterSettings | None = None,
+        endpoints: Sequence[IDependable] = (),
+        endpoints_present: bool = True,
+    ) -> None:
+        """
+        :param vpc: the VPC of the cluster
+        :param subnets: private subnets for the control-plane ENIs, Fargate pods and the kubectl Lambdas
+        :param settings: the cluster settings. default: ``ClusterSettings()``
+        :param endpoints: resources that must exist before anything runs kubectl (the VPC endpoints, when they
+            live in the same stack). default: none, e.g. when they are in a stack this one depends on
+        :param endpoints_present: the VPC has the endpoints the kubectl Lambdas need. It answers CDK's
+            isolated-subnets warning; set false only to see that warning again. default: true
+        """
+        settings = settings or ClusterSettings()
+        release = settings.validate("cluster")
+        super().__init__(scope, construct_id)
+        self.release = release
+        self.settings = settings
+
+        self.secrets_key = kms.Key(
+            self,
+            "SecretsKey",
+            description="Envelope encryption of Kubernetes secrets in the private EKS cluster",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.cluster = eks.Cluster(
+            self,
+            "Cluster",
+            version=self.release.eks_version,
+            cluster_name=settings.cluster_name,
+            vpc=vpc,
+            vpc_subnets=[subnets],
+            endpoint_access=eks.EndpointAccess.PRIVATE,
+            cluster_logging=list(ALL_LOG_TYPES),
+            secrets_encryption_key=self.secrets_key,
+            bootstrap_cluster_creator_admin_permissions=False,
+            # Fargate only: no EKS Auto Mode node pools and no default node group (as FargateCluster does)
+            default_capacity=0,
+            default_capacity_type=eks.DefaultCapacityType.NODEGROUP,
+            kubectl_provider_options=eks.KubectlProviderOptions(
+                kubectl_layer=kubectl_layer(self, "KubectlLayer", self.release)
+            ),
+        )
+        if endpoints:
+            # every kubectl custom resource uses the provider, so none runs (or is deleted) without the endpoints
+            self.cluster.kubectl_provider.node.add_dependency(*endpoints)
+        if endpoints_present:
+            Annotations.of(self.cluster).acknowledge_warning(
+                ISOLATED_SUBNETS_WARNING,
+                "The kubectl Lambdas reach STS, EKS, Lambda, ECR and S3 through the VPC endpoints of this platform",
+            )
+
+        self.pod_execution_role = iam.Role(
+            self,
+            "PodExecutionRole",
+            description="Fargate pod execution role: pull images from ECR and write Fargate logs",
+            assumed_by=iam.ServicePrincipal(
+                "eks-fargate-pods.amazonaws.com",
+                conditions={
+                    "ArnLike": {
+                        "aws:SourceArn": (
+                            f"arn:{Aws.PARTITION}:eks:{Aws.REGION}:{Aws.ACCOUNT_ID}:fargateprofile/"
+                            f"{self.cluster.cluster_name}/*"
+                        )
+                    }
+                },
+            ),
+            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(FARGATE_POD_EXECUTION_POLICY)],
+        )
+
+        self.coredns_profile = self._add_profile("CoreDnsProfile", "coredns", COREDNS_PROFILE, subnets)
+        self.app_profiles = [
+            self._add_profile(f"AppProfile{index}", f"app-{spec.namespace}", spec, subnets)
+            for index, spec in enumerate(settings.app_profiles)
+        ]
+        self.namespaces = {
+            namespace: self.cluster.add_manifest(
+                f"Namespace-{namespace}",
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
+            )
+            for namespace in dict.fromkeys(spec.namespace for spec in settings.app_profiles)
+            if namespace not in RESERVED_NAMESPACES
+        }
+        self.coredns = CoreDnsOnFargate(
+            self,
+            "CoreDns",
+            cluster=self.cluster,
+            profile=self.coredns_profile,
+            timeout=Duration.minutes(settings.coredns_ready_timeout_minutes),
+            after=endpoints,
+        )
+
+    def _add_profile(
+        self, construct_id: str, prefix: str, spec: FargateProfileSpec, subnets: ec2.SubnetSelection
+    ) -> eks.FargateProfile:
+        return eks.FargateProfile(
+            self,
+            construct_id,
+            cluster=self.cluster,
+            fargate_profile_name=profile_name(prefix, spec),
+            selectors=[eks.Selector(namespace=spec.namespace, labels=dict(spec.labels))],
+            pod_execution_role=self.pod_execution_role,
+            vpc=self.cluster.vpc,
+            subnet_selection=subnets,
+        )
+
+    def add_outputs(self, scope: Construct, vpc: ec2.IVpc) -> None:
+        """CfnOutputs an operator needs: cluster name, ARN, private endpoint and VPC id."""
+        for name, value, description in (
+            ("ClusterName", self.cluster.cluster_name, "EKS cluster name"),
+            ("ClusterArn", self.cluster.cluster_arn, "EKS cluster ARN"),
+            ("ClusterEndpoint", self.cluster.cluster_endpoint, "Private API server endpoint (resolves inside the VPC only)"),
+            ("VpcId", vpc.vpc_id, "VPC of the cluster"),
+        ):
+            CfnOutput(scope, name, value=value, description=description)

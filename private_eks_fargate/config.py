@@ -1,0 +1,278 @@
+"""Typed settings for the constructs. Defaults are written here once and validated on construction."""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+from .errors import ConfigError
+from .versions import DEFAULT_KUBERNETES_VERSION, KubernetesRelease, resolve_release
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_VPC_ID = re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")
+_SUBNET_ID = re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")
+_ROUTE_TABLE_ID = re.compile(r"^rtb-([0-9a-f]{8}|[0-9a-f]{17})$")
+_AZ = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+[a-z]$")
+_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
+
+MIN_AZS = 2
+#: Fargate profiles allow at most 5 selectors and 5 labels per selector; we use one selector per profile.
+MAX_PROFILE_LABELS = 5
+#: Namespaces a Fargate profile must not take whole: all of kube-system would also move add-ons that
+#: cannot run on Fargate, and `default` is where stray workloads land.
+RESERVED_NAMESPACES = ("kube-system", "default")
+
+
+def check_namespace(setting: str, namespace: str) -> None:
+    if not isinstance(namespace, str) or len(namespace) > 63 or not _DNS1123_LABEL.match(namespace):
+        raise ConfigError(
+            setting,
+            f"{namespace!r} is not a valid Kubernetes namespace name (lower-case letters, digits and '-', "
+            "starting and ending with a letter or digit, at most 63 characters)",
+        )
+
+
+def check_labels(setting: str, labels: Mapping[str, str]) -> None:
+    if not isinstance(labels, Mapping):
+        raise ConfigError(setting, f"{labels!r} is not a mapping of label names to values")
+    if len(labels) > MAX_PROFILE_LABELS:
+        raise ConfigError(setting, f"{len(labels)} labels given; a Fargate profile selector allows at most {MAX_PROFILE_LABELS}")
+    for key, value in labels.items():
+        prefix, _, name = key.rpartition("/") if isinstance(key, str) else ("", "", "")
+        if (
+            not name
+            or len(name) > 63
+            or not _LABEL_NAME.match(name)
+            or (prefix and (len(prefix) > 253 or not _DNS1123_SUBDOMAIN.match(prefix)))
+        ):
+            raise ConfigError(
+                setting,
+                f"{key!r} is not a valid Kubernetes label key ([prefix/]name; name of letters, digits, '-', '_', '.', "
+                "at most 63 characters, starting and ending with a letter or digit)",
+            )
+        if not isinstance(value, str) or len(value) > 63 or not _LABEL_VALUE.match(value):
+            raise ConfigError(
+                setting,
+                f"label {key!r} has value {value!r}, not a valid Kubernetes label value (letters, digits, '-', '_', "
+                "'.', at most 63 characters, starting and ending with a letter or digit)",
+            )
+
+
+def _check_ids(setting: str, values: Sequence[str], pattern: re.Pattern[str], example: str) -> None:
+    for value in values:
+        if not isinstance(value, str) or not pattern.match(value):
+            raise ConfigError(setting, f"{value!r} is not a valid id (expected the form {example})")
+    if len(set(values)) != len(values):
+        raise ConfigError(setting, f"{list(values)!r} lists the same id more than once")
+
+
+def _check_azs(setting: str, zones: Sequence[str]) -> None:
+    for zone in zones:
+        if not isinstance(zone, str) or not _AZ.match(zone):
+            raise ConfigError(setting, f"{zone!r} is not an availability zone name (expected the form eu-west-1a)")
+    if len(set(zones)) != len(zones):
+        raise ConfigError(setting, f"{list(zones)!r} lists the same availability zone more than once")
+
+
+def _check_cidr(setting: str, cidr: str, *, smallest_prefix: int = 16, largest_prefix: int = 24) -> None:
+    try:
+        network = ipaddress.IPv4Network(cidr, strict=True)
+    except (ValueError, TypeError):
+        raise ConfigError(setting, f"{cidr!r} is not an IPv4 network in CIDR form (e.g. 10.0.0.0/16)") from None
+    if not smallest_prefix <= network.prefixlen <= largest_prefix:
+        raise ConfigError(
+            setting, f"{cidr!r} has prefix /{network.prefixlen}; a VPC CIDR must be /{smallest_prefix} to /{largest_prefix}"
+        )
+    if not network.is_private:
+        raise ConfigError(setting, f"{cidr!r} is not a private (RFC 1918) range; a private cluster needs one")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FargateProfileSpec:
+    """Pods in `namespace` (optionally only those carrying all `labels`) run on Fargate."""
+
+    namespace: str
+    #: default: no labels, every pod in the namespace
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def validate(self, setting: str) -> None:
+        check_namespace(f"{setting}.namespace", self.namespace)
+        check_labels(f"{setting}.labels", self.labels)
+        if self.namespace in RESERVED_NAMESPACES and not self.labels:
+            raise ConfigError(
+                f"{setting}.labels",
+                f"a profile for all of namespace {self.namespace!r} is not allowed; give labels that select the pods "
+                "meant for Fargate",
+            )
+
+    @property
+    def selector_key(self) -> tuple[str, tuple[tuple[str, str], ...]]:
+        return (self.namespace, tuple(sorted(self.labels.items())))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExistingVpcSettings:
+    """A VPC that already exists; nothing here is looked up, so synthesis needs no AWS calls."""
+
+    vpc_id: str
+    #: the VPC's primary CIDR: the endpoint security group admits 443 from it
+    vpc_cidr: str
+    #: private subnets for the cluster, Fargate pods and the kubectl Lambdas, one per availability zone
+    subnet_ids: Sequence[str]
+    #: the availability zone of each subnet, in the same order
+    availability_zones: Sequence[str]
+    #: the route table of each subnet, in the same order (the S3 gateway endpoint is added to them).
+    #: default: none, allowed only when `endpoints.create` is false
+    route_table_ids: Sequence[str] = ()
+
+    def validate(self, setting: str) -> None:
+        _check_ids(f"{setting}.vpc_id", [self.vpc_id], _VPC_ID, "vpc-0123456789abcdef0")
+        _check_cidr(f"{setting}.vpc_cidr", self.vpc_cidr, smallest_prefix=16, largest_prefix=28)
+        _check_ids(f"{setting}.subnet_ids", list(self.subnet_ids), _SUBNET_ID, "subnet-0123456789abcdef0")
+        _check_azs(f"{setting}.availability_zones", list(self.availability_zones))
+        if len(self.subnet_ids) < MIN_AZS:
+            raise ConfigError(
+                f"{setting}.subnet_ids",
+                f"{len(self.subnet_ids)} subnet(s) given; EKS needs private subnets in at least {MIN_AZS} availability zones",
+            )
+        if len(self.availability_zones) != len(self.subnet_ids):
+            raise ConfigError(
+                f"{setting}.availability_zones",
+                f"{len(self.availability_zones)} zone(s) for {len(self.subnet_ids)} subnet(s); give one zone per subnet",
+            )
+        if len(set(self.availability_zones)) < MIN_AZS:
+            raise ConfigError(
+                f"{setting}.availability_zones",
+                f"the subnets span {len(set(self.availability_zones))} zone(s); EKS needs at least {MIN_AZS}",
+            )
+        if self.route_table_ids:
+            _check_ids(f"{setting}.route_table_ids", list(self.route_table_ids), _ROUTE_TABLE_ID, "rtb-0123456789abcdef0")
+            if len(self.route_table_ids) != len(self.subnet_ids):
+                raise ConfigError(
+                    f"{setting}.route_table_ids",
+                    f"{len(self.route_table_ids)} route table(s) for {len(self.subnet_ids)} subnet(s); give one per subnet",
+                )
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkSettings:
+    """The VPC: a new isolated one (default) or `existing_vpc`."""
+
+    #: CIDR of the new VPC
+    vpc_cidr: str = "10.0.0.0/16"
+    #: number of availability zones (and isolated subnets) of the new VPC; at least 2
+    az_count: int = 2
+    #: availability zones of the new VPC by name. default: none, the stack's first `az_count` zones
+    #: (environment-agnostic stacks can only address 2 zones without an AWS lookup)
+    availability_zones: Sequence[str] = ()
+    #: use this VPC instead of creating one. default: none
+    existing_vpc: ExistingVpcSettings | None = None
+
+    def validate(self, setting: str = "network") -> None:
+        if self.existing_vpc is not None:
+            self.existing_vpc.validate(f"{setting}.existing_vpc")
+            return
+        _check_cidr(f"{setting}.vpc_cidr", self.vpc_cidr)
+        if isinstance(self.az_count, bool) or not isinstance(self.az_count, int) or not MIN_AZS <= self.az_count <= 6:
+            raise ConfigError(f"{setting}.az_count", f"{self.az_count!r} is not allowed; use a whole number from {MIN_AZS} to 6")
+        _check_azs(f"{setting}.availability_zones", list(self.availability_zones))
+        if self.availability_zones and len(self.availability_zones) != self.az_count:
+            raise ConfigError(
+                f"{setting}.availability_zones",
+                f"{len(self.availability_zones)} zone(s) named but az_count is {self.az_count}; name exactly az_count zones",
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class EndpointSettings:
+    """VPC endpoints. The required set is derived from the enabled features (see endpoints.ENDPOINT_CATALOG)."""
+
+    #: create the endpoints; false for an existing VPC that already has them
+    create: bool = True
+    #: further interface endpoint services by short name (e.g. "secretsmanager"). default: none
+    extra_services: Sequence[str] = ()
+
+    def validate(self, setting: str = "endpoints") -> None:
+        from .endpoints import known_interface_services  # the catalog is CDK's own list; loaded on demand
+
+        known = known_interface_services()
+        for service in self.extra_services:
+            if service not in known:
+                close = difflib.get_close_matches(str(service), sorted(known), n=3, cutoff=0.8)
+                hint = f" (did you mean {', '.join(close)}?)" if close else ""
+                raise ConfigError(
+                    f"{setting}.extra_services",
+                    f"{service!r} is not an interface endpoint service aws-cdk-lib knows{hint}; use short names "
+                    "such as 'secretsmanager' or 'ecr.api'",
+                )
+        if len(set(self.extra_services)) != len(self.extra_services):
+            raise ConfigError(f"{setting}.extra_services", f"{list(self.extra_services)!r} lists a service more than once")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterSettings:
+    """The EKS cluster and its Fargate profiles."""
+
+    #: Kubernetes minor version; its kubectl layer package must be installed (versions.RELEASES)
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+    #: EKS cluster name. default: none, CloudFormation generates a unique one
+    cluster_name: str | None = None
+    #: Fargate profiles for workloads (the CoreDNS profile is always added)
+    app_profiles: Sequence[FargateProfileSpec] = (FargateProfileSpec(namespace="custom-space"),)
+    #: how long the deploy waits for CoreDNS to report ready replicas before failing
+    coredns_ready_timeout_minutes: int = 10
+
+    def validate(self, setting: str = "cluster") -> KubernetesRelease:
+        release = resolve_release(self.kubernetes_version)
+        if self.cluster_name is not None and not (
+            isinstance(self.cluster_name, str) and _CLUSTER_NAME.match(self.cluster_name)
+        ):
+            raise ConfigError(
+                f"{setting}.cluster_name",
+                f"{self.cluster_name!r} is not a valid EKS cluster name (1-100 letters, digits, '-' or '_', "
+                "starting with a letter or digit)",
+            )
+        seen: dict[tuple, int] = {}
+        for index, profile in enumerate(self.app_profiles):
+            profile.validate(f"{setting}.app_profiles[{index}]")
+            if profile.selector_key in seen:
+                raise ConfigError(
+                    f"{setting}.app_profiles[{index}]",
+                    f"selects the same pods as app_profiles[{seen[profile.selector_key]}] "
+                    f"(namespace {profile.namespace!r}, labels {dict(profile.labels)!r}); each selector once",
+                )
+            seen[profile.selector_key] = index
+        timeout = self.coredns_ready_timeout_minutes
+        if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1 <= timeout <= 14:
+            raise ConfigError(
+                f"{setting}.coredns_ready_timeout_minutes",
+                f"{timeout!r} is not allowed; use 1 to 14 (the kubectl Lambda stops after 15 minutes)",
+            )
+        return release
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlatformSettings:
+    """Everything the composite construct and the app's stacks need."""
+
+    network: NetworkSettings = field(default_factory=NetworkSettings)
+    endpoints: EndpointSettings = field(default_factory=EndpointSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
+
+    def validate(self) -> KubernetesRelease:
+        self.network.validate("network")
+        self.endpoints.validate("endpoints")
+        existing = self.network.existing_vpc
+        if existing is not None and self.endpoints.create and not existing.route_table_ids:
+            raise ConfigError(
+                "network.existing_vpc.route_table_ids",
+                "required while endpoints.create is true (the S3 gateway endpoint is added to these route tables); "
+                "give one per subnet, or set endpoints.create to false if the VPC already has its endpoints",
+            )
+        return self.cluster.validate("cluster")

@@ -1,0 +1,78 @@
+"""The VPC: new and isolated (no NAT, no internet gateway), or an existing one imported without lookups."""
+
+from __future__ import annotations
+
+from aws_cdk import Stack, Token
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+from .config import NetworkSettings
+from .errors import ConfigError
+
+#: /20 per subnet: room for about 4,000 Fargate pods per availability zone (each pod takes one IP).
+SUBNET_CIDR_MASK = 20
+SUBNET_GROUP = "cluster"
+
+
+class PrivateNetwork(Construct):
+    """A VPC whose cluster subnets have no route to the internet.
+
+    New VPC: one isolated subnet per availability zone, DNS support and hostnames on (private endpoint and
+    endpoint private DNS need both), no NAT gateway, no internet gateway, default security group closed.
+    Existing VPC (`settings.existing_vpc`): imported from ids in the settings; nothing is looked up.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: NetworkSettings | None = None) -> None:
+        """
+        :param settings: the network settings. default: ``NetworkSettings()``, a new 2-AZ isolated VPC
+        """
+        settings = settings or NetworkSettings()
+        settings.validate("network")
+        super().__init__(scope, construct_id)
+        self.settings = settings
+        existing = settings.existing_vpc
+        if existing is not None:
+            self.vpc: ec2.IVpc = ec2.Vpc.from_vpc_attributes(
+                self,
+                "Vpc",
+                vpc_id=existing.vpc_id,
+                vpc_cidr_block=existing.vpc_cidr,
+                availability_zones=list(existing.availability_zones),
+                isolated_subnet_ids=list(existing.subnet_ids),
+                isolated_subnet_route_table_ids=list(existing.route_table_ids) or None,
+            )
+        else:
+            stack = Stack.of(self)
+            if not settings.availability_zones and settings.az_count > 2 and Token.is_unresolved(stack.region):
+                raise ConfigError(
+                    "network.az_count",
+                    f"{settings.az_count} zones need network.availability_zones (zone names) or an account and region "
+                    "for the stack; environment-agnostic stacks can address only 2 zones without AWS calls",
+                )
+            zone_choice = (
+                {"availability_zones": list(settings.availability_zones)}
+                if settings.availability_zones
+                else {"max_azs": settings.az_count}
+            )
+            self.vpc = ec2.Vpc(
+                self,
+                "Vpc",
+                ip_addresses=ec2.IpAddresses.cidr(settings.vpc_cidr),
+                nat_gateways=0,
+                enable_dns_support=True,
+                enable_dns_hostnames=True,
+                restrict_default_security_group=True,
+                subnet_configuration=[
+                    ec2.SubnetConfiguration(
+                        name=SUBNET_GROUP,
+                        subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,
+                        cidr_mask=SUBNET_CIDR_MASK,
+                    )
+                ],
+                **zone_choice,
+            )
+
+    @property
+    def cluster_subnets(self) -> ec2.SubnetSelection:
+        """The private subnets for the control-plane ENIs, Fargate pods, kubectl Lambdas and endpoints."""
+        return ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)

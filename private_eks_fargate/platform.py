@@ -1,0 +1,47 @@
+"""The composite construct: a complete private EKS-on-Fargate platform inside any stack."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from .cluster import PrivateCluster
+from .config import PlatformSettings
+from .endpoints import PrivateEndpoints, required_endpoints
+from .network import PrivateNetwork
+
+
+class PrivateEksFargate(Construct):
+    """Network, VPC endpoints and cluster in one scope, the cluster's kubectl work ordered after the endpoints.
+
+    Works with a new VPC (default) or ``settings.network.existing_vpc``; with ``settings.endpoints.create``
+    false no endpoints are created and the VPC is trusted to have them.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: PlatformSettings | None = None) -> None:
+        """
+        :param settings: all settings. default: ``PlatformSettings()``
+        """
+        settings = settings or PlatformSettings()
+        settings.validate()
+        super().__init__(scope, construct_id)
+        self.settings = settings
+        self.network = PrivateNetwork(self, "Network", settings=settings.network)
+        self.endpoints = (
+            PrivateEndpoints(
+                self,
+                "Endpoints",
+                vpc=self.network.vpc,
+                subnets=self.network.cluster_subnets,
+                needs=required_endpoints(extra_services=settings.endpoints.extra_services),
+            )
+            if settings.endpoints.create
+            else None
+        )
+        self.cluster = PrivateCluster(
+            self,
+            "Cluster",
+            vpc=self.network.vpc,
+            subnets=self.network.cluster_subnets,
+            settings=settings.cluster,
+            endpoints=[self.endpoints] if self.endpoints else [],
+        )

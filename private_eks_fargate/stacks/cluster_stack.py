@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from aws_cdk import Stack
+from constructs import Construct
+
+from ..cluster import PrivateCluster
+from ..config import ClusterSettings, NetworkSettings
+from ..network import PrivateNetwork
+from ._network import network_in
+
+
+class ClusterStack(Stack):
+    """The EKS cluster, its Fargate profiles and the Kubernetes objects the platform applies."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        network: PrivateNetwork | NetworkSettings,
+        settings: ClusterSettings,
+        **kwargs,
+    ) -> None:
+        """
+        :param network: the network stack's network, or settings of an existing VPC to import here
+        :param settings: the cluster settings
+        """
+        super().__init__(scope, construct_id, **kwargs)
+        network = network_in(self, network)
+        self.cluster = PrivateCluster(
+            self, "Cluster", vpc=network.vpc, subnets=network.cluster_subnets, settings=settings
+        )
+        self.cluster.add_outputs(self, network.vpc)

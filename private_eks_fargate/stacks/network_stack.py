@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from aws_cdk import Stack
+from constructs import Construct
+
+from ..config import NetworkSettings
+from ..network import PrivateNetwork
+
+
+class NetworkStack(Stack):
+    """The isolated VPC. Not created for an existing VPC: the other stacks import it themselves."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: NetworkSettings, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.network = PrivateNetwork(self, "Network", settings=settings)

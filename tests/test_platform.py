@@ -1,0 +1,34 @@
+"""The composite construct in a user's own stack (existing VPC), and the library installed by another app."""
+
+import subprocess
+import sys
+
+from conftest import EXISTING_VPC, ROOT
+
+
+def test_composite_builds_a_complete_private_cluster_in_one_user_stack(user_stack_app):
+    assert list(user_stack_app.templates) == ["TeamPlatform"]
+    kinds = [r["Type"] for r in user_stack_app.resources("TeamPlatform").values()]
+    assert kinds.count("AWS::EKS::Cluster") == 1
+    assert kinds.count("AWS::EKS::FargateProfile") == 2
+    assert kinds.count("AWS::EC2::VPCEndpoint") == 8
+    assert "AWS::EC2::VPC" not in kinds
+    (cluster,) = user_stack_app.resources("TeamPlatform", "AWS::EKS::Cluster").values()
+    assert cluster["Properties"]["Name"] == "team-a"
+    assert cluster["Properties"]["ResourcesVpcConfig"]["SubnetIds"] == list(EXISTING_VPC.subnet_ids)
+
+
+def test_another_app_can_install_and_import_the_library(tmp_path):
+    """pip-install the project (no deps: they are in this venv) into a fresh target and import it from there."""
+    target = tmp_path / "site"
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(ROOT)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert install.returncode == 0, install.stderr
+    probe = subprocess.run(
+        [sys.executable, "-c", "import private_eks_fargate as p; print(p.__file__); print(p.PrivateEksFargate.__name__)"],
+        cwd=tmp_path, env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=300,
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.splitlines() == [str(target / "private_eks_fargate" / "__init__.py"), "PrivateEksFargate"]
