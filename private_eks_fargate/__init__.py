@@ -5,8 +5,10 @@ Composite: PrivateEksFargate (everything in one stack). App: PrivateEksFargateSt
 """
 
 from .cluster import PrivateCluster
+from .compliance import PrivateEksChecks, acknowledge, enable_compliance_checks
 from .config import (
     ClusterSettings,
+    ComplianceSettings,
     EndpointSettings,
     ExistingVpcSettings,
     FargateProfileSpec,
@@ -25,6 +27,7 @@ from .versions import DEFAULT_KUBERNETES_VERSION, RELEASES
 __all__ = [
     "ClusterSettings",
     "ClusterStack",
+    "ComplianceSettings",
     "ConfigError",
     "CoreDnsOnFargate",
     "DEFAULT_KUBERNETES_VERSION",
@@ -38,11 +41,14 @@ __all__ = [
     "NetworkStack",
     "PlatformSettings",
     "PrivateCluster",
+    "PrivateEksChecks",
     "PrivateEksFargate",
     "PrivateEksFargateStage",
     "PrivateEndpoints",
     "PrivateNetwork",
     "RELEASES",
+    "acknowledge",
+    "enable_compliance_checks",
     "required_endpoints",
     "settings_from_context",
     "stage_from_context",

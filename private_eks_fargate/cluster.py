@@ -6,15 +6,17 @@ import hashlib
 import json
 from typing import Sequence
 
-from aws_cdk import Annotations, Aws, CfnOutput, Duration, RemovalPolicy
+from aws_cdk import Annotations, Aws, CfnOutput, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct, IDependable
 
-from .config import ClusterSettings, FargateProfileSpec, RESERVED_NAMESPACES
+from .compliance import HIPAA, NIST, PCI, acknowledge, acknowledge_in_packs
+from .config import ClusterSettings, FargateProfileSpec, RESERVED_NAMESPACES, check_cluster_name
 from .coredns import COREDNS_SELECTOR, CoreDnsOnFargate
+from .logs import DEFAULT_LOG_RETENTION_DAYS, retained_log_group
 from .versions import kubectl_layer
 
 ALL_LOG_TYPES = (
@@ -37,6 +39,16 @@ def profile_name(prefix: str, spec: FargateProfileSpec) -> str:
     return f"{prefix}-{digest}"[:100]
 
 
+def default_cluster_name(scope: Construct) -> str:
+    """Deterministic and unique per account and region: stack name, construct path and a hash of the path."""
+    return Names.unique_resource_name(scope, max_length=100, separator="-")
+
+
+def control_plane_log_group_name(cluster_name: str) -> str:
+    """The log group EKS writes control-plane logs to (fixed by EKS)."""
+    return f"/aws/eks/{cluster_name}/cluster"
+
+
 class PrivateCluster(Construct):
     """An EKS cluster reachable only from inside the VPC, with every pod on Fargate.
 
@@ -45,7 +57,9 @@ class PrivateCluster(Construct):
     - the kubectl provider's Lambdas in the cluster subnets, with the kubectl layer of the cluster's version;
     - one pod execution role (scoped to this cluster's profiles by ``aws:SourceArn``), a CoreDNS profile
       (``kube-system`` / ``k8s-app=kube-dns`` only) and the application profiles, created one after another;
-    - CoreDNS patched onto Fargate and waited for; a namespace manifest for each application namespace.
+    - CoreDNS patched onto Fargate and waited for; a namespace manifest for each application namespace;
+    - the control-plane log group ``/aws/eks/<name>/cluster`` created before the cluster (KMS-encrypted, retained,
+      with the configured retention), so EKS does not create it with infinite retention.
     """
 
     def __init__(
@@ -58,6 +72,7 @@ class PrivateCluster(Construct):
         settings: ClusterSettings | None = None,
         endpoints: Sequence[IDependable] = (),
         endpoints_present: bool = True,
+        log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS,
     ) -> None:
         """
         :param vpc: the VPC of the cluster
@@ -67,12 +82,21 @@ class PrivateCluster(Construct):
             live in the same stack). default: none, e.g. when they are in a stack this one depends on
         :param endpoints_present: the VPC has the endpoints the kubectl Lambdas need. It answers CDK's
             isolated-subnets warning; set false only to see that warning again. default: true
+        :param log_retention_days: retention of the control-plane log group. default: 365
         """
         settings = settings or ClusterSettings()
         release = settings.validate("cluster")
         super().__init__(scope, construct_id)
         self.release = release
         self.settings = settings
+        self.cluster_name = settings.cluster_name or default_cluster_name(self)
+        check_cluster_name("cluster.cluster_name", self.cluster_name)
+        self.control_plane_log_group = retained_log_group(
+            self,
+            "ControlPlaneLogs",
+            retention_days=log_retention_days,
+            log_group_name=control_plane_log_group_name(self.cluster_name),
+        )
 
         self.secrets_key = kms.Key(
             self,
@@ -85,7 +109,7 @@ class PrivateCluster(Construct):
             self,
             "Cluster",
             version=self.release.eks_version,
-            cluster_name=settings.cluster_name,
+            cluster_name=self.cluster_name,
             vpc=vpc,
             vpc_subnets=[subnets],
             endpoint_access=eks.EndpointAccess.PRIVATE,
@@ -99,6 +123,7 @@ class PrivateCluster(Construct):
                 kubectl_layer=kubectl_layer(self, "KubectlLayer", self.release)
             ),
         )
+        self.cluster.node.default_child.node.add_dependency(self.control_plane_log_group)
         if endpoints:
             # every kubectl custom resource uses the provider, so none runs (or is deleted) without the endpoints
             self.cluster.kubectl_provider.node.add_dependency(*endpoints)
@@ -147,6 +172,97 @@ class PrivateCluster(Construct):
             timeout=Duration.minutes(settings.coredns_ready_timeout_minutes),
             after=endpoints,
         )
+        self._acknowledge_findings()
+
+    def _acknowledge_findings(self) -> None:
+        """Compliance findings on resources whose shape EKS or aws-cdk-lib dictates, each with its reason."""
+        managed = "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{}]"
+        acknowledge(
+            self.cluster.role,
+            managed.format("AmazonEKSClusterPolicy"),
+            "The EKS cluster service role must carry AmazonEKSClusterPolicy: EKS requires this AWS-managed policy "
+            "for the control plane (ENIs in the cluster subnets) and AWS extends it as EKS gains features.",
+        )
+        acknowledge(
+            self.pod_execution_role,
+            managed.format(FARGATE_POD_EXECUTION_POLICY),
+            "The Fargate pod execution role needs AmazonEKSFargatePodExecutionRolePolicy (ECR pulls) as EKS documents; "
+            "its trust is limited to this cluster's Fargate profiles by aws:SourceArn.",
+        )
+        provider = self.cluster.kubectl_provider
+        handler = provider.node.find_child("Handler")
+        on_event = provider.node.find_child("Provider").node.find_child("framework-onEvent")
+        kubectl_lambdas = {"kubectl handler Lambda": handler, "kubectl provider-framework Lambda": on_event}
+        for name, function in kubectl_lambdas.items():
+            for policy in ("service-role/AWSLambdaBasicExecutionRole", "service-role/AWSLambdaVPCAccessExecutionRole"):
+                acknowledge(
+                    function.role,
+                    managed.format(policy),
+                    f"aws-cdk-lib's KubectlProvider gives the {name} role {policy.split('/')[-1]}: the function runs in "
+                    "the cluster subnets and needs to create its ENIs and write its own logs; the role is not ours to shape.",
+                )
+            acknowledge_in_packs(
+                function.role,
+                "IAMNoInlinePolicy",
+                (NIST, HIPAA, PCI),
+                f"The {name} role's inline default policy is generated by aws-cdk-lib's KubectlProvider and is scoped to "
+                "this cluster and its kubectl handler; it lives and dies with the role.",
+            )
+            acknowledge_in_packs(
+                function,
+                "LambdaConcurrency",
+                (NIST, HIPAA),
+                f"The {name} only runs when CloudFormation deploys this stack (one custom resource at a time); "
+                "reserved concurrency would take capacity from the account for no gain.",
+            )
+            acknowledge_in_packs(
+                function,
+                "LambdaDLQ",
+                (NIST, HIPAA),
+                f"The {name} is invoked synchronously by CloudFormation custom resources; a failure fails the "
+                "deployment and rolls it back, so there is no lost asynchronous event to park in a dead-letter queue.",
+            )
+        acknowledge(
+            handler.role,
+            managed.format("AmazonEC2ContainerRegistryReadOnly"),
+            "aws-cdk-lib's KubectlProvider gives the kubectl handler role AmazonEC2ContainerRegistryReadOnly so Helm can "
+            "pull charts from ECR; read-only, and ECR is reachable only through the VPC endpoints.",
+        )
+        acknowledge(
+            handler.role,
+            "AwsSolutions-IAM4[Policy::" + json.dumps(
+                {"Fn::If": [self._logical_id(handler.node.find_child("HasEcrPublic")), {"Fn::Join": ["", [
+                    "arn:", {"Ref": "AWS::Partition"}, ":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"
+                ]]}, {"Ref": "AWS::NoValue"}]},
+                separators=(",", ":"),
+            ) + "]",
+            "aws-cdk-lib's KubectlProvider adds AmazonElasticContainerRegistryPublicReadOnly to the kubectl handler role "
+            "only in partitions with ECR Public; read-only, and unreachable from the isolated subnets anyway.",
+        )
+        acknowledge(
+            handler,
+            "AwsSolutions-L1",
+            "The kubectl handler Lambda's runtime is chosen by aws-cdk-lib's KubectlProvider to match its kubectl and "
+            "AWS CLI layers; it moves forward when aws-cdk-lib is upgraded, not here.",
+        )
+        acknowledge(
+            on_event.role,
+            f"AwsSolutions-IAM5[Resource::<{self._logical_id(handler)}.Arn>:*]",
+            "The kubectl provider-framework Lambda may invoke every version of this cluster's kubectl handler Lambda "
+            "(ARN suffix :*), nothing else; aws-cdk-lib's Provider writes this statement.",
+        )
+        acknowledge_in_packs(
+            on_event.node.find_child("inlinePolicyAddedToExecutionRole-0"),
+            "IAMNoInlinePolicy",
+            (NIST, HIPAA, PCI),
+            "aws-cdk-lib's Provider adds this inline policy to the kubectl provider-framework Lambda role so it can "
+            "invoke the kubectl handler Lambda of this cluster only.",
+        )
+
+    @staticmethod
+    def _logical_id(construct: Construct) -> str:
+        resource = construct.node.default_child if construct.node.default_child is not None else construct
+        return Stack.of(construct).resolve(resource.logical_id)
 
     def _add_profile(
         self, construct_id: str, prefix: str, spec: FargateProfileSpec, subnets: ec2.SubnetSelection
@@ -163,11 +279,14 @@ class PrivateCluster(Construct):
         )
 
     def add_outputs(self, scope: Construct, vpc: ec2.IVpc) -> None:
-        """CfnOutputs an operator needs: cluster name, ARN, private endpoint and VPC id."""
-        for name, value, description in (
+        """CfnOutputs an operator needs: cluster name, ARN, private endpoint and VPC id (the VPC id only when the
+        VPC is defined or imported in this stack: re-exporting another stack's output is a cfn-lint warning)."""
+        outputs = [
             ("ClusterName", self.cluster.cluster_name, "EKS cluster name"),
             ("ClusterArn", self.cluster.cluster_arn, "EKS cluster ARN"),
             ("ClusterEndpoint", self.cluster.cluster_endpoint, "Private API server endpoint (resolves inside the VPC only)"),
-            ("VpcId", vpc.vpc_id, "VPC of the cluster"),
-        ):
+        ]
+        if Stack.of(vpc) is Stack.of(scope):
+            outputs.append(("VpcId", vpc.vpc_id, "VPC of the cluster"))
+        for name, value, description in outputs:
             CfnOutput(scope, name, value=value, description=description)

@@ -64,6 +64,14 @@ def check_labels(setting: str, labels: Mapping[str, str]) -> None:
             )
 
 
+def check_cluster_name(setting: str, name: str) -> None:
+    if not (isinstance(name, str) and _CLUSTER_NAME.match(name)):
+        raise ConfigError(
+            setting,
+            f"{name!r} is not a valid EKS cluster name (1-100 letters, digits, '-' or '_', starting with a letter or digit)",
+        )
+
+
 def _check_ids(setting: str, values: Sequence[str], pattern: re.Pattern[str], example: str) -> None:
     for value in values:
         if not isinstance(value, str) or not pattern.match(value):
@@ -221,7 +229,9 @@ class ClusterSettings:
 
     #: Kubernetes minor version; its kubectl layer package must be installed (versions.RELEASES)
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
-    #: EKS cluster name. default: none, CloudFormation generates a unique one
+    #: EKS cluster name. default: none, derived from the construct path (``cluster.default_cluster_name``: stack
+    #: name, construct path and a hash, e.g. ``Dev-Cluster-Cluster-1A2B3C4D``), so the control-plane log group
+    #: ``/aws/eks/<name>/cluster`` can be created before the cluster
     cluster_name: str | None = None
     #: Fargate profiles for workloads (the CoreDNS profile is always added)
     app_profiles: Sequence[FargateProfileSpec] = (FargateProfileSpec(namespace="custom-space"),)
@@ -230,14 +240,8 @@ class ClusterSettings:
 
     def validate(self, setting: str = "cluster") -> KubernetesRelease:
         release = resolve_release(self.kubernetes_version)
-        if self.cluster_name is not None and not (
-            isinstance(self.cluster_name, str) and _CLUSTER_NAME.match(self.cluster_name)
-        ):
-            raise ConfigError(
-                f"{setting}.cluster_name",
-                f"{self.cluster_name!r} is not a valid EKS cluster name (1-100 letters, digits, '-' or '_', "
-                "starting with a letter or digit)",
-            )
+        if self.cluster_name is not None:
+            check_cluster_name(f"{setting}.cluster_name", self.cluster_name)
         seen: dict[tuple, int] = {}
         for index, profile in enumerate(self.app_profiles):
             profile.validate(f"{setting}.app_profiles[{index}]")
@@ -257,6 +261,59 @@ class ClusterSettings:
         return release
 
 
+#: CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+_TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
+_TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComplianceSettings:
+    """Governance: log retention, mandatory tags, production protection and the optional strict data perimeter."""
+
+    #: retention of every log group the platform creates (VPC flow logs, EKS control plane), in days
+    log_retention_days: int = 365
+    #: tags put on every taggable resource. default: none
+    tags: Mapping[str, str] = field(default_factory=dict)
+    #: tag keys that `tags` must give (non-empty values); synth stops if one is missing. default: none
+    required_tags: Sequence[str] = ()
+    #: a production environment: stacks get termination protection
+    production: bool = False
+    #: endpoint policies that admit only this account's principals, and an S3 gateway policy that admits only the
+    #: buckets the platform needs (unverified until deployed; see the README)
+    strict_data_perimeter: bool = False
+
+    def validate(self, setting: str = "compliance") -> None:
+        days = self.log_retention_days
+        if isinstance(days, bool) or days not in LOG_RETENTION_DAYS:
+            raise ConfigError(
+                f"{setting}.log_retention_days",
+                f"{days!r} is not a CloudWatch Logs retention; use one of {', '.join(map(str, LOG_RETENTION_DAYS))}",
+            )
+        if not isinstance(self.tags, Mapping):
+            raise ConfigError(f"{setting}.tags", f"{self.tags!r} is not a mapping of tag keys to values")
+        for key, value in self.tags.items():
+            if not isinstance(key, str) or not _TAG_KEY.match(key) or key.lower().startswith("aws:"):
+                raise ConfigError(
+                    f"{setting}.tags",
+                    f"{key!r} is not an allowed tag key (1-128 letters, digits, spaces and _ . : / = + - @; not aws:)",
+                )
+            if not isinstance(value, str) or not _TAG_VALUE.match(value):
+                raise ConfigError(
+                    f"{setting}.tags",
+                    f"tag {key!r} has value {value!r}; use up to 256 letters, digits, spaces and _ . : / = + - @",
+                )
+        for key in self.required_tags:
+            if not self.tags.get(key):
+                raise ConfigError(
+                    f"{setting}.tags",
+                    f"required tag {key!r} is missing; give a value for each of {', '.join(self.required_tags)}",
+                )
+        for name in ("production", "strict_data_perimeter"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{setting}.{name}", f"{getattr(self, name)!r} is not allowed; give true or false")
+
+
 @dataclass(frozen=True, kw_only=True)
 class PlatformSettings:
     """Everything the composite construct and the app's stacks need."""
@@ -264,8 +321,10 @@ class PlatformSettings:
     network: NetworkSettings = field(default_factory=NetworkSettings)
     endpoints: EndpointSettings = field(default_factory=EndpointSettings)
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
+    compliance: ComplianceSettings = field(default_factory=ComplianceSettings)
 
     def validate(self) -> KubernetesRelease:
+        self.compliance.validate("compliance")
         self.network.validate("network")
         self.endpoints.validate("endpoints")
         existing = self.network.existing_vpc

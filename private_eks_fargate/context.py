@@ -14,6 +14,7 @@ from aws_cdk import Environment
 
 from .config import (
     ClusterSettings,
+    ComplianceSettings,
     EndpointSettings,
     ExistingVpcSettings,
     FargateProfileSpec,
@@ -22,7 +23,7 @@ from .config import (
 )
 from .errors import ConfigError
 
-SECTIONS = ("app.", "network.", "endpoints.", "cluster.")
+SECTIONS = ("app.", "network.", "endpoints.", "cluster.", "compliance.")
 
 
 def _text(key: str, value: Any) -> str:
@@ -84,6 +85,13 @@ def _profiles(key: str, value: Any) -> tuple[FargateProfileSpec, ...]:
     return tuple(profiles)
 
 
+def _tags(key: str, value: Any) -> dict[str, str]:
+    value = _json(key, value, 'an object such as {"owner": "platform-team"}')
+    if not isinstance(value, dict):
+        raise ConfigError(key, f"{value!r} is not allowed; give a JSON object of tag keys to values")
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     key: str
@@ -112,6 +120,11 @@ SETTINGS: dict[str, Setting] = {
         Setting("cluster.name", _text, "EKS cluster name, 1-100 of [A-Za-z0-9-_]"),
         Setting("cluster.app_profiles", _profiles, 'JSON list of {"namespace": …, "labels": {…}}'),
         Setting("cluster.coredns_ready_timeout_minutes", _integer, "1 to 14"),
+        Setting("compliance.log_retention_days", _integer, "a CloudWatch Logs retention in days, e.g. 365"),
+        Setting("compliance.tags", _tags, 'JSON object of tags for every resource, e.g. {"owner": "team-a"}'),
+        Setting("compliance.required_tags", _strings, "tag keys compliance.tags must give"),
+        Setting("compliance.production", _boolean, "true or false; true turns on termination protection"),
+        Setting("compliance.strict_data_perimeter", _boolean, "true or false"),
     )
 }
 
@@ -164,6 +177,18 @@ def settings_from_context(context: Mapping[str, Any]) -> PlatformSettings:
                     "name": "cluster_name",
                     "app_profiles": "app_profiles",
                     "coredns_ready_timeout_minutes": "coredns_ready_timeout_minutes",
+                },
+            )
+        ),
+        compliance=ComplianceSettings(
+            **pick(
+                "compliance.",
+                {
+                    "log_retention_days": "log_retention_days",
+                    "tags": "tags",
+                    "required_tags": "required_tags",
+                    "production": "production",
+                    "strict_data_perimeter": "strict_data_perimeter",
                 },
             )
         ),

@@ -9,6 +9,8 @@ from typing import Iterable, Sequence
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
+from .perimeter import interface_endpoint_statements, s3_gateway_statements
+
 HTTPS = 443
 
 
@@ -160,6 +162,7 @@ class PrivateEndpoints(Construct):
         subnets: ec2.SubnetSelection,
         needs: Sequence[EndpointNeed] | None = None,
         allowed_cidr: str | None = None,
+        strict_data_perimeter: bool = False,
     ) -> None:
         """
         :param vpc: the VPC to add endpoints to
@@ -167,6 +170,8 @@ class PrivateEndpoints(Construct):
             is added to their route tables
         :param needs: the endpoints to create. default: ``required_endpoints()`` for the default features
         :param allowed_cidr: who may reach the endpoints on 443. default: the VPC's CIDR. Never 0.0.0.0/0.
+        :param strict_data_perimeter: endpoint policies that admit only this account's principals and the S3
+            buckets the platform needs (``perimeter.py``). default: false, the AWS default full-access policies
         """
         super().__init__(scope, construct_id)
         self.needs = list(needs if needs is not None else required_endpoints())
@@ -204,6 +209,9 @@ class PrivateEndpoints(Construct):
                     open=False,
                     security_groups=[self.security_group],
                 )
+            if strict_data_perimeter:
+                for statement in s3_gateway_statements() if need.gateway else interface_endpoint_statements(need.service):
+                    endpoint.add_to_policy(statement)
             endpoint.node.default_child.cfn_options.metadata = {
                 "Purpose": {"Service": need.service, "NeededBy": need.needed_by, "Why": need.why}
             }

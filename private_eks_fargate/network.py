@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from aws_cdk import Stack, Token
+from aws_cdk import Aws, Stack, Token
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .config import NetworkSettings
 from .errors import ConfigError
+from .logs import DEFAULT_LOG_RETENTION_DAYS, retained_log_group
 
 #: /20 per subnet: room for about 4,000 Fargate pods per availability zone (each pod takes one IP).
 SUBNET_CIDR_MASK = 20
@@ -18,13 +20,22 @@ class PrivateNetwork(Construct):
     """A VPC whose cluster subnets have no route to the internet.
 
     New VPC: one isolated subnet per availability zone, DNS support and hostnames on (private endpoint and
-    endpoint private DNS need both), no NAT gateway, no internet gateway, default security group closed.
+    endpoint private DNS need both), no NAT gateway, no internet gateway, default security group closed, flow logs
+    (all traffic) to a KMS-encrypted log group that is kept on destroy.
     Existing VPC (`settings.existing_vpc`): imported from ids in the settings; nothing is looked up.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, settings: NetworkSettings | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: NetworkSettings | None = None,
+        log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS,
+    ) -> None:
         """
         :param settings: the network settings. default: ``NetworkSettings()``, a new 2-AZ isolated VPC
+        :param log_retention_days: retention of the new VPC's flow-log group. default: 365
         """
         settings = settings or NetworkSettings()
         settings.validate("network")
@@ -71,6 +82,44 @@ class PrivateNetwork(Construct):
                 ],
                 **zone_choice,
             )
+            self.flow_log_group = retained_log_group(self, "FlowLogs", retention_days=log_retention_days)
+            self.vpc.add_flow_log(
+                "FlowLog",
+                destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group, self._flow_log_role()),
+                traffic_type=ec2.FlowLogTrafficType.ALL,
+            )
+
+    def _flow_log_role(self) -> iam.IRole:
+        """The flow-log delivery role with a customer-managed policy (no inline policy): it may write to the
+        flow-log group only, and only VPC Flow Logs of this account may assume it."""
+        role = iam.Role(
+            self,
+            "FlowLogRole",
+            description="VPC Flow Logs delivery to the flow-log group of this VPC",
+            assumed_by=iam.ServicePrincipal(
+                "vpc-flow-logs.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+            ),
+        )
+        iam.ManagedPolicy(
+            self,
+            "FlowLogPolicy",
+            description="Write VPC flow logs to the flow-log group of this VPC",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    resources=[self.flow_log_group.log_group_arn],
+                )
+            ],
+        )
+        # CDK's FlowLog would add an inline policy to a mutable role; the managed policy above covers it
+        return role.without_policy_updates()
+
+    @property
+    def vpc_cidr(self) -> str:
+        """The VPC's CIDR as written in the settings (a literal in every template, no cross-stack reference)."""
+        existing = self.settings.existing_vpc
+        return existing.vpc_cidr if existing is not None else self.settings.vpc_cidr
 
     @property
     def cluster_subnets(self) -> ec2.SubnetSelection:

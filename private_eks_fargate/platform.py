@@ -5,6 +5,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from .cluster import PrivateCluster
+from .compliance import apply_tags
 from .config import PlatformSettings
 from .endpoints import PrivateEndpoints, required_endpoints
 from .network import PrivateNetwork
@@ -25,7 +26,10 @@ class PrivateEksFargate(Construct):
         settings.validate()
         super().__init__(scope, construct_id)
         self.settings = settings
-        self.network = PrivateNetwork(self, "Network", settings=settings.network)
+        compliance = settings.compliance
+        self.network = PrivateNetwork(
+            self, "Network", settings=settings.network, log_retention_days=compliance.log_retention_days
+        )
         self.endpoints = (
             PrivateEndpoints(
                 self,
@@ -33,6 +37,8 @@ class PrivateEksFargate(Construct):
                 vpc=self.network.vpc,
                 subnets=self.network.cluster_subnets,
                 needs=required_endpoints(extra_services=settings.endpoints.extra_services),
+                allowed_cidr=self.network.vpc_cidr,
+                strict_data_perimeter=compliance.strict_data_perimeter,
             )
             if settings.endpoints.create
             else None
@@ -44,4 +50,6 @@ class PrivateEksFargate(Construct):
             subnets=self.network.cluster_subnets,
             settings=settings.cluster,
             endpoints=[self.endpoints] if self.endpoints else [],
+            log_retention_days=compliance.log_retention_days,
         )
+        apply_tags(self, compliance.tags)

@@ -26,6 +26,7 @@ from private_eks_fargate import (  # noqa: E402
     PlatformSettings,
     PrivateEksFargate,
     PrivateEksFargateStage,
+    enable_compliance_checks,
     settings_from_context,
     stage_from_context,
 )
@@ -138,9 +139,11 @@ USER_SETTINGS = PlatformSettings(
 @pytest.fixture(scope="session")
 def user_stack_app(tmp_path_factory) -> Synth:
     """A user stack importing the composite construct with an existing VPC."""
-    return synthesize(
-        tmp_path_factory.mktemp("user"), lambda app: UserStack(app, "TeamPlatform", settings=USER_SETTINGS)
-    )
+    def build(app: cdk.App) -> None:
+        UserStack(app, "TeamPlatform", settings=USER_SETTINGS)
+        enable_compliance_checks(app)
+
+    return synthesize(tmp_path_factory.mktemp("user"), build)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from constructs import Construct
 
 from ..cluster import PrivateCluster
 from ..config import ClusterSettings, NetworkSettings
+from ..logs import DEFAULT_LOG_RETENTION_DAYS
 from ..network import PrivateNetwork
 from ._network import network_in
 
@@ -19,15 +20,22 @@ class ClusterStack(Stack):
         *,
         network: PrivateNetwork | NetworkSettings,
         settings: ClusterSettings,
+        log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS,
         **kwargs,
     ) -> None:
         """
         :param network: the network stack's network, or settings of an existing VPC to import here
         :param settings: the cluster settings
+        :param log_retention_days: retention of the control-plane log group. default: 365
         """
         super().__init__(scope, construct_id, **kwargs)
         network = network_in(self, network)
         self.cluster = PrivateCluster(
-            self, "Cluster", vpc=network.vpc, subnets=network.cluster_subnets, settings=settings
+            self,
+            "Cluster",
+            vpc=network.vpc,
+            subnets=network.cluster_subnets,
+            settings=settings,
+            log_retention_days=log_retention_days,
         )
         self.cluster.add_outputs(self, network.vpc)

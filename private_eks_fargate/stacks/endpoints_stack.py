@@ -21,14 +21,22 @@ class EndpointsStack(Stack):
         *,
         network: PrivateNetwork | NetworkSettings,
         needs: Sequence[EndpointNeed],
+        strict_data_perimeter: bool = False,
         **kwargs,
     ) -> None:
         """
         :param network: the network stack's network, or settings of an existing VPC to import here
         :param needs: the endpoints to create (``endpoints.required_endpoints``)
+        :param strict_data_perimeter: restrictive endpoint policies (``perimeter.py``). default: false
         """
         super().__init__(scope, construct_id, **kwargs)
         network = network_in(self, network)
         self.endpoints = PrivateEndpoints(
-            self, "Endpoints", vpc=network.vpc, subnets=network.cluster_subnets, needs=needs
+            self,
+            "Endpoints",
+            vpc=network.vpc,
+            subnets=network.cluster_subnets,
+            needs=needs,
+            allowed_cidr=network.vpc_cidr,
+            strict_data_perimeter=strict_data_perimeter,
         )

@@ -3,6 +3,7 @@ from __future__ import annotations
 from aws_cdk import Environment, Stage
 from constructs import Construct
 
+from ..compliance import apply_tags, enable_compliance_checks
 from ..config import PlatformSettings
 from ..endpoints import required_endpoints
 from .cluster_stack import ClusterStack
@@ -26,16 +27,23 @@ class PrivateEksFargateStage(Stage):
         *,
         settings: PlatformSettings,
         env: Environment | None = None,
+        compliance_checks: bool = True,
     ) -> None:
         """
         :param settings: all settings (validated here, before any stack is defined)
         :param env: account and region. default: none, environment-agnostic stacks (synth needs no AWS calls)
+        :param compliance_checks: run the cdk-nag packs and the project's EKS checks on every synth
+            (``compliance.enable_compliance_checks``). default: true
         """
         settings.validate()
         super().__init__(scope, construct_id, env=env)
         self.settings = settings
+        compliance = settings.compliance
+        protection = {"termination_protection": compliance.production}
         self.network_stack = (
-            NetworkStack(self, "Network", settings=settings.network)
+            NetworkStack(
+                self, "Network", settings=settings.network, log_retention_days=compliance.log_retention_days, **protection
+            )
             if settings.network.existing_vpc is None
             else None
         )
@@ -46,12 +54,24 @@ class PrivateEksFargateStage(Stage):
                 "Endpoints",
                 network=network,
                 needs=required_endpoints(extra_services=settings.endpoints.extra_services),
+                strict_data_perimeter=compliance.strict_data_perimeter,
+                **protection,
             )
             if settings.endpoints.create
             else None
         )
-        self.cluster_stack = ClusterStack(self, "Cluster", network=network, settings=settings.cluster)
+        self.cluster_stack = ClusterStack(
+            self,
+            "Cluster",
+            network=network,
+            settings=settings.cluster,
+            log_retention_days=compliance.log_retention_days,
+            **protection,
+        )
         if self.endpoints_stack is not None:
             self.cluster_stack.add_stack_dependency(
                 self.endpoints_stack, "the kubectl Lambdas reach EKS, Lambda and S3 through the endpoints"
             )
+        apply_tags(self, compliance.tags)
+        if compliance_checks:
+            enable_compliance_checks(self)
