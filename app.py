@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
-"""The CDK app: one stage (Network, Endpoints, Cluster stacks) configured from cdk.json context / -c."""
+"""The CDK app: one stage (Network, Endpoints, Cluster stacks) configured from cdk.json context / -c.
+
+Every synth runs the compliance packs (a finding stops it) and writes the review report and diagram into
+``<outdir>/review/``.
+"""
 
 import sys
+from pathlib import Path
 
 import aws_cdk as cdk
 
@@ -18,7 +23,11 @@ def main() -> None:
         # one line naming the setting and what is allowed; no traceback
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
-    app.synth()
+    assembly = app.synth()
+    from private_eks_fargate.review import write_review  # matplotlib only for the app, not for library users
+
+    report = write_review(Path(assembly.directory))
+    print(f"review report: {report}", file=sys.stderr)
 
 
 if __name__ == "__main__":

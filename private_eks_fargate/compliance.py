@@ -29,6 +29,7 @@ NAG_PACKS = {
 }
 NIST, HIPAA, PCI = "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"
 OWN_PACK = "PrivateEks"
+SUPPRESSIONS_METADATA = "cdk_nag"
 
 #: The control-plane log types EKS offers; a private cluster for a regulated workload keeps all of them.
 EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -50,28 +51,25 @@ def check_reason(rule_id: str, reason: str) -> None:
         )
 
 
-def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
-    """Acknowledge one finding (e.g. ``AwsSolutions-IAM4[Policy::...]``) on `scope` and the resources under it."""
+def acknowledge(resource: cdk.CfnResource, rule_id: str, reason: str) -> None:
+    """Acknowledge one finding (e.g. ``AwsSolutions-IAM4[Policy::...]``) on the one resource that has it.
+
+    Besides CDK's acknowledgement (which cdk-nag honours), the rule and reason go into the resource's template
+    Metadata (``cdk_nag.rules_to_suppress``, cdk-nag's own format) for a reviewer who reads only the template.
+    """
+    if not cdk.CfnResource.is_cfn_resource(resource):
+        raise TypeError(f"acknowledge {rule_id} on the resource itself (a CfnResource), not on {resource.node.path}")
     check_reason(rule_id, reason)
-    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))
+    cdk.Validations.of(resource).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))
+    recorded = resource.get_metadata(SUPPRESSIONS_METADATA) or {"rules_to_suppress": []}
+    recorded["rules_to_suppress"].append({"id": rule_id, "reason": reason})
+    resource.add_metadata(SUPPRESSIONS_METADATA, recorded)
 
 
-def acknowledge_in_packs(scope: IConstruct, rule: str, packs: Sequence[str], reason: str) -> None:
+def acknowledge_in_packs(resource: cdk.CfnResource, rule: str, packs: Sequence[str], reason: str) -> None:
     """The same rule as several packs name it (e.g. ``LambdaDLQ`` in NIST 800-53 and HIPAA), one reason."""
     for pack in packs:
-        acknowledge(scope, f"{pack}-{rule}", reason)
-
-
-def acknowledgements(root: IConstruct) -> list[dict[str, str]]:
-    """Every acknowledgement in the tree: rule id, the construct path it applies to, and the reason."""
-    found = []
-    for construct in root.node.find_all():
-        for entry in construct.node.metadata:
-            if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
-                for qualified_id, reason in entry.data.items():
-                    rule_id = re.sub(r"^annotation::", "", qualified_id, flags=re.IGNORECASE)
-                    found.append({"rule": rule_id, "path": construct.node.path, "reason": reason})
-    return found
+        acknowledge(resource, f"{pack}-{rule}", reason)
 
 
 def check_eks_cluster(properties: Mapping) -> list[tuple[str, str]]:
@@ -139,12 +137,45 @@ class PrivateEksChecks:
         return cdk.PolicyValidationPluginReport(success=not violations, violations=violations)
 
 
+#: aws-cdk-lib writes DependsOn on a Lambda function's role although the function's Role property already
+#: references it; cfn-lint warns (W3005) about the redundant but harmless DependsOn.
+REDUNDANT_ROLE_DEPENDENCY = "W3005"
+
+
+def ignore_cfn_lint(resource: cdk.CfnResource, check: str) -> None:
+    """Tell cfn-lint to skip one check on one resource (resource Metadata, visible in the template)."""
+    resource.add_metadata("cfn-lint", {"config": {"ignore_checks": [check]}})
+
+
 def enable_compliance_checks(scope: cdk.Stage, packs: Iterable[str] = tuple(NAG_PACKS)) -> None:
     """Run the cdk-nag packs and PrivateEksChecks on every synth of `scope` (an App or a Stage)."""
     cdk.Validations.of(scope).add_plugins(*(NAG_PACKS[pack](scope) for pack in packs), PrivateEksChecks())
 
 
+#: Tag shapes of resource types that aws-cdk-lib writes as plain CfnResource, which ``Tags.of`` does not reach
+#: (the kubectl ready barrier, the restrict-default-security-group provider's role and function).
+_PLAIN_RESOURCE_TAG_SHAPES = {"AWS::SSM::Parameter": "map", "AWS::IAM::Role": "list", "AWS::Lambda::Function": "list"}
+
+
+@jsii.implements(cdk.IAspect)
+class _TagPlainResources:
+    def __init__(self, tags: Mapping[str, str]) -> None:
+        self.tags = dict(tags)
+
+    def visit(self, node: IConstruct) -> None:
+        if not cdk.CfnResource.is_cfn_resource(node) or cdk.TagManager.is_taggable(node):
+            return
+        shape = _PLAIN_RESOURCE_TAG_SHAPES.get(node.cfn_resource_type)
+        if shape == "map":
+            node.add_property_override("Tags", self.tags)
+        elif shape == "list":
+            node.add_property_override("Tags", [{"Key": key, "Value": value} for key, value in self.tags.items()])
+
+
 def apply_tags(scope: IConstruct, tags: Mapping[str, str]) -> None:
     """Put the configured tags on every taggable resource under `scope`."""
+    if not tags:
+        return
     for key, value in tags.items():
         cdk.Tags.of(scope).add(key, value)
+    cdk.Aspects.of(scope).add(_TagPlainResources(tags))

@@ -7,6 +7,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from .compliance import REDUNDANT_ROLE_DEPENDENCY, ignore_cfn_lint
 from .config import NetworkSettings
 from .errors import ConfigError
 from .logs import DEFAULT_LOG_RETENTION_DAYS, retained_log_group
@@ -88,6 +89,8 @@ class PrivateNetwork(Construct):
                 destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group, self._flow_log_role()),
                 traffic_type=ec2.FlowLogTrafficType.ALL,
             )
+            restrict_default_sg = stack.node.find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider")
+            ignore_cfn_lint(restrict_default_sg.node.find_child("Handler"), REDUNDANT_ROLE_DEPENDENCY)
 
     def _flow_log_role(self) -> iam.IRole:
         """The flow-log delivery role with a customer-managed policy (no inline policy): it may write to the
