@@ -104,7 +104,8 @@ def default_app(tmp_path_factory) -> Synth:
 
 @pytest.fixture(scope="session")
 def existing_vpc_app(tmp_path_factory) -> Synth:
-    """The app's stage on an existing 3-AZ VPC, with two app profiles and an extra endpoint."""
+    """The app's stage on an existing 3-AZ VPC, with two app profiles and an extra endpoint; a production
+    environment with the strict data perimeter and two-year log retention."""
     context = {
         "network.existing_vpc_id": EXISTING_VPC.vpc_id,
         "network.existing_vpc_cidr": EXISTING_VPC.vpc_cidr,
@@ -117,6 +118,9 @@ def existing_vpc_app(tmp_path_factory) -> Synth:
         ),
         "cluster.name": "bank-private",
         "app.stage": "Prod",
+        "compliance.production": "true",
+        "compliance.strict_data_perimeter": "true",
+        "compliance.log_retention_days": "731",
     }
     return synthesize(tmp_path_factory.mktemp("existing"), stage_builder(context), context)
 
@@ -178,3 +182,36 @@ def run_app(context: dict[str, Any], cwd: Path = ROOT) -> subprocess.CompletedPr
     """Run app.py the way the CDK CLI does (context through CDK_CONTEXT_JSON), without the CLI."""
     env = dict(os.environ, CDK_CONTEXT_JSON=json.dumps({**CDK_JSON_CONTEXT, **context}), CDK_OUTDIR=str(cwd / "cdk.out.test"))
     return subprocess.run([sys.executable, "app.py"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+# --- compliance and review (issue 5) ------------------------------------------------------------------------------
+
+CHECKOV = Path(sys.executable).parent.parent / "checkov" / "bin" / "checkov"
+
+
+@pytest.fixture(scope="session")
+def checkov_results(all_synths) -> dict:
+    """checkov once per session, over every template of every configuration in one invocation."""
+    files = [str(f) for synth in all_synths.values() for f in synth.template_files.values()]
+    args = [str(CHECKOV), "--config-file", str(ROOT / ".checkov.yaml"), "--output", "json", "--quiet", "--compact"]
+    for file in files:
+        args += ["--file", file]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert result.stdout, result.stderr
+    reports = json.loads(result.stdout)
+    return {"files": files, "reports": reports if isinstance(reports, list) else [reports], "returncode": result.returncode}
+
+
+@pytest.fixture(scope="session")
+def default_review(default_app) -> Path:
+    """The review report of the default app, written the way app.py writes it after every synth."""
+    from private_eks_fargate.review import write_review
+
+    return write_review(Path(default_app.assembly.directory), ROOT / ".checkov.yaml")
+
+
+@pytest.fixture(scope="session")
+def existing_vpc_review(existing_vpc_app) -> Path:
+    from private_eks_fargate.review import write_review
+
+    return write_review(Path(existing_vpc_app.assembly.directory), ROOT / ".checkov.yaml")
