@@ -7,6 +7,7 @@ endpoints whose ``Metadata.Purpose.NeededBy`` names it.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,8 +65,8 @@ def draw_architecture(review: "Review", path: Path) -> Path:
 
     # subnets, one per availability zone
     if subnets:
-        labels = [f"subnet {show(r['Properties'].get('CidrBlock'))}\nAZ {show(r['Properties'].get('AvailabilityZone'))}"
-                  for _, _, r in subnets]
+        labels = [f"isolated subnet {show(r['Properties'].get('CidrBlock'))}\n"
+                  f"{show(r['Properties'].get('AvailabilityZone')).strip('<>')}" for _, _, r in subnets]
     else:
         ids = clusters[0][2]["Properties"]["ResourcesVpcConfig"].get("SubnetIds", []) if clusters else []
         labels = [f"existing subnet\n{show(i)}" for i in ids]
@@ -88,14 +89,17 @@ def draw_architecture(review: "Review", path: Path) -> Path:
         ax.text(7, 75, f"API endpoint: {endpoint}   control-plane logs: {log_types} types   secrets: {secrets}",
                 fontsize=8.5, va="top")
         profiles = review.resources("AWS::EKS::FargateProfile")
-        for i, (_, _, profile) in enumerate(profiles[:6]):
+        for i, (_, _, profile) in enumerate(profiles[:5]):
             selectors = "; ".join(
-                s.get("Namespace", "") + (" " + ",".join(f"{lb['Key']}={lb['Value']}" for lb in s.get("Labels", []))
-                                          if s.get("Labels") else "")
+                f"namespace {s.get('Namespace', '')}"
+                + (" with " + ", ".join(f"{lb['Key']}={lb['Value']}" for lb in s.get("Labels", [])) if s.get("Labels") else "")
                 for s in profile["Properties"].get("Selectors", [])
             )
-            _box(ax, 7 + (i % 2) * 30, 58 - (i // 2) * 7, 28, 5, COLORS["profile"],
-                 _short(f"Fargate profile: {selectors}", 44), size=7.5)
+            _box(ax, 8, 66 - i * 4.6, 56, 3.6, COLORS["profile"],
+                 _short(f"Fargate profile {show(profile['Properties'].get('FargateProfileName'))}: {selectors}", 90),
+                 size=7.5, align="left")
+        if len(profiles) > 5:
+            ax.text(8, 66 - 5 * 4.6 + 1, f"… and {len(profiles) - 5} more profiles", fontsize=7.5)
         ax.text(7, 47, "every pod runs on Fargate in the isolated subnets", fontsize=8, style="italic")
         consumers["cluster"] = (67, 62)
     in_vpc = [r for _, _, r in review.resources("AWS::Lambda::Function") if r["Properties"].get("VpcConfig")]
@@ -123,8 +127,10 @@ def draw_architecture(review: "Review", path: Path) -> Path:
         strict = ", strict policy" if props.get("PolicyDocument") else ""
         _box(ax, 88, y, 28, height, COLORS["interface" if kind == "Interface" else "gateway"],
              f"{service} ({kind.lower()}, {where}{strict})", size=7.5)
-        _box(ax, 132, y, 44, height, COLORS["service"], _short(f"{service}: {purpose.get('Why', '')}", 64), size=7,
-             align="left")
+        why = textwrap.wrap(purpose.get("Why", ""), 62)
+        _box(ax, 132, y, 44, height, COLORS["service"],
+             "\n".join([f"{service}: {why[0] if why else ''}", *why[1:2]]) + ("…" if len(why) > 2 else ""),
+             size=7, align="left")
         _arrow(ax, (116.5, y + height / 2), (131.5, y + height / 2))
         needed_by = purpose.get("NeededBy", "").lower()
         for consumer, words in CONSUMER_WORDS.items():

@@ -128,6 +128,8 @@ def show(value: Any) -> str:
         if key == "Fn::Split":
             return f"split({show(arg[0])}, {show(arg[1])})"
         if key == "Fn::Select":
+            if isinstance(arg[1], Mapping) and "Fn::GetAZs" in arg[1]:
+                return f"<availability zone {int(arg[0]) + 1} of the region>"
             return f"{show(arg[1])}[{arg[0]}]"
         if key == "Fn::If":
             return f"if {arg[0]}: {show(arg[1])}"

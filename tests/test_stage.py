@@ -54,6 +54,8 @@ def test_cdk_cli_reaches_the_stage_stacks_with_the_documented_selector(tmp_path)
         "Dev/Network (Dev-Network)", "Dev/Endpoints (Dev-Endpoints)", "Dev/Cluster (Dev-Cluster)"
     ]
     assert "end-of-life" not in listed.stderr + listed.stdout
+    # the synth behind every CLI command writes the review report and diagram
+    assert (tmp_path / "out" / "review" / "REVIEW.md").is_file() and (tmp_path / "out" / "review" / "architecture.png").is_file()
     # `--all` selects no stack inside a stage (DESIGN-NOTES §1), which is why the README deploys 'Dev/*'.
     # It fails while selecting, before any AWS call.
     everything = subprocess.run([*cdk, "deploy", "--all"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
