@@ -127,7 +127,7 @@ def draw_architecture(review: "Review", path: Path) -> Path:
         strict = ", strict policy" if props.get("PolicyDocument") else ""
         _box(ax, 88, y, 28, height, COLORS["interface" if kind == "Interface" else "gateway"],
              f"{service} ({kind.lower()}, {where}{strict})", size=7.5)
-        why = textwrap.wrap(purpose.get("Why", ""), 62)
+        why = textwrap.wrap(purpose.get("Why", ""), 56)
         _box(ax, 132, y, 44, height, COLORS["service"],
              "\n".join([f"{service}: {why[0] if why else ''}", *why[1:2]]) + ("…" if len(why) > 2 else ""),
              size=7, align="left")
