@@ -17,6 +17,8 @@ from typing import Iterable, Mapping, Sequence
 
 import aws_cdk as cdk
 import jsii
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import custom_resources as cr
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
 from constructs import IConstruct
 
@@ -70,6 +72,128 @@ def acknowledge_in_packs(resource: cdk.CfnResource, rule: str, packs: Sequence[s
     """The same rule as several packs name it (e.g. ``LambdaDLQ`` in NIST 800-53 and HIPAA), one reason."""
     for pack in packs:
         acknowledge(resource, f"{pack}-{rule}", reason)
+
+
+MANAGED_POLICY_FINDING = "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{}]"
+LAMBDA_BASIC_EXECUTION = "service-role/AWSLambdaBasicExecutionRole"
+LAMBDA_VPC_EXECUTION = "service-role/AWSLambdaVPCAccessExecutionRole"
+PROVIDER_FRAMEWORK_FUNCTIONS = ("framework-onEvent", "framework-isComplete", "framework-onTimeout")
+
+
+def logical_id(element: cdk.CfnElement) -> str:
+    return cdk.Stack.of(element).resolve(element.logical_id)
+
+
+def acknowledge_deploy_time_lambda(
+    function: lambda_.Function, *, name: str, made_by: str, scope_of_policy: str, outside_vpc: str | None = None
+) -> None:
+    """The findings every custom-resource Lambda has, each on its resource, with reasons naming `name`.
+
+    :param name: what the function is, e.g. "kubectl handler Lambda"
+    :param made_by: who shapes its role, e.g. "aws-cdk-lib's KubectlProvider"
+    :param scope_of_policy: what its inline policies are limited to
+    :param outside_vpc: why it runs outside the VPC; required when it does
+    """
+    resource = function.node.default_child
+    ignore_cfn_lint(resource, REDUNDANT_ROLE_DEPENDENCY)
+    in_vpc = function.is_bound_to_vpc
+    for policy in (LAMBDA_BASIC_EXECUTION, LAMBDA_VPC_EXECUTION) if in_vpc else (LAMBDA_BASIC_EXECUTION,):
+        acknowledge(
+            function.role.node.default_child,
+            MANAGED_POLICY_FINDING.format(policy),
+            f"{made_by} gives the {name} role {policy.split('/')[-1]}, the AWS-managed policy for "
+            + ("creating its ENIs in the cluster subnets and " if in_vpc else "")
+            + "writing its own logs; the role is not ours to shape.",
+        )
+    inline = [function.role.node.try_find_child("DefaultPolicy")] + [
+        child for child in function.node.children if child.node.id.startswith("inlinePolicyAddedToExecutionRole")
+    ]
+    for policy in filter(None, inline):
+        acknowledge_in_packs(
+            policy.node.default_child,
+            "IAMNoInlinePolicy",
+            (NIST, HIPAA, PCI),
+            f"This inline policy of the {name} role is written by {made_by} and allows only {scope_of_policy}; "
+            "it lives and dies with the role.",
+        )
+    acknowledge_in_packs(
+        resource,
+        "LambdaConcurrency",
+        (NIST, HIPAA),
+        f"The {name} runs only while CloudFormation deploys this stack, one custom resource at a time; reserved "
+        "concurrency would take capacity from the account for no gain.",
+    )
+    acknowledge_in_packs(
+        resource,
+        "LambdaDLQ",
+        (NIST, HIPAA),
+        f"The {name} is invoked synchronously for CloudFormation custom resources; a failure fails the deployment "
+        "and rolls it back, so there is no lost asynchronous event to park in a dead-letter queue.",
+    )
+    if not in_vpc:
+        if not outside_vpc:
+            raise ValueError(f"{function.node.path}: say why the {name} runs outside the VPC")
+        acknowledge_in_packs(resource, "LambdaInsideVPC", (NIST, HIPAA, PCI), f"The {name} runs outside the VPC: {outside_vpc}")
+
+
+def acknowledge_provider_framework(
+    provider: cr.Provider, *, name: str, handlers: Sequence[lambda_.IFunction], outside_vpc: str | None = None
+) -> None:
+    """The findings of aws-cdk-lib's custom-resource Provider: its framework Lambdas (which may invoke every version
+    of `handlers`) and, with an isComplete handler, its waiter state machine.
+
+    :param name: the provider, e.g. "kubectl provider"
+    """
+    framework = [f for f in map(provider.node.try_find_child, PROVIDER_FRAMEWORK_FUNCTIONS) if f is not None]
+    for function in framework:
+        step = function.node.id.removeprefix("framework-")
+        acknowledge_deploy_time_lambda(
+            function,
+            name=f"{name} framework {step} Lambda",
+            made_by="aws-cdk-lib's custom-resource Provider",
+            scope_of_policy=f"invoking and reading the {name}'s own handler Lambdas",
+            outside_vpc=outside_vpc,
+        )
+        for handler in handlers:
+            acknowledge(
+                function.role.node.find_child("DefaultPolicy").node.default_child,
+                f"AwsSolutions-IAM5[Resource::<{logical_id(handler.node.default_child)}.Arn>:*]",
+                f"The {name} framework {step} Lambda may invoke every version (ARN suffix :*) of the {name}'s handler "
+                f"{handler.node.id}, nothing else; aws-cdk-lib's Provider writes this statement.",
+            )
+    machine = provider.node.try_find_child("waiter-state-machine")
+    if machine is None:
+        return
+    resource = machine.node.default_child
+    ignore_cfn_lint(resource, REDUNDANT_ROLE_DEPENDENCY)
+    acknowledge(
+        resource,
+        "AwsSolutions-SF1",
+        f"The {name}'s waiter state machine only loops over the isComplete Lambda during a deployment; that Lambda "
+        "logs every poll, and the deployment's events record the outcome.",
+    )
+    acknowledge(
+        resource,
+        "AwsSolutions-SF2",
+        f"The {name}'s waiter state machine is aws-cdk-lib's polling loop around one Lambda; X-Ray traces of it "
+        "would show nothing the deployment events do not.",
+    )
+    policy = machine.node.find_child("Role").node.find_child("DefaultPolicy").node.default_child
+    for function in framework:
+        if function.node.id != "framework-onEvent":
+            acknowledge(
+                policy,
+                f"AwsSolutions-IAM5[Resource::<{logical_id(function.node.default_child)}.Arn>:*]",
+                f"The {name}'s waiter state machine may invoke every version (ARN suffix :*) of its "
+                f"{function.node.id} Lambda, nothing else; aws-cdk-lib's Provider writes this statement.",
+            )
+    acknowledge_in_packs(
+        policy,
+        "IAMNoInlinePolicy",
+        (NIST, HIPAA, PCI),
+        f"The {name}'s waiter state machine role has one inline policy, written by aws-cdk-lib's Provider, that "
+        "allows invoking the provider's own framework Lambdas only.",
+    )
 
 
 def check_eks_cluster(properties: Mapping) -> list[tuple[str, str]]:
