@@ -231,12 +231,18 @@ def security_groups_section(review: Review) -> list[str]:
     return out
 
 
+def _condition(condition: Mapping) -> str:
+    return " and ".join(
+        f"{key} {operator} {show(value)}" for operator, pairs in condition.items() for key, value in pairs.items()
+    )
+
+
 def _statements(document: Mapping) -> list[str]:
     lines = []
     for statement in document.get("Statement", []):
         actions = statement.get("Action", statement.get("NotAction"))
         resources = statement.get("Resource", statement.get("NotResource", "-"))
-        condition = f" when {show(statement['Condition'])}" if "Condition" in statement else ""
+        condition = f" when {_condition(statement['Condition'])}" if "Condition" in statement else ""
         lines.append(f"{statement.get('Effect')} {show(actions)} on {show(resources)}{condition}")
     return lines
 
@@ -257,7 +263,7 @@ def iam_section(review: Review) -> list[str]:
         if props.get("Description"):
             out.append(f"- description: {props['Description']}")
         for statement in props.get("AssumeRolePolicyDocument", {}).get("Statement", []):
-            condition = f" when {show(statement['Condition'])}" if "Condition" in statement else ""
+            condition = f" when {_condition(statement['Condition'])}" if "Condition" in statement else ""
             out.append(f"- trust: {show(statement.get('Action'))} by {_principal(statement)}{condition}")
         for arn in props.get("ManagedPolicyArns", []):
             out.append(f"- AWS-managed or attached policy: `{show(arn)}`")
