@@ -164,22 +164,43 @@ def run_probe(
     kubectl(delete, None)  # left over from an interrupted run
     try:
         kubectl(["create", "-f", "-"], json.dumps(probe_pod(namespace, image)))
-        deadline = clock() + timeout
-        while True:
-            pod = _get(kubectl, "pod", PROBE_POD, "-n", namespace)
-            result = image_pull_result(pod, image)
-            if result is not None:
-                return result
-            if clock() >= deadline:
-                phase = pod.get("status", {}).get("phase", "Unknown")
-                return Result(
-                    "no-internet-images",
-                    False,
-                    f"no {'/'.join(PULL_FAILURES)} within {timeout:g}s (probe pod {phase}): the experiment did not run",
-                )
-            sleep(interval)
-    finally:
+        result = _await_pull_verdict(kubectl, namespace, image, timeout, interval, sleep, clock)
+    except BaseException:
+        try:
+            kubectl(delete, None)
+        except KubectlError:
+            pass  # the original error is the one to report
+        raise
+    try:
         kubectl(delete, None)
+    except KubectlError as error:
+        return Result(result.check, False, f"{result.detail}; but the probe pod could not be deleted: {error}")
+    return result
+
+
+def _await_pull_verdict(
+    kubectl: Kubectl,
+    namespace: str,
+    image: str,
+    timeout: float,
+    interval: float,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+) -> Result:
+    deadline = clock() + timeout
+    while True:
+        pod = _get(kubectl, "pod", PROBE_POD, "-n", namespace)
+        result = image_pull_result(pod, image)
+        if result is not None:
+            return result
+        if clock() >= deadline:
+            phase = pod.get("status", {}).get("phase", "Unknown")
+            return Result(
+                "no-internet-images",
+                False,
+                f"no {'/'.join(PULL_FAILURES)} within {timeout:g}s (probe pod {phase}): the experiment did not run",
+            )
+        sleep(interval)
 
 
 def run_checks(
