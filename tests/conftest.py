@@ -197,3 +197,16 @@ PUBLIC_BASTION_CONTEXT = {
 def public_bastion_app(tmp_path_factory) -> Synth:
     """The seed's design: the bastion in its own public subnet; admins from configuration; an imported log key."""
     return synthesize(tmp_path_factory.mktemp("public-bastion"), stage_builder(PUBLIC_BASTION_CONTEXT), PUBLIC_BASTION_CONTEXT)
+
+
+@pytest.fixture(scope="session")
+def bare_platform_app(tmp_path_factory) -> Synth:
+    """The composite with bastion and Fargate logging turned off (existing VPC that already has its endpoints)."""
+    from private_eks_fargate import OperationsSettings
+
+    settings = PlatformSettings(
+        network=NetworkSettings(existing_vpc=EXISTING_VPC),
+        endpoints=EndpointSettings(create=False),
+        operations=OperationsSettings(bastion=False, fargate_logging=False),
+    )
+    return synthesize(tmp_path_factory.mktemp("bare"), lambda app: UserStack(app, "Bare", settings=settings))
