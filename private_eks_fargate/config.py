@@ -261,6 +261,9 @@ class ClusterSettings:
 
 
 BASTION_SUBNETS = ("isolated", "public")
+PUBLIC_BASTION_NEEDS_NEW_VPC = (
+    "'public' needs a new VPC (the bastion's public subnet is created with it); with an existing VPC use 'isolated'"
+)
 #: EKS access policies an admin principal may be given (all cluster-scoped here).
 ACCESS_POLICIES = (
     "AmazonEKSClusterAdminPolicy",
@@ -347,11 +350,7 @@ class PlatformSettings:
         self.endpoints.validate("endpoints")
         self.operations.validate("operations")
         if self.operations.bastion and self.operations.bastion_subnet == "public" and self.network.existing_vpc:
-            raise ConfigError(
-                "operations.bastion_subnet",
-                "'public' needs a new VPC (the bastion's public subnet is created with it); with an existing VPC use "
-                "'isolated'",
-            )
+            raise ConfigError("operations.bastion_subnet", PUBLIC_BASTION_NEEDS_NEW_VPC)
         existing = self.network.existing_vpc
         if existing is not None and self.endpoints.create and not existing.route_table_ids:
             raise ConfigError(

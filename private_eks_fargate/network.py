@@ -6,7 +6,7 @@ from aws_cdk import Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from .config import NetworkSettings
+from .config import PUBLIC_BASTION_NEEDS_NEW_VPC, NetworkSettings
 from .errors import ConfigError
 
 #: /20 per subnet: room for about 4,000 Fargate pods per availability zone (each pod takes one IP).
@@ -40,6 +40,8 @@ class PrivateNetwork(Construct):
         """
         settings = settings or NetworkSettings()
         settings.validate("network")
+        if settings.existing_vpc is not None and public_bastion_subnet:
+            raise ConfigError("operations.bastion_subnet", PUBLIC_BASTION_NEEDS_NEW_VPC)
         super().__init__(scope, construct_id)
         self.settings = settings
         existing = settings.existing_vpc

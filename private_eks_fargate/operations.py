@@ -77,6 +77,7 @@ class ClusterOperations(Construct):
                 subnets=network.bastion_subnets if public else network.cluster_subnets,
                 cluster=cluster.cluster,
                 release=cluster.release,
+                kubectl_layer=cluster.kubectl_layer,
                 instance_type=settings.bastion_instance_type,
                 public=public,
                 verify_args=f"--namespace {namespace} --deployment {app} --replicas {replicas}",

@@ -161,10 +161,27 @@ def run_probe(
     The probe pod is deleted afterwards, whatever happened.
     """
     delete = ["delete", "pod", PROBE_POD, "-n", namespace, "--ignore-not-found", "--wait=false"]
+
+    def verdict() -> Result:
+        deadline = clock() + timeout
+        while True:
+            pod = _get(kubectl, "pod", PROBE_POD, "-n", namespace)
+            result = image_pull_result(pod, image)
+            if result is not None:
+                return result
+            if clock() >= deadline:
+                phase = pod.get("status", {}).get("phase", "Unknown")
+                return Result(
+                    "no-internet-images",
+                    False,
+                    f"no {'/'.join(PULL_FAILURES)} within {timeout:g}s (probe pod {phase}): the experiment did not run",
+                )
+            sleep(interval)
+
     kubectl(delete, None)  # left over from an interrupted run
     try:
         kubectl(["create", "-f", "-"], json.dumps(probe_pod(namespace, image)))
-        result = _await_pull_verdict(kubectl, namespace, image, timeout, interval, sleep, clock)
+        result = verdict()
     except BaseException:
         try:
             kubectl(delete, None)
@@ -176,31 +193,6 @@ def run_probe(
     except KubectlError as error:
         return Result(result.check, False, f"{result.detail}; but the probe pod could not be deleted: {error}")
     return result
-
-
-def _await_pull_verdict(
-    kubectl: Kubectl,
-    namespace: str,
-    image: str,
-    timeout: float,
-    interval: float,
-    sleep: Callable[[float], None],
-    clock: Callable[[], float],
-) -> Result:
-    deadline = clock() + timeout
-    while True:
-        pod = _get(kubectl, "pod", PROBE_POD, "-n", namespace)
-        result = image_pull_result(pod, image)
-        if result is not None:
-            return result
-        if clock() >= deadline:
-            phase = pod.get("status", {}).get("phase", "Unknown")
-            return Result(
-                "no-internet-images",
-                False,
-                f"no {'/'.join(PULL_FAILURES)} within {timeout:g}s (probe pod {phase}): the experiment did not run",
-            )
-        sleep(interval)
 
 
 def run_checks(

