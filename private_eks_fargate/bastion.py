@@ -37,6 +37,18 @@ def layer_location(layer: lambda_.LayerVersion) -> s3.Location:
     return s3.Location(bucket_name=content.s3_bucket, object_key=content.s3_key)
 
 
+def check_instance_type(instance_type: str, release: KubernetesRelease) -> None:
+    """Raise ConfigError unless the instance type can run the kubectl shipped with `release`'s layer package."""
+    architecture = ec2.InstanceType(instance_type).architecture
+    if architecture != KUBECTL_ARCHITECTURE:
+        wanted = _ARCH_NAMES[KUBECTL_ARCHITECTURE]
+        raise ConfigError(
+            "operations.bastion_instance_type",
+            f"{instance_type!r} is {_ARCH_NAMES[architecture]}, but the kubectl that can be installed without "
+            f"internet ({release.layer_package}) is built for {wanted}; use an {wanted} type such as t3.micro",
+        )
+
+
 class SsmBastion(Construct):
     """An Amazon Linux 2023 instance that operators reach with ``aws ssm start-session`` only.
 
@@ -73,16 +85,7 @@ class SsmBastion(Construct):
             default: false, Systems Manager is reached through VPC endpoints
         :param verify_args: arguments baked into the documented verify command line. default: none
         """
-        kubectl_arch = KUBECTL_ARCHITECTURE
-        chosen = ec2.InstanceType(instance_type)
-        if chosen.architecture != kubectl_arch:
-            wanted = _ARCH_NAMES[kubectl_arch]
-            raise ConfigError(
-                "operations.bastion_instance_type",
-                f"{instance_type!r} is {_ARCH_NAMES[chosen.architecture]}, but the kubectl that can be installed without "
-                f"internet ({release.layer_package}) is built for {wanted}; use an {wanted} type such as "
-                + ("t3.micro" if kubectl_arch == ec2.InstanceArchitecture.X86_64 else "t4g.micro"),
-            )
+        check_instance_type(instance_type, release)
         super().__init__(scope, construct_id)
         # IMDSv2 comes with a launch template; a fixed template name would collide between two stacks in a region
         self.node.set_context(UNIQUE_IMDSV2_TEMPLATE_FLAG, True)
@@ -163,10 +166,10 @@ class SsmBastion(Construct):
             "Instance",
             vpc=vpc,
             vpc_subnets=subnets,
-            instance_type=chosen,
+            instance_type=ec2.InstanceType(instance_type),
             machine_image=ec2.MachineImage.latest_amazon_linux2023(
                 cpu_type=ec2.AmazonLinuxCpuType.X86_64
-                if kubectl_arch == ec2.InstanceArchitecture.X86_64
+                if KUBECTL_ARCHITECTURE == ec2.InstanceArchitecture.X86_64
                 else ec2.AmazonLinuxCpuType.ARM_64
             ),
             role=self.role,

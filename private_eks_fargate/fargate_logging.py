@@ -86,6 +86,22 @@ def check_logging_config(data: Mapping[str, str], *, setting: str = "operations.
     return size
 
 
+def checked_logging_config(scope: Construct, log_group_name: str, settings: OperationsSettings) -> dict[str, str]:
+    """The aws-logging ConfigMap data for a log group in `scope`'s stack; ConfigError if Fargate would reject it."""
+    settings.validate("operations")
+    if Token.is_unresolved(log_group_name):
+        raise ConfigError("operations.fargate_logging", "the log group name must be known at synth")
+    data = logging_config(
+        region=Stack.of(scope).region,
+        log_group_name=log_group_name,
+        extra_filters=settings.log_extra_filters,
+        parsers=settings.log_parsers,
+    )
+    only_parsers = settings.log_parsers and not settings.log_extra_filters
+    check_logging_config(data, setting="operations.log_parsers" if only_parsers else "operations.log_extra_filters")
+    return data
+
+
 class FargateLogging(Construct):
     """Namespace ``aws-observability`` and ConfigMap ``aws-logging`` sending container logs to a CloudWatch log group.
 
@@ -111,23 +127,9 @@ class FargateLogging(Construct):
         :param settings: retention, KMS key and extra Fluent Bit sections. default: ``OperationsSettings()``
         """
         settings = settings or OperationsSettings()
-        settings.validate("operations")
-        if Token.is_unresolved(log_group_name):
-            raise ConfigError("operations.fargate_logging", "the log group name must be known at synth")
-        region = Stack.of(scope).region
-        self.data = logging_config(
-            region=region,
-            log_group_name=log_group_name,
-            extra_filters=settings.log_extra_filters,
-            parsers=settings.log_parsers,
-        )
-        self.size = check_logging_config(
-            self.data,
-            setting="operations.log_parsers" if settings.log_parsers and not settings.log_extra_filters
-            else "operations.log_extra_filters",
-        )
+        self.data = checked_logging_config(scope, log_group_name, settings)
         super().__init__(scope, construct_id)
-
+        region = Stack.of(self).region
         group_arn = f"arn:{Aws.PARTITION}:logs:{region}:{Aws.ACCOUNT_ID}:log-group:{log_group_name}"
         if settings.log_kms_key_arn:
             self.key: kms.IKey = kms.Key.from_key_arn(self, "Key", settings.log_kms_key_arn)

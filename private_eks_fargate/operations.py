@@ -6,10 +6,10 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
-from .bastion import SsmBastion
+from .bastion import SsmBastion, check_instance_type
 from .cluster import PrivateCluster
 from .config import OperationsSettings
-from .fargate_logging import FargateLogging
+from .fargate_logging import FargateLogging, checked_logging_config
 from .network import PrivateNetwork
 
 #: What the verify command checks for by default: the sample application of the workloads issue.
@@ -45,6 +45,12 @@ class ClusterOperations(Construct):
         """
         settings = settings or OperationsSettings()
         settings.validate("operations")
+        # named after the cluster like EKS's own /aws/eks/NAME/cluster group; a generated name is unknown at synth
+        log_group_name = f"/aws/eks/{cluster.settings.cluster_name or Stack.of(scope).stack_name}/fargate"
+        if settings.fargate_logging:
+            checked_logging_config(scope, log_group_name, settings)
+        if settings.bastion:
+            check_instance_type(settings.bastion_instance_type, cluster.release)
         super().__init__(scope, construct_id)
         self.settings = settings
         self.cluster = cluster
@@ -53,14 +59,12 @@ class ClusterOperations(Construct):
 
         self.logging = None
         if settings.fargate_logging:
-            # named after the cluster like EKS's own /aws/eks/NAME/cluster group; a generated name is unknown at synth
-            group_owner = cluster.settings.cluster_name or Stack.of(self).stack_name
             self.logging = FargateLogging(
                 self,
                 "FargateLogging",
                 cluster=cluster.cluster,
                 pod_execution_role=cluster.pod_execution_role,
-                log_group_name=f"/aws/eks/{group_owner}/fargate",
+                log_group_name=log_group_name,
                 settings=settings,
             )
             # CoreDNS is rolled out by the Fargate patch: after the ConfigMap, so its pods already log
