@@ -388,3 +388,24 @@ def test_bad_context_values(context, message):
         settings_from_context(context)
     assert str(error.value).startswith(message)
 
+
+
+@pytest.mark.parametrize(
+    ("operations", "setting"),
+    [
+        (OperationsSettings(bastion_instance_type="m7g.large"), "operations.bastion_instance_type"),
+        (OperationsSettings(log_extra_filters="[FILTER]\n" + "#" * MAX_CONFIG_CHARS), "operations.log_extra_filters"),
+    ],
+)
+def test_cluster_operations_checks_everything_before_defining_anything(operations, setting):
+    from types import SimpleNamespace
+
+    from private_eks_fargate import ClusterOperations, ClusterSettings
+    from private_eks_fargate.versions import RELEASES
+
+    stack = cdk.Stack(cdk.App(), "Probe")
+    cluster = SimpleNamespace(settings=ClusterSettings(), release=RELEASES["1.36"])
+    with pytest.raises(ConfigError) as error:
+        ClusterOperations(stack, "Operations", cluster=cluster, network=None, settings=operations)
+    assert str(error.value).startswith(f"{setting}: ")
+    assert stack.node.children == []
