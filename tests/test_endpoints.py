@@ -76,7 +76,7 @@ def test_endpoint_security_group_admits_only_https_from_the_vpc_cidr(default_app
         assert endpoint["Properties"]["SecurityGroupIds"] == [{"Fn::GetAtt": [next(iter(groups)), "GroupId"]}], name
 
 
-@pytest.mark.parametrize("config", ["default", "existing-vpc", "user-stack"])
+@pytest.mark.parametrize("config", ["default", "existing-vpc", "user-stack", "public-bastion"])
 def test_nothing_admits_the_internet(all_synths, config):
     for key, resource in all_synths[config].all_resources().items():
         if resource["Type"] == "AWS::EC2::SecurityGroup":
