@@ -1,9 +1,11 @@
 """A fully private Amazon EKS cluster on AWS Fargate, as CDK constructs, stacks and a stage.
 
-Building blocks: PrivateNetwork, PrivateEndpoints, PrivateCluster, CoreDnsOnFargate.
+Building blocks: PrivateNetwork, PrivateEndpoints, PrivateCluster, CoreDnsOnFargate; operator access and
+observability: ClusterOperations (SsmBastion, FargateLogging, access entries), irsa_service_account.
 Composite: PrivateEksFargate (everything in one stack). App: PrivateEksFargateStage (three stacks).
 """
 
+from .bastion import SsmBastion
 from .cluster import PrivateCluster
 from .config import (
     ClusterSettings,
@@ -11,19 +13,24 @@ from .config import (
     ExistingVpcSettings,
     FargateProfileSpec,
     NetworkSettings,
+    OperationsSettings,
     PlatformSettings,
 )
 from .context import settings_from_context, stage_from_context
 from .coredns import CoreDnsOnFargate
 from .endpoints import ENDPOINT_CATALOG, EndpointNeed, PrivateEndpoints, required_endpoints
 from .errors import ConfigError
+from .fargate_logging import FargateLogging
+from .irsa import irsa_service_account
 from .network import PrivateNetwork
+from .operations import ClusterOperations
 from .platform import PrivateEksFargate
 from .stacks import ClusterStack, EndpointsStack, NetworkStack, PrivateEksFargateStage
 from .versions import DEFAULT_KUBERNETES_VERSION, RELEASES
 
 __all__ = [
     "ClusterSettings",
+    "ClusterOperations",
     "ClusterStack",
     "ConfigError",
     "CoreDnsOnFargate",
@@ -33,9 +40,11 @@ __all__ = [
     "EndpointSettings",
     "EndpointsStack",
     "ExistingVpcSettings",
+    "FargateLogging",
     "FargateProfileSpec",
     "NetworkSettings",
     "NetworkStack",
+    "OperationsSettings",
     "PlatformSettings",
     "PrivateCluster",
     "PrivateEksFargate",
@@ -43,6 +52,8 @@ __all__ = [
     "PrivateEndpoints",
     "PrivateNetwork",
     "RELEASES",
+    "SsmBastion",
+    "irsa_service_account",
     "required_endpoints",
     "settings_from_context",
     "stage_from_context",

@@ -15,6 +15,7 @@ from constructs import Construct, IDependable
 
 from .config import ClusterSettings, FargateProfileSpec, RESERVED_NAMESPACES
 from .coredns import COREDNS_SELECTOR, CoreDnsOnFargate
+from .irsa import NATIVE_OIDC_PROVIDER_FLAG
 from .versions import kubectl_layer
 
 ALL_LOG_TYPES = (
@@ -71,6 +72,8 @@ class PrivateCluster(Construct):
         settings = settings or ClusterSettings()
         release = settings.validate("cluster")
         super().__init__(scope, construct_id)
+        # IRSA's OIDC provider as a native AWS::IAM::OIDCProvider a reviewer can read, not a custom-resource Lambda
+        self.node.set_context(NATIVE_OIDC_PROVIDER_FLAG, True)
         self.release = release
         self.settings = settings
 
@@ -81,6 +84,7 @@ class PrivateCluster(Construct):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        self.kubectl_layer = kubectl_layer(self, "KubectlLayer", self.release)
         self.cluster = eks.Cluster(
             self,
             "Cluster",
@@ -95,9 +99,7 @@ class PrivateCluster(Construct):
             # Fargate only: no EKS Auto Mode node pools and no default node group (as FargateCluster does)
             default_capacity=0,
             default_capacity_type=eks.DefaultCapacityType.NODEGROUP,
-            kubectl_provider_options=eks.KubectlProviderOptions(
-                kubectl_layer=kubectl_layer(self, "KubectlLayer", self.release)
-            ),
+            kubectl_provider_options=eks.KubectlProviderOptions(kubectl_layer=self.kubectl_layer),
         )
         if endpoints:
             # every kubectl custom resource uses the provider, so none runs (or is deleted) without the endpoints

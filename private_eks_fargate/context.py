@@ -18,11 +18,12 @@ from .config import (
     ExistingVpcSettings,
     FargateProfileSpec,
     NetworkSettings,
+    OperationsSettings,
     PlatformSettings,
 )
 from .errors import ConfigError
 
-SECTIONS = ("app.", "network.", "endpoints.", "cluster.")
+SECTIONS = ("app.", "network.", "endpoints.", "cluster.", "operations.")
 
 
 def _text(key: str, value: Any) -> str:
@@ -58,6 +59,12 @@ def _json(key: str, value: Any, expected: str) -> Any:
         return json.loads(value)
     except json.JSONDecodeError:
         raise ConfigError(key, f"{value!r} is not valid JSON; give {expected}") from None
+
+
+def _optional_text(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(key, f"{value!r} is not allowed; give a string")
+    return value
 
 
 def _strings(key: str, value: Any) -> tuple[str, ...]:
@@ -112,6 +119,16 @@ SETTINGS: dict[str, Setting] = {
         Setting("cluster.name", _text, "EKS cluster name, 1-100 of [A-Za-z0-9-_]"),
         Setting("cluster.app_profiles", _profiles, 'JSON list of {"namespace": …, "labels": {…}}'),
         Setting("cluster.coredns_ready_timeout_minutes", _integer, "1 to 14"),
+        Setting("operations.bastion", _boolean, "true or false"),
+        Setting("operations.bastion_subnet", _text, "isolated or public"),
+        Setting("operations.bastion_instance_type", _text, "an x86_64 EC2 instance type"),
+        Setting("operations.admin_access_policy", _text, "an EKS access policy name"),
+        Setting("operations.admin_principal_arns", _strings, "IAM role/user ARNs"),
+        Setting("operations.fargate_logging", _boolean, "true or false"),
+        Setting("operations.log_retention_days", _integer, "a CloudWatch Logs retention in days"),
+        Setting("operations.log_kms_key_arn", _text, "a KMS key ARN"),
+        Setting("operations.log_extra_filters", _optional_text, "Fluent Bit [FILTER] sections"),
+        Setting("operations.log_parsers", _optional_text, "Fluent Bit [PARSER] sections"),
     )
 }
 
@@ -166,6 +183,9 @@ def settings_from_context(context: Mapping[str, Any]) -> PlatformSettings:
                     "coredns_ready_timeout_minutes": "coredns_ready_timeout_minutes",
                 },
             )
+        ),
+        operations=OperationsSettings(
+            **{key[len("operations."):]: value for key, value in values.items() if key.startswith("operations.")}
         ),
     )
 

@@ -6,12 +6,15 @@ from aws_cdk import Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from .config import NetworkSettings
+from .config import PUBLIC_BASTION_NEEDS_NEW_VPC, NetworkSettings
 from .errors import ConfigError
 
 #: /20 per subnet: room for about 4,000 Fargate pods per availability zone (each pod takes one IP).
 SUBNET_CIDR_MASK = 20
 SUBNET_GROUP = "cluster"
+#: The optional public subnets (one /28 per zone) that hold only the bastion; the cluster subnets never route to them.
+BASTION_SUBNET_GROUP = "bastion"
+BASTION_SUBNET_CIDR_MASK = 28
 
 
 class PrivateNetwork(Construct):
@@ -22,12 +25,23 @@ class PrivateNetwork(Construct):
     Existing VPC (`settings.existing_vpc`): imported from ids in the settings; nothing is looked up.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, settings: NetworkSettings | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: NetworkSettings | None = None,
+        public_bastion_subnet: bool = False,
+    ) -> None:
         """
         :param settings: the network settings. default: ``NetworkSettings()``, a new 2-AZ isolated VPC
+        :param public_bastion_subnet: add a public subnet group for the bastion alone, with an internet gateway
+            routed from those subnets only (new VPC only). default: false, no public subnet and no gateway
         """
         settings = settings or NetworkSettings()
         settings.validate("network")
+        if settings.existing_vpc is not None and public_bastion_subnet:
+            raise ConfigError("operations.bastion_subnet", PUBLIC_BASTION_NEEDS_NEW_VPC)
         super().__init__(scope, construct_id)
         self.settings = settings
         existing = settings.existing_vpc
@@ -67,10 +81,28 @@ class PrivateNetwork(Construct):
                         name=SUBNET_GROUP,
                         subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,
                         cidr_mask=SUBNET_CIDR_MASK,
-                    )
+                    ),
+                    *(
+                        [
+                            ec2.SubnetConfiguration(
+                                name=BASTION_SUBNET_GROUP,
+                                subnet_type=ec2.SubnetType.PUBLIC,
+                                cidr_mask=BASTION_SUBNET_CIDR_MASK,
+                                # only the bastion gets a public address, set on the instance itself
+                                map_public_ip_on_launch=False,
+                            )
+                        ]
+                        if public_bastion_subnet
+                        else []
+                    ),
                 ],
                 **zone_choice,
             )
+
+    @property
+    def bastion_subnets(self) -> ec2.SubnetSelection:
+        """The public bastion subnets (only with ``public_bastion_subnet``)."""
+        return ec2.SubnetSelection(subnet_group_name=BASTION_SUBNET_GROUP)
 
     @property
     def cluster_subnets(self) -> ec2.SubnetSelection:

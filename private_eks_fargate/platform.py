@@ -6,12 +6,13 @@ from constructs import Construct
 
 from .cluster import PrivateCluster
 from .config import PlatformSettings
-from .endpoints import PrivateEndpoints, required_endpoints
+from .endpoints import PrivateEndpoints, platform_features, required_endpoints
 from .network import PrivateNetwork
+from .operations import ClusterOperations
 
 
 class PrivateEksFargate(Construct):
-    """Network, VPC endpoints and cluster in one scope, the cluster's kubectl work ordered after the endpoints.
+    """Network, VPC endpoints, cluster and operator access in one scope, kubectl work ordered after the endpoints.
 
     Works with a new VPC (default) or ``settings.network.existing_vpc``; with ``settings.endpoints.create``
     false no endpoints are created and the VPC is trusted to have them.
@@ -25,14 +26,16 @@ class PrivateEksFargate(Construct):
         settings.validate()
         super().__init__(scope, construct_id)
         self.settings = settings
-        self.network = PrivateNetwork(self, "Network", settings=settings.network)
+        self.network = PrivateNetwork(
+            self, "Network", settings=settings.network, public_bastion_subnet=settings.public_bastion_subnet
+        )
         self.endpoints = (
             PrivateEndpoints(
                 self,
                 "Endpoints",
                 vpc=self.network.vpc,
                 subnets=self.network.cluster_subnets,
-                needs=required_endpoints(extra_services=settings.endpoints.extra_services),
+                needs=required_endpoints(platform_features(settings), settings.endpoints.extra_services),
             )
             if settings.endpoints.create
             else None
@@ -44,4 +47,7 @@ class PrivateEksFargate(Construct):
             subnets=self.network.cluster_subnets,
             settings=settings.cluster,
             endpoints=[self.endpoints] if self.endpoints else [],
+        )
+        self.operations = ClusterOperations(
+            self, "Operations", cluster=self.cluster, network=self.network, settings=settings.operations
         )

@@ -4,13 +4,14 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from ..cluster import PrivateCluster
-from ..config import ClusterSettings, NetworkSettings
+from ..config import ClusterSettings, NetworkSettings, OperationsSettings
 from ..network import PrivateNetwork
+from ..operations import ClusterOperations
 from ._network import network_in
 
 
 class ClusterStack(Stack):
-    """The EKS cluster, its Fargate profiles and the Kubernetes objects the platform applies."""
+    """The EKS cluster, its Fargate profiles, the Kubernetes objects the platform applies, and operator access."""
 
     def __init__(
         self,
@@ -19,11 +20,13 @@ class ClusterStack(Stack):
         *,
         network: PrivateNetwork | NetworkSettings,
         settings: ClusterSettings,
+        operations: OperationsSettings | None = None,
         **kwargs,
     ) -> None:
         """
         :param network: the network stack's network, or settings of an existing VPC to import here
         :param settings: the cluster settings
+        :param operations: bastion, admin access, Fargate logging. default: ``OperationsSettings()``
         """
         super().__init__(scope, construct_id, **kwargs)
         network = network_in(self, network)
@@ -31,3 +34,5 @@ class ClusterStack(Stack):
             self, "Cluster", vpc=network.vpc, subnets=network.cluster_subnets, settings=settings
         )
         self.cluster.add_outputs(self, network.vpc)
+        self.operations = ClusterOperations(self, "Operations", cluster=self.cluster, network=network, settings=operations)
+        self.operations.add_outputs(self)

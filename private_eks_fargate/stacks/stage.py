@@ -4,7 +4,7 @@ from aws_cdk import Environment, Stage
 from constructs import Construct
 
 from ..config import PlatformSettings
-from ..endpoints import required_endpoints
+from ..endpoints import platform_features, required_endpoints
 from .cluster_stack import ClusterStack
 from .endpoints_stack import EndpointsStack
 from .network_stack import NetworkStack
@@ -35,7 +35,9 @@ class PrivateEksFargateStage(Stage):
         super().__init__(scope, construct_id, env=env)
         self.settings = settings
         self.network_stack = (
-            NetworkStack(self, "Network", settings=settings.network)
+            NetworkStack(
+                self, "Network", settings=settings.network, public_bastion_subnet=settings.public_bastion_subnet
+            )
             if settings.network.existing_vpc is None
             else None
         )
@@ -45,12 +47,14 @@ class PrivateEksFargateStage(Stage):
                 self,
                 "Endpoints",
                 network=network,
-                needs=required_endpoints(extra_services=settings.endpoints.extra_services),
+                needs=required_endpoints(platform_features(settings), settings.endpoints.extra_services),
             )
             if settings.endpoints.create
             else None
         )
-        self.cluster_stack = ClusterStack(self, "Cluster", network=network, settings=settings.cluster)
+        self.cluster_stack = ClusterStack(
+            self, "Cluster", network=network, settings=settings.cluster, operations=settings.operations
+        )
         if self.endpoints_stack is not None:
             self.cluster_stack.add_stack_dependency(
                 self.endpoints_stack, "the kubectl Lambdas reach EKS, Lambda and S3 through the endpoints"
