@@ -1,9 +1,11 @@
 """A fully private Amazon EKS cluster on AWS Fargate, as CDK constructs, stacks and a stage.
 
-Building blocks: PrivateNetwork, PrivateEndpoints, PrivateCluster, CoreDnsOnFargate.
+Building blocks: PrivateNetwork, PrivateEndpoints, PrivateCluster, CoreDnsOnFargate; operator access and
+observability: ClusterOperations (SsmBastion, FargateLogging, access entries), irsa_service_account.
 Composite: PrivateEksFargate (everything in one stack). App: PrivateEksFargateStage (three stacks).
 """
 
+from .bastion import SsmBastion
 from .cluster import PrivateCluster
 from .compliance import PrivateEksChecks, acknowledge, enable_compliance_checks
 from .config import (
@@ -13,19 +15,24 @@ from .config import (
     ExistingVpcSettings,
     FargateProfileSpec,
     NetworkSettings,
+    OperationsSettings,
     PlatformSettings,
 )
 from .context import settings_from_context, stage_from_context
 from .coredns import CoreDnsOnFargate
 from .endpoints import ENDPOINT_CATALOG, EndpointNeed, PrivateEndpoints, required_endpoints
 from .errors import ConfigError
+from .fargate_logging import FargateLogging
+from .irsa import irsa_service_account
 from .network import PrivateNetwork
+from .operations import ClusterOperations
 from .platform import PrivateEksFargate
 from .stacks import ClusterStack, EndpointsStack, NetworkStack, PrivateEksFargateStage
 from .versions import DEFAULT_KUBERNETES_VERSION, RELEASES
 
 __all__ = [
     "ClusterSettings",
+    "ClusterOperations",
     "ClusterStack",
     "ComplianceSettings",
     "ConfigError",
@@ -36,9 +43,11 @@ __all__ = [
     "EndpointSettings",
     "EndpointsStack",
     "ExistingVpcSettings",
+    "FargateLogging",
     "FargateProfileSpec",
     "NetworkSettings",
     "NetworkStack",
+    "OperationsSettings",
     "PlatformSettings",
     "PrivateCluster",
     "PrivateEksChecks",
@@ -49,6 +58,8 @@ __all__ = [
     "RELEASES",
     "acknowledge",
     "enable_compliance_checks",
+    "SsmBastion",
+    "irsa_service_account",
     "required_endpoints",
     "settings_from_context",
     "stage_from_context",

@@ -23,6 +23,7 @@ from .compliance import (
 from .config import ClusterSettings, FargateProfileSpec, RESERVED_NAMESPACES, check_cluster_name
 from .coredns import COREDNS_SELECTOR, CoreDnsOnFargate
 from .logs import DEFAULT_LOG_RETENTION_DAYS, retained_log_group
+from .irsa import NATIVE_OIDC_PROVIDER_FLAG
 from .versions import kubectl_layer
 
 ALL_LOG_TYPES = (
@@ -98,8 +99,11 @@ class PrivateCluster(Construct):
         settings = settings or ClusterSettings()
         release = settings.validate("cluster")
         super().__init__(scope, construct_id)
+        # IRSA's OIDC provider as a native AWS::IAM::OIDCProvider a reviewer can read, not a custom-resource Lambda
+        self.node.set_context(NATIVE_OIDC_PROVIDER_FLAG, True)
         self.release = release
         self.settings = settings
+        self.log_retention_days = log_retention_days
         self.cluster_name = settings.cluster_name or default_cluster_name(self)
         check_cluster_name("cluster.cluster_name", self.cluster_name)
         self.control_plane_log_group = retained_log_group(
@@ -116,6 +120,7 @@ class PrivateCluster(Construct):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        self.kubectl_layer = kubectl_layer(self, "KubectlLayer", self.release)
         self.cluster = eks.Cluster(
             self,
             "Cluster",
@@ -130,9 +135,7 @@ class PrivateCluster(Construct):
             # Fargate only: no EKS Auto Mode node pools and no default node group (as FargateCluster does)
             default_capacity=0,
             default_capacity_type=eks.DefaultCapacityType.NODEGROUP,
-            kubectl_provider_options=eks.KubectlProviderOptions(
-                kubectl_layer=kubectl_layer(self, "KubectlLayer", self.release)
-            ),
+            kubectl_provider_options=eks.KubectlProviderOptions(kubectl_layer=self.kubectl_layer),
         )
         self.cluster.node.default_child.node.add_dependency(self.control_plane_log_group)
         if endpoints:

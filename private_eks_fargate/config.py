@@ -20,6 +20,9 @@ _SUBNET_ID = re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")
 _ROUTE_TABLE_ID = re.compile(r"^rtb-([0-9a-f]{8}|[0-9a-f]{17})$")
 _AZ = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+[a-z]$")
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
+_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$")
+_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 
 MIN_AZS = 2
 #: Fargate profiles allow at most 5 selectors and 5 labels per selector; we use one selector per profile.
@@ -271,7 +274,8 @@ _TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
 class ComplianceSettings:
     """Governance: log retention, mandatory tags, production protection and the optional strict data perimeter."""
 
-    #: retention of every log group the platform creates (VPC flow logs, EKS control plane), in days
+    #: retention of every log group the platform creates (VPC flow logs, EKS control plane, Fargate container
+    #: logs, image copy builds), in days
     log_retention_days: int = 365
     #: tags put on every taggable resource. default: none
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -312,6 +316,71 @@ class ComplianceSettings:
         for name in ("production", "strict_data_perimeter"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{setting}.{name}", f"{getattr(self, name)!r} is not allowed; give true or false")
+BASTION_SUBNETS = ("isolated", "public")
+PUBLIC_BASTION_NEEDS_NEW_VPC = (
+    "'public' needs a new VPC (the bastion's public subnet is created with it); with an existing VPC use 'isolated'"
+)
+#: EKS access policies an admin principal may be given (all cluster-scoped here).
+ACCESS_POLICIES = (
+    "AmazonEKSClusterAdminPolicy",
+    "AmazonEKSAdminPolicy",
+    "AmazonEKSEditPolicy",
+    "AmazonEKSViewPolicy",
+    "AmazonEKSAdminViewPolicy",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OperationsSettings:
+    """Operator access and observability: SSM bastion, admin access entries, Fargate logging to CloudWatch."""
+
+    #: create the SSM-managed bastion (kubectl, AWS CLI v2 and the verify command installed at boot)
+    bastion: bool = True
+    #: "isolated": in the cluster subnets, reached through the ssm/ssmmessages/ec2messages endpoints;
+    #: "public": in a bastion-only public subnet with an internet gateway (new VPC only)
+    bastion_subnet: str = "isolated"
+    #: EC2 instance type; its architecture must match the kubectl that can be shipped offline (bastion.py checks)
+    bastion_instance_type: str = "t3.micro"
+    #: EKS access policy for the bastion's role and every admin principal
+    admin_access_policy: str = "AmazonEKSClusterAdminPolicy"
+    #: further IAM role/user ARNs (e.g. an SSO role) given an access entry. default: none
+    admin_principal_arns: Sequence[str] = ()
+    #: ship Fargate container logs to a CloudWatch log group the stack owns
+    fargate_logging: bool = True
+    #: KMS key for the log group; its key policy must admit the logs service. default: none, a new key (rotating)
+    log_kms_key_arn: str | None = None
+    #: further [FILTER] sections for the Fargate log router's filters.conf. default: none
+    log_extra_filters: str = ""
+    #: [PARSER] sections for parsers.conf. default: none
+    log_parsers: str = ""
+
+    def validate(self, setting: str = "operations") -> None:
+        if self.bastion_subnet not in BASTION_SUBNETS:
+            raise ConfigError(
+                f"{setting}.bastion_subnet", f"{self.bastion_subnet!r} is not allowed; use {' or '.join(BASTION_SUBNETS)}"
+            )
+        if not isinstance(self.bastion_instance_type, str) or not _INSTANCE_TYPE.match(self.bastion_instance_type):
+            raise ConfigError(
+                f"{setting}.bastion_instance_type", f"{self.bastion_instance_type!r} is not an EC2 instance type (e.g. t3.micro)"
+            )
+        if self.admin_access_policy not in ACCESS_POLICIES:
+            raise ConfigError(
+                f"{setting}.admin_access_policy", f"{self.admin_access_policy!r} is not allowed; use one of {', '.join(ACCESS_POLICIES)}"
+            )
+        for arn in self.admin_principal_arns:
+            if not isinstance(arn, str) or not _PRINCIPAL_ARN.match(arn):
+                raise ConfigError(
+                    f"{setting}.admin_principal_arns",
+                    f"{arn!r} is not an IAM role or user ARN (arn:aws:iam::123456789012:role/NAME)",
+                )
+        if len(set(self.admin_principal_arns)) != len(self.admin_principal_arns):
+            raise ConfigError(f"{setting}.admin_principal_arns", f"{list(self.admin_principal_arns)!r} lists a principal more than once")
+        if self.log_kms_key_arn is not None and not (
+            isinstance(self.log_kms_key_arn, str) and _KMS_KEY_ARN.match(self.log_kms_key_arn)
+        ):
+            raise ConfigError(
+                f"{setting}.log_kms_key_arn", f"{self.log_kms_key_arn!r} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -322,11 +391,15 @@ class PlatformSettings:
     endpoints: EndpointSettings = field(default_factory=EndpointSettings)
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
     compliance: ComplianceSettings = field(default_factory=ComplianceSettings)
+    operations: OperationsSettings = field(default_factory=OperationsSettings)
 
     def validate(self) -> KubernetesRelease:
         self.compliance.validate("compliance")
         self.network.validate("network")
         self.endpoints.validate("endpoints")
+        self.operations.validate("operations")
+        if self.operations.bastion and self.operations.bastion_subnet == "public" and self.network.existing_vpc:
+            raise ConfigError("operations.bastion_subnet", PUBLIC_BASTION_NEEDS_NEW_VPC)
         existing = self.network.existing_vpc
         if existing is not None and self.endpoints.create and not existing.route_table_ids:
             raise ConfigError(
@@ -335,3 +408,8 @@ class PlatformSettings:
                 "give one per subnet, or set endpoints.create to false if the VPC already has its endpoints",
             )
         return self.cluster.validate("cluster")
+
+    @property
+    def public_bastion_subnet(self) -> bool:
+        """The new VPC gets the bastion-only public subnets."""
+        return self.operations.bastion and self.operations.bastion_subnet == "public"

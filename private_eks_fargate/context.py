@@ -19,11 +19,12 @@ from .config import (
     ExistingVpcSettings,
     FargateProfileSpec,
     NetworkSettings,
+    OperationsSettings,
     PlatformSettings,
 )
 from .errors import ConfigError
 
-SECTIONS = ("app.", "network.", "endpoints.", "cluster.", "compliance.")
+SECTIONS = ("app.", "network.", "endpoints.", "cluster.", "operations.", "compliance.")
 
 
 def _text(key: str, value: Any) -> str:
@@ -59,6 +60,12 @@ def _json(key: str, value: Any, expected: str) -> Any:
         return json.loads(value)
     except json.JSONDecodeError:
         raise ConfigError(key, f"{value!r} is not valid JSON; give {expected}") from None
+
+
+def _optional_text(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(key, f"{value!r} is not allowed; give a string")
+    return value
 
 
 def _strings(key: str, value: Any) -> tuple[str, ...]:
@@ -125,6 +132,15 @@ SETTINGS: dict[str, Setting] = {
         Setting("compliance.required_tags", _strings, "tag keys compliance.tags must give"),
         Setting("compliance.production", _boolean, "true or false; true turns on termination protection"),
         Setting("compliance.strict_data_perimeter", _boolean, "true or false"),
+        Setting("operations.bastion", _boolean, "true or false"),
+        Setting("operations.bastion_subnet", _text, "isolated or public"),
+        Setting("operations.bastion_instance_type", _text, "an x86_64 EC2 instance type"),
+        Setting("operations.admin_access_policy", _text, "an EKS access policy name"),
+        Setting("operations.admin_principal_arns", _strings, "IAM role/user ARNs"),
+        Setting("operations.fargate_logging", _boolean, "true or false"),
+        Setting("operations.log_kms_key_arn", _text, "a KMS key ARN"),
+        Setting("operations.log_extra_filters", _optional_text, "Fluent Bit [FILTER] sections"),
+        Setting("operations.log_parsers", _optional_text, "Fluent Bit [PARSER] sections"),
     )
 }
 
@@ -181,16 +197,10 @@ def settings_from_context(context: Mapping[str, Any]) -> PlatformSettings:
             )
         ),
         compliance=ComplianceSettings(
-            **pick(
-                "compliance.",
-                {
-                    "log_retention_days": "log_retention_days",
-                    "tags": "tags",
-                    "required_tags": "required_tags",
-                    "production": "production",
-                    "strict_data_perimeter": "strict_data_perimeter",
-                },
-            )
+            **{key[len("compliance."):]: value for key, value in values.items() if key.startswith("compliance.")}
+        ),
+        operations=OperationsSettings(
+            **{key[len("operations."):]: value for key, value in values.items() if key.startswith("operations.")}
         ),
     )
 

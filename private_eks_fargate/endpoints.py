@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from .perimeter import interface_endpoint_statements, s3_gateway_statements
+
+if TYPE_CHECKING:
+    from .config import PlatformSettings
 
 HTTPS = 443
 
@@ -130,6 +133,16 @@ def known_interface_services() -> frozenset[str]:
         for name in dir(cls)
         if name[:1].isupper() and isinstance(getattr(cls, name, None), cls)
     )
+
+
+def platform_features(settings: "PlatformSettings") -> frozenset[str]:
+    """The features a configuration enables: the one place that turns settings into endpoint needs."""
+    features = set(DEFAULT_FEATURES)
+    if not settings.operations.fargate_logging:
+        features.discard(LOGGING)
+    if settings.operations.bastion and settings.operations.bastion_subnet == "isolated":
+        features.add(BASTION)  # a public-subnet bastion reaches Systems Manager through its internet gateway
+    return frozenset(features)
 
 
 def required_endpoints(

@@ -8,13 +8,16 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .compliance import REDUNDANT_ROLE_DEPENDENCY, ignore_cfn_lint
-from .config import NetworkSettings
+from .config import PUBLIC_BASTION_NEEDS_NEW_VPC, NetworkSettings
 from .errors import ConfigError
 from .logs import DEFAULT_LOG_RETENTION_DAYS, retained_log_group
 
 #: /20 per subnet: room for about 4,000 Fargate pods per availability zone (each pod takes one IP).
 SUBNET_CIDR_MASK = 20
 SUBNET_GROUP = "cluster"
+#: The optional public subnets (one /28 per zone) that hold only the bastion; the cluster subnets never route to them.
+BASTION_SUBNET_GROUP = "bastion"
+BASTION_SUBNET_CIDR_MASK = 28
 
 
 class PrivateNetwork(Construct):
@@ -33,13 +36,18 @@ class PrivateNetwork(Construct):
         *,
         settings: NetworkSettings | None = None,
         log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS,
+        public_bastion_subnet: bool = False,
     ) -> None:
         """
         :param settings: the network settings. default: ``NetworkSettings()``, a new 2-AZ isolated VPC
         :param log_retention_days: retention of the new VPC's flow-log group. default: 365
+        :param public_bastion_subnet: add a public subnet group for the bastion alone, with an internet gateway
+            routed from those subnets only (new VPC only). default: false, no public subnet and no gateway
         """
         settings = settings or NetworkSettings()
         settings.validate("network")
+        if settings.existing_vpc is not None and public_bastion_subnet:
+            raise ConfigError("operations.bastion_subnet", PUBLIC_BASTION_NEEDS_NEW_VPC)
         super().__init__(scope, construct_id)
         self.settings = settings
         existing = settings.existing_vpc
@@ -79,7 +87,20 @@ class PrivateNetwork(Construct):
                         name=SUBNET_GROUP,
                         subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,
                         cidr_mask=SUBNET_CIDR_MASK,
-                    )
+                    ),
+                    *(
+                        [
+                            ec2.SubnetConfiguration(
+                                name=BASTION_SUBNET_GROUP,
+                                subnet_type=ec2.SubnetType.PUBLIC,
+                                cidr_mask=BASTION_SUBNET_CIDR_MASK,
+                                # only the bastion gets a public address, set on the instance itself
+                                map_public_ip_on_launch=False,
+                            )
+                        ]
+                        if public_bastion_subnet
+                        else []
+                    ),
                 ],
                 **zone_choice,
             )
@@ -123,6 +144,11 @@ class PrivateNetwork(Construct):
         """The VPC's CIDR as written in the settings (a literal in every template, no cross-stack reference)."""
         existing = self.settings.existing_vpc
         return existing.vpc_cidr if existing is not None else self.settings.vpc_cidr
+
+    @property
+    def bastion_subnets(self) -> ec2.SubnetSelection:
+        """The public bastion subnets (only with ``public_bastion_subnet``)."""
+        return ec2.SubnetSelection(subnet_group_name=BASTION_SUBNET_GROUP)
 
     @property
     def cluster_subnets(self) -> ec2.SubnetSelection:

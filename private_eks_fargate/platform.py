@@ -7,12 +7,13 @@ from constructs import Construct
 from .cluster import PrivateCluster
 from .compliance import apply_tags
 from .config import PlatformSettings
-from .endpoints import PrivateEndpoints, required_endpoints
+from .endpoints import PrivateEndpoints, platform_features, required_endpoints
 from .network import PrivateNetwork
+from .operations import ClusterOperations
 
 
 class PrivateEksFargate(Construct):
-    """Network, VPC endpoints and cluster in one scope, the cluster's kubectl work ordered after the endpoints.
+    """Network, VPC endpoints, cluster and operator access in one scope, kubectl work ordered after the endpoints.
 
     Works with a new VPC (default) or ``settings.network.existing_vpc``; with ``settings.endpoints.create``
     false no endpoints are created and the VPC is trusted to have them.
@@ -28,7 +29,11 @@ class PrivateEksFargate(Construct):
         self.settings = settings
         compliance = settings.compliance
         self.network = PrivateNetwork(
-            self, "Network", settings=settings.network, log_retention_days=compliance.log_retention_days
+            self,
+            "Network",
+            settings=settings.network,
+            log_retention_days=compliance.log_retention_days,
+            public_bastion_subnet=settings.public_bastion_subnet,
         )
         self.endpoints = (
             PrivateEndpoints(
@@ -36,7 +41,7 @@ class PrivateEksFargate(Construct):
                 "Endpoints",
                 vpc=self.network.vpc,
                 subnets=self.network.cluster_subnets,
-                needs=required_endpoints(extra_services=settings.endpoints.extra_services),
+                needs=required_endpoints(platform_features(settings), settings.endpoints.extra_services),
                 allowed_cidr=self.network.vpc_cidr,
                 strict_data_perimeter=compliance.strict_data_perimeter,
             )
@@ -51,5 +56,8 @@ class PrivateEksFargate(Construct):
             settings=settings.cluster,
             endpoints=[self.endpoints] if self.endpoints else [],
             log_retention_days=compliance.log_retention_days,
+        )
+        self.operations = ClusterOperations(
+            self, "Operations", cluster=self.cluster, network=self.network, settings=settings.operations
         )
         apply_tags(self, compliance.tags)

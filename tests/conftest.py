@@ -151,8 +151,13 @@ def user_stack_app(tmp_path_factory) -> Synth:
 
 
 @pytest.fixture(scope="session")
-def all_synths(default_app, existing_vpc_app, user_stack_app) -> dict[str, Synth]:
-    return {"default": default_app, "existing-vpc": existing_vpc_app, "user-stack": user_stack_app}
+def all_synths(default_app, existing_vpc_app, user_stack_app, public_bastion_app) -> dict[str, Synth]:
+    return {
+        "default": default_app,
+        "existing-vpc": existing_vpc_app,
+        "user-stack": user_stack_app,
+        "public-bastion": public_bastion_app,
+    }
 
 
 @pytest.fixture(scope="session")
@@ -215,3 +220,33 @@ def existing_vpc_review(existing_vpc_app) -> Path:
     from private_eks_fargate.review import write_review
 
     return write_review(Path(existing_vpc_app.assembly.directory), ROOT / ".checkov.yaml")
+
+
+PUBLIC_BASTION_CONTEXT = {
+    "operations.bastion_subnet": "public",
+    "operations.admin_principal_arns": "arn:aws:iam::123456789012:role/PlatformAdmins,arn:aws:iam::123456789012:user/breakglass",
+    "operations.admin_access_policy": "AmazonEKSAdminPolicy",
+    "compliance.log_retention_days": "90",
+    "operations.log_kms_key_arn": "arn:aws:kms:eu-west-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+    "cluster.name": "seed-style",
+    "app.stage": "Seed",
+}
+
+
+@pytest.fixture(scope="session")
+def public_bastion_app(tmp_path_factory) -> Synth:
+    """The seed's design: the bastion in its own public subnet; admins from configuration; an imported log key."""
+    return synthesize(tmp_path_factory.mktemp("public-bastion"), stage_builder(PUBLIC_BASTION_CONTEXT), PUBLIC_BASTION_CONTEXT)
+
+
+@pytest.fixture(scope="session")
+def bare_platform_app(tmp_path_factory) -> Synth:
+    """The composite with bastion and Fargate logging turned off (existing VPC that already has its endpoints)."""
+    from private_eks_fargate import OperationsSettings
+
+    settings = PlatformSettings(
+        network=NetworkSettings(existing_vpc=EXISTING_VPC),
+        endpoints=EndpointSettings(create=False),
+        operations=OperationsSettings(bastion=False, fargate_logging=False),
+    )
+    return synthesize(tmp_path_factory.mktemp("bare"), lambda app: UserStack(app, "Bare", settings=settings))

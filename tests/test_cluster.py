@@ -51,8 +51,10 @@ def test_authentication_through_access_entries_only(cluster_props):
 def test_fargate_only_no_auto_mode_no_node_groups(default_app, cluster_props):
     assert cluster_props["ComputeConfig"] == {"Enabled": False}
     assert cluster_props["Version"] == "1.36"
-    for kind in ("AWS::EKS::Nodegroup", "AWS::AutoScaling::AutoScalingGroup", "AWS::EC2::Instance"):
+    for kind in ("AWS::EKS::Nodegroup", "AWS::AutoScaling::AutoScalingGroup"):
         assert not default_app.resources(CLUSTER, kind)
+    # the only instance is the operators' SSM bastion; no pod can be scheduled on it (it never joins the cluster)
+    assert [k.startswith("OperationsBastionInstance") for k in default_app.resources(CLUSTER, "AWS::EC2::Instance")] == [True]
 
 
 def test_kubectl_handler_runs_in_the_cluster_subnets_with_the_matching_layer(default_app, cluster_props):
@@ -144,7 +146,7 @@ def test_labelled_profile_renders_its_labels(existing_vpc_app):
 
 def test_custom_space_namespace_is_created_by_a_manifest(default_app):
     manifests = default_app.resources(CLUSTER, "Custom::AWSCDK-EKS-KubernetesResource")
-    _, namespace = find_one(manifests, lambda m: '"kind":"Namespace"' in m["Properties"]["Manifest"])
+    _, namespace = find_one(manifests, lambda m: '"kind":"Namespace","metadata":{"name":"custom-space"' in m["Properties"]["Manifest"])
     (manifest,) = json.loads(namespace["Properties"]["Manifest"])
     assert (manifest["apiVersion"], manifest["kind"], manifest["metadata"]["name"]) == ("v1", "Namespace", "custom-space")
     # CDK's prune label is the only addition

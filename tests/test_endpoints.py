@@ -9,6 +9,7 @@ from conftest import EXISTING_VPC
 
 ENDPOINTS = "Dev/Endpoints"
 SEED_AND_KUBECTL = {"ecr.api", "ecr.dkr", "ec2", "sts", "logs", "eks", "lambda"}
+SSM = {"ssm", "ssmmessages", "ec2messages"}
 
 
 def service_of(endpoint: dict) -> str:
@@ -25,8 +26,8 @@ def interface_endpoints(synth, stack):
     }
 
 
-def test_default_interface_endpoints_are_the_seed_list_plus_eks_and_lambda(default_app):
-    assert set(interface_endpoints(default_app, ENDPOINTS)) == SEED_AND_KUBECTL
+def test_default_interface_endpoints_are_the_seed_list_plus_eks_lambda_and_the_bastions_ssm(default_app):
+    assert set(interface_endpoints(default_app, ENDPOINTS)) == SEED_AND_KUBECTL | SSM
 
 
 def test_interface_endpoints_use_private_dns_and_the_cluster_subnets(default_app):
@@ -76,7 +77,7 @@ def test_endpoint_security_group_admits_only_https_from_the_vpc_cidr(default_app
         assert endpoint["Properties"]["SecurityGroupIds"] == [{"Fn::GetAtt": [next(iter(groups)), "GroupId"]}], name
 
 
-@pytest.mark.parametrize("config", ["default", "existing-vpc", "user-stack"])
+@pytest.mark.parametrize("config", ["default", "existing-vpc", "user-stack", "public-bastion"])
 def test_nothing_admits_the_internet(all_synths, config):
     for key, resource in all_synths[config].all_resources().items():
         if resource["Type"] == "AWS::EC2::SecurityGroup":
@@ -101,7 +102,7 @@ def test_every_endpoint_says_who_needs_it_and_why(default_app):
 
 def test_extra_services_are_added_once(existing_vpc_app):
     services = set(interface_endpoints(existing_vpc_app, "Prod/Endpoints"))
-    assert services == SEED_AND_KUBECTL | {"secretsmanager"}
+    assert services == SEED_AND_KUBECTL | SSM | {"secretsmanager"}
 
 
 def test_endpoints_can_be_turned_off(tmp_path):

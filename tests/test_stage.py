@@ -28,7 +28,7 @@ def cfn_lint_results(all_synths):
 
 def test_cfn_lint_reports_zero_errors_and_zero_warnings_on_every_template(cfn_lint_results):
     files, findings, result = cfn_lint_results
-    assert len(files) == 6  # default: 3 stacks; existing VPC: Endpoints and Cluster; user stack: 1
+    assert len(files) == 9  # default: 3 stacks; existing VPC: Endpoints and Cluster; user stack: 1; public bastion: 3
     problems = [f for f in findings if f["Level"] in ("Error", "Warning")]
     assert problems == [], json.dumps(problems, indent=1)
     assert result.returncode in (0, 8), result.stderr  # 2 would mean errors, 4 warnings; 8 informational

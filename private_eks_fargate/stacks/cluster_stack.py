@@ -4,14 +4,15 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from ..cluster import PrivateCluster
-from ..config import ClusterSettings, NetworkSettings
+from ..config import ClusterSettings, NetworkSettings, OperationsSettings
 from ..logs import DEFAULT_LOG_RETENTION_DAYS
 from ..network import PrivateNetwork
+from ..operations import ClusterOperations
 from ._network import network_in
 
 
 class ClusterStack(Stack):
-    """The EKS cluster, its Fargate profiles and the Kubernetes objects the platform applies."""
+    """The EKS cluster, its Fargate profiles, the Kubernetes objects the platform applies, and operator access."""
 
     def __init__(
         self,
@@ -21,12 +22,14 @@ class ClusterStack(Stack):
         network: PrivateNetwork | NetworkSettings,
         settings: ClusterSettings,
         log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS,
+        operations: OperationsSettings | None = None,
         **kwargs,
     ) -> None:
         """
         :param network: the network stack's network, or settings of an existing VPC to import here
         :param settings: the cluster settings
         :param log_retention_days: retention of the control-plane log group. default: 365
+        :param operations: bastion, admin access, Fargate logging. default: ``OperationsSettings()``
         """
         super().__init__(scope, construct_id, **kwargs)
         network = network_in(self, network)
@@ -39,3 +42,5 @@ class ClusterStack(Stack):
             log_retention_days=log_retention_days,
         )
         self.cluster.add_outputs(self, network.vpc)
+        self.operations = ClusterOperations(self, "Operations", cluster=self.cluster, network=network, settings=operations)
+        self.operations.add_outputs(self)

@@ -18,12 +18,20 @@ class NetworkStack(Stack):
         *,
         settings: NetworkSettings,
         log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS,
+        public_bastion_subnet: bool = False,
         **kwargs,
     ) -> None:
         """
         :param settings: the network settings
         :param log_retention_days: retention of the flow-log group. default: 365
+        :param public_bastion_subnet: add the bastion-only public subnets and internet gateway. default: false
         """
         super().__init__(scope, construct_id, **kwargs)
-        self.network = PrivateNetwork(self, "Network", settings=settings, log_retention_days=log_retention_days)
+        self.network = PrivateNetwork(
+            self,
+            "Network",
+            settings=settings,
+            log_retention_days=log_retention_days,
+            public_bastion_subnet=public_bastion_subnet,
+        )
         CfnOutput(self, "VpcId", value=self.network.vpc.vpc_id, description="VPC of the cluster")

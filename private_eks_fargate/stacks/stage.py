@@ -5,7 +5,7 @@ from constructs import Construct
 
 from ..compliance import apply_tags, enable_compliance_checks
 from ..config import PlatformSettings
-from ..endpoints import required_endpoints
+from ..endpoints import platform_features, required_endpoints
 from .cluster_stack import ClusterStack
 from .endpoints_stack import EndpointsStack
 from .network_stack import NetworkStack
@@ -42,7 +42,12 @@ class PrivateEksFargateStage(Stage):
         protection = {"termination_protection": compliance.production}
         self.network_stack = (
             NetworkStack(
-                self, "Network", settings=settings.network, log_retention_days=compliance.log_retention_days, **protection
+                self,
+                "Network",
+                settings=settings.network,
+                log_retention_days=compliance.log_retention_days,
+                public_bastion_subnet=settings.public_bastion_subnet,
+                **protection,
             )
             if settings.network.existing_vpc is None
             else None
@@ -53,7 +58,7 @@ class PrivateEksFargateStage(Stage):
                 self,
                 "Endpoints",
                 network=network,
-                needs=required_endpoints(extra_services=settings.endpoints.extra_services),
+                needs=required_endpoints(platform_features(settings), settings.endpoints.extra_services),
                 strict_data_perimeter=compliance.strict_data_perimeter,
                 **protection,
             )
@@ -66,6 +71,7 @@ class PrivateEksFargateStage(Stage):
             network=network,
             settings=settings.cluster,
             log_retention_days=compliance.log_retention_days,
+            operations=settings.operations,
             **protection,
         )
         if self.endpoints_stack is not None:
