@@ -14,6 +14,8 @@ HOURS_PER_MONTH = 730
 EKS_CONTROL_PLANE_PER_HOUR = 0.10
 INTERFACE_ENDPOINT_PER_AZ_HOUR = 0.01
 KMS_KEY_PER_MONTH = 1.00
+EBS_GP3_PER_GB_MONTH = 0.08
+PUBLIC_IPV4_PER_HOUR = 0.005
 FARGATE_VCPU_PER_HOUR = 0.04048
 FARGATE_GB_PER_HOUR = 0.004445
 #: CoreDNS: 2 replicas; Fargate rounds each pod's request (100m CPU, 70 Mi) up to 0.25 vCPU and 0.5 GB
@@ -68,12 +70,26 @@ def cost_lines(templates: Iterable[Mapping]) -> list[CostLine]:
     if keys:
         lines.append(CostLine("KMS keys", f"${KMS_KEY_PER_MONTH:.2f}/month per key", f"{keys}", keys * KMS_KEY_PER_MONTH))
     for instance in by_type.get("AWS::EC2::Instance", []):
-        kind = instance["Properties"].get("InstanceType")
+        props = instance["Properties"]
+        kind = props.get("InstanceType")
         price = EC2_PER_HOUR.get(kind) if isinstance(kind, str) else None
         lines.append(CostLine(
             f"EC2 instance {kind} (bastion)", f"${price}/hour" if price else "not in the price table", "1",
             price * HOURS_PER_MONTH if price else None,
         ))
+        gigabytes = sum(
+            device.get("Ebs", {}).get("VolumeSize", 0) for device in props.get("BlockDeviceMappings", [])
+            if device.get("Ebs", {}).get("VolumeType") == "gp3"
+        )
+        if gigabytes:
+            lines.append(CostLine(
+                "EBS gp3 volume (bastion)", f"${EBS_GP3_PER_GB_MONTH:.2f}/GB-month", f"{gigabytes} GB",
+                gigabytes * EBS_GP3_PER_GB_MONTH,
+            ))
+        if any(n.get("AssociatePublicIpAddress") for n in props.get("NetworkInterfaces", [])):
+            lines.append(CostLine(
+                "Public IPv4 address (bastion)", f"${PUBLIC_IPV4_PER_HOUR}/hour", "1", PUBLIC_IPV4_PER_HOUR * HOURS_PER_MONTH
+            ))
     coredns = [
         r for r in by_type.get("Custom::AWSCDK-EKS-KubernetesPatch", [])
         if r["Properties"].get("ResourceName") == "deployment/coredns"

@@ -7,7 +7,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from .compliance import REDUNDANT_ROLE_DEPENDENCY, ignore_cfn_lint
+from .compliance import HIPAA, NIST, PCI, REDUNDANT_ROLE_DEPENDENCY, acknowledge_in_packs, ignore_cfn_lint
 from .config import PUBLIC_BASTION_NEEDS_NEW_VPC, NetworkSettings
 from .errors import ConfigError
 from .logs import DEFAULT_LOG_RETENTION_DAYS, retained_log_group
@@ -112,6 +112,14 @@ class PrivateNetwork(Construct):
             )
             restrict_default_sg = stack.node.find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider")
             ignore_cfn_lint(restrict_default_sg.node.find_child("Handler"), REDUNDANT_ROLE_DEPENDENCY)
+            for subnet in self.vpc.public_subnets:
+                acknowledge_in_packs(
+                    subnet.node.find_child("DefaultRoute"),
+                    "VPCNoUnrestrictedRouteToIGW",
+                    (NIST, HIPAA, PCI),
+                    "This route to the internet gateway exists only because operations.bastion_subnet is 'public': it "
+                    "serves the bastion-only public subnet, and the cluster subnets have no route to it.",
+                )
 
     def _flow_log_role(self) -> iam.IRole:
         """The flow-log delivery role with a customer-managed policy (no inline policy): it may write to the

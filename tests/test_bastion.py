@@ -14,7 +14,7 @@ from private_eks_fargate import ConfigError
 from private_eks_fargate.bastion import KUBECTL_ARCHITECTURE, SsmBastion
 from private_eks_fargate.versions import RELEASES, DEFAULT_KUBERNETES_VERSION
 
-from conftest import ROOT, find_one
+from conftest import CDK_JSON_CONTEXT, ROOT, find_one
 
 CLUSTER = "Dev/Cluster"
 
@@ -102,6 +102,7 @@ def test_amazon_linux_2023_x86_64_t3_micro_with_detailed_tags(default_app, defau
         "AccessMethod": "SSM Session Manager only (no key pair, no inbound rule)",
         "Placement": "isolated cluster subnet",
         "ManagedBy": "private-eks-fargate",
+        **CDK_JSON_CONTEXT["compliance.tags"],  # the mandatory tags every resource carries
     }
     assert props["PropagateTagsToVolumeOnCreation"] is True
 

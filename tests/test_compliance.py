@@ -24,7 +24,7 @@ from private_eks_fargate.compliance import (
 )
 from private_eks_fargate.review import checkov_skips
 
-CONFIGS = ["default", "existing-vpc", "user-stack"]
+CONFIGS = ["default", "existing-vpc", "user-stack", "public-bastion"]
 
 
 @pytest.mark.parametrize("pack", list(NAG_PACKS))
@@ -149,7 +149,7 @@ def test_every_acknowledgement_is_one_finding_on_one_resource_with_a_specific_re
         if rule.startswith(("AwsSolutions-IAM4", "AwsSolutions-IAM5")):
             assert "[" in rule, f"{rule}: IAM findings are acknowledged one policy or resource at a time"
         # the reason names what it is about: the kind of resource it sits on
-        assert re.search(r"role|Lambda|policy", reason), (rule, resource, reason)
+        assert re.search(r"role|Lambda|policy|bastion|route|state machine", reason), (rule, resource, reason)
         rules_by_reason.setdefault(reason, set()).add(re.sub(r"^[\w.]+?-(\w+).*$", r"\1", rule))
     # no stock reason pasted over unrelated rules: one reason serves one rule (the same rule in several packs)
     assert {reason: rules for reason, rules in rules_by_reason.items() if len(rules) > 1} == {}
@@ -160,10 +160,13 @@ def test_default_app_acknowledgement_counts_by_rule(default_app):
     for rule, _, _ in _acknowledgements(default_app):
         counts[rule.split("[")[0]] = counts.get(rule.split("[")[0], 0) + 1
     assert counts == {
-        "AwsSolutions-IAM4": 8,  # cluster role, pod execution role, 2 kubectl Lambda roles × 2, handler ECR × 2
+        # cluster role, pod execution role, 2 kubectl Lambda roles × 2, kubectl handler ECR × 2, bastion SSM core
+        "AwsSolutions-IAM4": 9,
         "AwsSolutions-IAM5": 1,  # provider framework may invoke the handler's versions
         "AwsSolutions-L1": 1,  # kubectl handler runtime
-        "NIST.800.53.R5-IAMNoInlinePolicy": 3, "HIPAA.Security-IAMNoInlinePolicy": 3, "PCI.DSS.321-IAMNoInlinePolicy": 3,
+        "AwsSolutions-EC28": 1, "AwsSolutions-EC29": 1, "HIPAA.Security-EC2InstanceDetailedMonitoringEnabled": 1,  # bastion
+        # kubectl handler, provider framework (2), pod execution role (Fargate logs), bastion role
+        "NIST.800.53.R5-IAMNoInlinePolicy": 5, "HIPAA.Security-IAMNoInlinePolicy": 5, "PCI.DSS.321-IAMNoInlinePolicy": 5,
         "NIST.800.53.R5-LambdaConcurrency": 2, "HIPAA.Security-LambdaConcurrency": 2,
         "NIST.800.53.R5-LambdaDLQ": 2, "HIPAA.Security-LambdaDLQ": 2,
     }
@@ -191,7 +194,7 @@ def test_acknowledge_goes_on_the_resource_itself():
 
 
 def test_checkov_reports_zero_failed_checks_on_every_template(checkov_results):
-    assert len(checkov_results["files"]) == 6
+    assert len(checkov_results["files"]) == 9
     summaries = [report["summary"] for report in checkov_results["reports"]]
     failed = [
         (check["check_id"], check["resource"], Path(check["file_path"]).name)
@@ -206,7 +209,7 @@ def test_checkov_reports_zero_failed_checks_on_every_template(checkov_results):
 
 def test_every_checkov_skip_has_its_reason_in_the_one_config_file():
     skips = checkov_skips(ROOT / ".checkov.yaml")
-    assert [check for check, _ in skips] == ["CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173"]
+    assert [check for check, _ in skips] == ["CKV_AWS_88", "CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173"]
     for check, reason in skips:
         assert len(reason.split()) >= 12, (check, reason)
 
@@ -214,6 +217,18 @@ def test_every_checkov_skip_has_its_reason_in_the_one_config_file():
 CDK_OWN_LAMBDAS = re.compile(
     r"KubectlProvider(Handler|frameworkonEvent)[0-9A-F]{8}$|^CustomVpcRestrictDefaultSGCustomResourceProviderHandler[0-9A-F]{8}$"
 )
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_only_the_public_mode_bastion_has_a_public_address(all_synths, config):
+    """What the CKV_AWS_88 skip covers: an instance with a public address exists only in public-bastion mode."""
+    public = [
+        key for key, r in all_synths[config].all_resources().items()
+        if r["Type"] == "AWS::EC2::Instance"
+        and any(n.get("AssociatePublicIpAddress") for n in r["Properties"].get("NetworkInterfaces", []))
+    ]
+    assert len(public) == (1 if config == "public-bastion" else 0)
+    assert all("OperationsBastionInstance" in key for key in public)
 
 
 @pytest.mark.parametrize("config", CONFIGS)

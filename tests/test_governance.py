@@ -10,8 +10,8 @@ from conftest import CDK_JSON_CONTEXT, find_one, run_app
 from private_eks_fargate import ComplianceSettings, ConfigError, PlatformSettings
 from private_eks_fargate.cluster import default_cluster_name
 
-CONFIGS = ["default", "existing-vpc", "user-stack"]
-RETENTION = {"default": 365, "existing-vpc": 731, "user-stack": 365}
+CONFIGS = ["default", "existing-vpc", "user-stack", "public-bastion"]
+RETENTION = {"default": 365, "existing-vpc": 731, "user-stack": 365, "public-bastion": 90}
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -20,7 +20,8 @@ def test_every_log_group_is_kms_encrypted_retained_and_has_the_configured_retent
     assert groups
     for key, group in groups.items():
         assert group["Properties"]["RetentionInDays"] == RETENTION[config], key
-        assert "Fn::GetAtt" in group["Properties"]["KmsKeyId"], key
+        kms_key = group["Properties"]["KmsKeyId"]
+        assert "Fn::GetAtt" in kms_key or kms_key.startswith("arn:aws:kms:"), key  # the stack's key or a configured one
         assert group["DeletionPolicy"] == group["UpdateReplacePolicy"] == "Retain", key
 
 
@@ -149,7 +150,9 @@ THIS_ACCOUNT = {"StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId
 def test_strict_perimeter_interface_endpoints_admit_only_this_accounts_principals(existing_vpc_app):
     endpoints = _endpoints(existing_vpc_app, "Prod/Endpoints")
     interface = {s: p for s, p in endpoints.items() if p["VpcEndpointType"] == "Interface"}
-    assert set(interface) == {"ecr.api", "ecr.dkr", "sts", "logs", "ec2", "eks", "lambda", "secretsmanager"}
+    assert set(interface) == {
+        "ecr.api", "ecr.dkr", "sts", "logs", "ec2", "eks", "lambda", "secretsmanager", "ssm", "ssmmessages", "ec2messages"
+    }
     for service, props in interface.items():
         statements = {s["Sid"]: s for s in props["PolicyDocument"]["Statement"]}
         only = statements.pop("OnlyPrincipalsOfThisAccount")

@@ -39,6 +39,18 @@ def policy_name(entry: dict) -> list[str]:
     return [p["PolicyArn"]["Fn::Join"][1][-1].split("/")[-1] for p in entry["Properties"]["AccessPolicies"]]
 
 
+def cluster_name(synth, stack=CLUSTER) -> str:
+    (cluster,) = synth.resources(stack, "AWS::EKS::Cluster").values()
+    return cluster["Properties"]["Name"]
+
+
+def fargate_log_group(synth, stack) -> tuple[str, dict]:
+    """The Fargate container log group (the stack also owns the control-plane log group)."""
+    return find_one(
+        synth.resources(stack, "AWS::Logs::LogGroup"), lambda g: g["Properties"]["LogGroupName"].endswith("/fargate")
+    )
+
+
 def manifest(synth, stack, kind, name) -> tuple[str, dict]:
     found = []
     for key, resource in synth.resources(stack, "Custom::AWSCDK-EKS-KubernetesResource").items():
@@ -91,14 +103,14 @@ def test_observability_namespace_and_logging_config_map(default_app):
         "    Name cloudwatch_logs",
         "    Match kube.*",
         "    region eu-west-1",
-        "    log_group_name /aws/eks/Dev-Cluster/fargate",
+        f"    log_group_name /aws/eks/{cluster_name(default_app)}/fargate",
         "    log_stream_prefix fargate-",
         "    auto_create_group false",
     ]
     assert data["filters.conf"].startswith("[FILTER]\n    Name kubernetes\n    Match kube.*\n")
     assert sum(len(k) + len(v) for k, v in data.items()) <= MAX_CONFIG_CHARS
     resources = default_app.resources(CLUSTER)
-    (group_id,) = default_app.resources(CLUSTER, "AWS::Logs::LogGroup")
+    group_id, _ = fargate_log_group(default_app, CLUSTER)
     namespace_key, _ = manifest(default_app, CLUSTER, "Namespace", "aws-observability")
     assert {namespace_key, group_id} <= set(resources[key]["DependsOn"])
     # CoreDNS is rolled onto Fargate after the config exists, so its pods log from the start
@@ -108,8 +120,8 @@ def test_observability_namespace_and_logging_config_map(default_app):
 
 def test_log_group_is_owned_retained_and_encrypted_with_a_key_the_logs_service_may_use(default_app):
     resources = default_app.resources(CLUSTER)
-    ((group_id, group),) = default_app.resources(CLUSTER, "AWS::Logs::LogGroup").items()
-    assert group["Properties"]["LogGroupName"] == "/aws/eks/Dev-Cluster/fargate"
+    group_id, group = fargate_log_group(default_app, CLUSTER)
+    assert group["Properties"]["LogGroupName"] == f"/aws/eks/{cluster_name(default_app)}/fargate"
     assert group["Properties"]["RetentionInDays"] == 365
     assert group["DeletionPolicy"] == "Retain"
     key = resources[group["Properties"]["KmsKeyId"]["Fn::GetAtt"][0]]
@@ -117,13 +129,13 @@ def test_log_group_is_owned_retained_and_encrypted_with_a_key_the_logs_service_m
     (logs_statement,) = [s for s in key["Properties"]["KeyPolicy"]["Statement"] if "Service" in s["Principal"]]
     assert logs_statement["Principal"]["Service"] == {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
     context = logs_statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Join"][1]
-    assert context[-1] == ":log-group:/aws/eks/Dev-Cluster/fargate"
+    assert context[-1] == f":log-group:/aws/eks/{cluster_name(default_app)}/fargate"
 
 
 def test_pod_execution_role_writes_to_that_log_group_only(default_app):
     role_id, _ = find_one(default_app.resources(CLUSTER, "AWS::IAM::Role"), lambda r: "eks-fargate-pods" in json.dumps(r))
     _, policy = find_one(default_app.resources(CLUSTER, "AWS::IAM::Policy"), lambda p: p["Properties"]["Roles"] == [{"Ref": role_id}])
-    (group_id,) = default_app.resources(CLUSTER, "AWS::Logs::LogGroup")
+    group_id, _ = fargate_log_group(default_app, CLUSTER)
     assert policy["Properties"]["PolicyDocument"]["Statement"] == [
         {
             "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
@@ -134,15 +146,19 @@ def test_pod_execution_role_writes_to_that_log_group_only(default_app):
 
 
 def test_configured_retention_and_key(public_bastion_app):
-    (group,) = public_bastion_app.resources("Seed/Cluster", "AWS::Logs::LogGroup").values()
-    assert group["Properties"] == {"KmsKeyId": LOG_KEY, "LogGroupName": "/aws/eks/seed-style/fargate", "RetentionInDays": 90}
+    _, group = fargate_log_group(public_bastion_app, "Seed/Cluster")
+    properties = {k: v for k, v in group["Properties"].items() if k != "Tags"}
+    # the retention is compliance.log_retention_days, the one retention of every log group
+    assert properties == {"KmsKeyId": LOG_KEY, "LogGroupName": "/aws/eks/seed-style/fargate", "RetentionInDays": 90}
     keys = public_bastion_app.resources("Seed/Cluster", "AWS::KMS::Key")
-    assert len(keys) == 2  # secrets and bastion volume; the log key is the configured one
+    assert len(keys) == 3  # secrets, bastion volume, the stack's key of the control-plane logs; not the Fargate log key
 
 
 def test_bastion_and_logging_can_be_turned_off(bare_platform_app):
     kinds = {r["Type"] for r in bare_platform_app.resources("Bare").values()}
-    assert not kinds & {"AWS::EC2::Instance", "AWS::Logs::LogGroup", "AWS::EC2::VPCEndpoint"}
+    assert not kinds & {"AWS::EC2::Instance", "AWS::EC2::VPCEndpoint"}
+    groups = [r["Properties"]["LogGroupName"] for r in bare_platform_app.resources("Bare", "AWS::Logs::LogGroup").values()]
+    assert not [name for name in groups if name.endswith("/fargate")]
     assert "aws-observability" not in json.dumps(bare_platform_app.template("Bare"))
     assert "AWS::IAM::OIDCProvider" in kinds  # IRSA stays available
 
@@ -197,7 +213,7 @@ def test_native_oidc_provider_for_the_cluster(all_synths, config):
     providers = {k: v for k, v in synth.all_resources().items() if v["Type"] == "AWS::IAM::OIDCProvider"}
     ((key, provider),) = providers.items()
     cluster_key = next(k for k, v in synth.all_resources().items() if v["Type"] == "AWS::EKS::Cluster")
-    assert provider["Properties"] == {
+    assert {k: v for k, v in provider["Properties"].items() if k != "Tags"} == {
         "ClientIdList": ["sts.amazonaws.com"],
         "Url": {"Fn::GetAtt": [cluster_key.split(":")[1], "OpenIdConnectIssuerUrl"]},
     }
@@ -271,7 +287,7 @@ def test_outputs_give_the_exact_commands(default_app):
     )
     assert outputs["VerifyCommand"]["Value"] == "private-eks-verify --namespace custom-space --deployment sample-app --replicas 3"
     assert outputs["BastionInstanceId"]["Value"] == {"Ref": instance_id}
-    (group_id,) = default_app.resources(CLUSTER, "AWS::Logs::LogGroup")
+    group_id, _ = fargate_log_group(default_app, CLUSTER)
     assert outputs["FargateLogGroup"]["Value"] == {"Ref": group_id}
     (provider_id,) = default_app.resources(CLUSTER, "AWS::IAM::OIDCProvider")
     assert outputs["OidcProviderArn"]["Value"] == {"Ref": provider_id}
@@ -318,9 +334,9 @@ def test_context_keys_reach_the_settings():
         admin_access_policy="AmazonEKSAdminPolicy",
         admin_principal_arns=(ADMIN, "arn:aws:iam::123456789012:user/breakglass"),
         fargate_logging=False,
-        log_retention_days=90,
         log_kms_key_arn=LOG_KEY,
     )
+    assert settings.compliance.log_retention_days == 90
 
 
 @pytest.mark.parametrize(
@@ -337,9 +353,6 @@ def test_context_keys_reach_the_settings():
          "(arn:aws:iam::123456789012:role/NAME)"),
         ({"admin_principal_arns": (ADMIN, ADMIN)},
          f"operations.admin_principal_arns: ['{ADMIN}', '{ADMIN}'] lists a principal more than once"),
-        ({"log_retention_days": 42},
-         "operations.log_retention_days: 42 is not allowed; use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, "
-         "400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653"),
         ({"log_kms_key_arn": "alias/logs"},
          "operations.log_kms_key_arn: 'alias/logs' is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)"),
     ],
@@ -379,7 +392,7 @@ def test_public_bastion_needs_a_new_vpc():
     ("context", "message"),
     [
         ({"operations.bastion": "yes"}, "operations.bastion: 'yes' is not allowed; give true or false"),
-        ({"operations.log_retention_days": "a year"}, "operations.log_retention_days: 'a year' is not allowed; give a whole number"),
+        ({"compliance.log_retention_days": "a year"}, "compliance.log_retention_days: 'a year' is not allowed; give a whole number"),
         ({"operations.bastoin": "true"}, "operations.bastoin: unknown setting; known settings: "),
     ],
 )
@@ -404,7 +417,7 @@ def test_cluster_operations_checks_everything_before_defining_anything(operation
     from private_eks_fargate.versions import RELEASES
 
     stack = cdk.Stack(cdk.App(), "Probe")
-    cluster = SimpleNamespace(settings=ClusterSettings(), release=RELEASES["1.36"])
+    cluster = SimpleNamespace(settings=ClusterSettings(), release=RELEASES["1.36"], cluster_name="probe")
     with pytest.raises(ConfigError) as error:
         ClusterOperations(stack, "Operations", cluster=cluster, network=None, settings=operations)
     assert str(error.value).startswith(f"{setting}: ")

@@ -11,6 +11,7 @@ from private_eks_fargate.review import SECTIONS, Review, StackTemplate, public_e
 
 HOURS, ENDPOINT_HOUR, EKS_HOUR, KMS_MONTH = 730, 0.01, 0.10, 1.00
 COREDNS_MONTH = 2 * HOURS * (0.25 * 0.04048 + 0.5 * 0.004445)
+T3_MICRO_HOUR, GP3_GB_MONTH = 0.0104, 0.08
 
 
 def _interface_endpoints(synth):
@@ -41,17 +42,24 @@ def test_report_cost_lines_are_endpoint_count_times_azs_times_price(request, all
     keys = _count(synth, "AWS::KMS::Key")
     assert f"| KMS keys | $1.00/month per key | {keys} | ${keys * KMS_MONTH:,.2f} |" in text
     assert "| EKS control plane | $0.10/hour (standard support) | 1 | $73.00 |" in text
-    expected_total = EKS_HOUR * HOURS + endpoint_cost + keys * KMS_MONTH + COREDNS_MONTH
+    (bastion,) = [r for r in synth.all_resources().values() if r["Type"] == "AWS::EC2::Instance"]
+    assert bastion["Properties"]["InstanceType"] == "t3.micro"
+    volume_gb = bastion["Properties"]["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"]
+    assert f"| EBS gp3 volume (bastion) | $0.08/GB-month | {volume_gb} GB | ${volume_gb * GP3_GB_MONTH:,.2f} |" in text
+    bastion_cost = T3_MICRO_HOUR * HOURS + volume_gb * GP3_GB_MONTH
+    expected_total = EKS_HOUR * HOURS + endpoint_cost + keys * KMS_MONTH + COREDNS_MONTH + bastion_cost
     assert f"| **total (fixed part)** | | | **${expected_total:,.2f}** |" in text
     assert "List prices in us-east-1, on demand, 730 hours a month" in text
 
 
 def test_default_app_costs(default_app):
-    """The closing numbers of issue 5: 7 interface endpoints in 2 AZs, 3 KMS keys (secrets, 2 log keys)."""
+    """The closing numbers of issue 5: 10 interface endpoints (7 + the bastion's 3 SSM) in 2 AZs; 5 KMS keys (secrets,
+    the two stacks' log keys, Fargate logs, bastion volume); the t3.micro bastion with 16 GB gp3."""
     lines = {line.item: line.monthly for line in cost_lines(default_app.templates.values())}
-    assert round(lines["Interface VPC endpoints"], 2) == 102.20
-    assert lines["KMS keys"] == 3.00
-    assert round(sum(v for v in lines.values() if v), 2) == 196.22
+    assert round(lines["Interface VPC endpoints"], 2) == 10 * 2 * ENDPOINT_HOUR * HOURS == 146.00
+    assert lines["KMS keys"] == 5.00
+    assert round(lines["EC2 instance t3.micro (bastion)"] + lines["EBS gp3 volume (bastion)"], 2) == 8.87
+    assert round(sum(v for v in lines.values() if v), 2) == 250.89
 
 
 def test_readme_cost_table_is_the_one_the_code_computes_for_the_default_app(default_app):
@@ -77,7 +85,7 @@ def test_report_lists_every_role_with_trust_and_policies(default_app, default_re
 
     section = default_review.read_text().split("## IAM roles")[1].split("## VPC endpoints")[0]
     roles = {k.split(":")[1]: r for k, r in default_app.all_resources().items() if r["Type"] == "AWS::IAM::Role"}
-    assert len(roles) == 6
+    assert len(roles) == 7  # + the bastion role
     for role_id, role in roles.items():
         block = section.split(f"`{role_id}`")[1].split("### ")[0]
         (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
@@ -92,12 +100,12 @@ def test_report_explains_every_endpoint(existing_vpc_app, existing_vpc_review):
     text = existing_vpc_review.read_text()
     section = text.split("## VPC endpoints")[1].split("## Anything public")[0]
     endpoints = [r for r in existing_vpc_app.all_resources().values() if r["Type"] == "AWS::EC2::VPCEndpoint"]
-    assert len(endpoints) == 9
+    assert len(endpoints) == 12  # S3 gateway, 7 for the cluster, secretsmanager (extra), 3 for the SSM bastion
     for endpoint in endpoints:
         purpose = endpoint["Metadata"]["Purpose"]
         assert f"| Prod/Endpoints | {purpose['Service']} |" in section
         assert purpose["Why"].replace("|", "\\|") in section
-    assert section.count("OnlyPrincipalsOfThisAccount") == 8  # strict mode: every interface endpoint
+    assert section.count("OnlyPrincipalsOfThisAccount") == 11  # strict mode: every interface endpoint
     assert "EcrImageLayers" in section
 
 
