@@ -43,6 +43,12 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _subnet_type(subnet: dict) -> str:
+    """aws-cdk-lib tags each subnet it creates with its type (Isolated, Public, Private)."""
+    tags = {t.get("Key"): t.get("Value") for t in subnet["Properties"].get("Tags", [])}
+    return tags.get("aws-cdk:subnet-type", "")
+
+
 def draw_architecture(review: "Review", path: Path) -> Path:
     from .review import show
 
@@ -56,8 +62,11 @@ def draw_architecture(review: "Review", path: Path) -> Path:
     vpcs = review.resources("AWS::EC2::VPC")
     subnets = review.resources("AWS::EC2::Subnet")
     clusters = review.resources("AWS::EKS::Cluster")
+    gateways = review.resources("AWS::EC2::InternetGateway", "AWS::EC2::NatGateway")
     if vpcs:
-        vpc_label = f"VPC {vpcs[0][2]['Properties'].get('CidrBlock')}: isolated subnets, no internet or NAT gateway"
+        reach = ("internet gateway for the public bastion subnets only" if gateways
+                 else "isolated subnets, no internet or NAT gateway")
+        vpc_label = f"VPC {vpcs[0][2]['Properties'].get('CidrBlock')}: {reach}"
     else:
         vpc_label = "existing VPC (imported, not created here)"
     _box(ax, 2, 2, 116, 98, COLORS["vpc"])
@@ -65,14 +74,17 @@ def draw_architecture(review: "Review", path: Path) -> Path:
 
     # subnets, one per availability zone
     if subnets:
-        labels = [f"isolated subnet {show(r['Properties'].get('CidrBlock'))}\n"
-                  f"{show(r['Properties'].get('AvailabilityZone')).strip('<>')}" for _, _, r in subnets]
+        labels = [
+            f"{_subnet_type(r).lower()} subnet\n{show(r['Properties'].get('CidrBlock'))}, "
+            + show(r["Properties"].get("AvailabilityZone")).strip("<>").replace("availability zone ", "AZ ").replace(" of the region", "")
+            for _, _, r in subnets
+        ]
     else:
         ids = clusters[0][2]["Properties"]["ResourcesVpcConfig"].get("SubnetIds", []) if clusters else []
         labels = [f"existing subnet\n{show(i)}" for i in ids]
     width = 84 / max(len(labels), 1)
     for i, label in enumerate(labels):
-        _box(ax, 5 + i * width, 84, width - 2, 9, COLORS["subnet"], label, size=8)
+        _box(ax, 5 + i * width, 84, width - 2, 9, COLORS["subnet"], label, size=8 if len(labels) <= 3 else 7)
 
     # consumers
     consumers: dict[str, tuple[float, float]] = {}
@@ -109,8 +121,11 @@ def draw_architecture(review: "Review", path: Path) -> Path:
         consumers["lambda"] = (67, 33)
     instances = review.resources("AWS::EC2::Instance")
     if instances:
-        kind = instances[0][2]["Properties"].get("InstanceType", "")
-        _box(ax, 5, 8, 62, 14, COLORS["bastion"], f"SSM-managed bastion ({show(kind)})\nno SSH, no public IP", size=9)
+        props = instances[0][2]["Properties"]
+        public = any(n.get("AssociatePublicIpAddress") for n in props.get("NetworkInterfaces", []))
+        address = "PUBLIC IP (public bastion subnet), no inbound rule" if public else "no public IP"
+        _box(ax, 5, 8, 62, 14, COLORS["bastion"], f"SSM-managed bastion ({show(props.get('InstanceType', ''))})\n"
+             f"no SSH, {address}", size=9)
         consumers["bastion"] = (67, 15)
 
     # endpoints on the VPC edge, each with the service it reaches

@@ -34,13 +34,9 @@ class ClusterStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         network = network_in(self, network)
         self.cluster = PrivateCluster(
-            self,
-            "Cluster",
-            vpc=network.vpc,
-            subnets=network.cluster_subnets,
-            settings=settings,
+            self, "Cluster", vpc=network.vpc, subnets=network.cluster_subnets, settings=settings,
             log_retention_days=log_retention_days,
-        )
+        )  # fmt: skip
         self.cluster.add_outputs(self, network.vpc)
         self.operations = ClusterOperations(self, "Operations", cluster=self.cluster, network=network, settings=operations)
         self.operations.add_outputs(self)
