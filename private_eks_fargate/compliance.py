@@ -105,17 +105,7 @@ def acknowledge_deploy_time_lambda(
             + ("creating its ENIs in the cluster subnets and " if in_vpc else "")
             + "writing its own logs; the role is not ours to shape.",
         )
-    inline = [function.role.node.try_find_child("DefaultPolicy")] + [
-        child for child in function.node.children if child.node.id.startswith("inlinePolicyAddedToExecutionRole")
-    ]
-    for policy in filter(None, inline):
-        acknowledge_in_packs(
-            policy.node.default_child,
-            "IAMNoInlinePolicy",
-            (NIST, HIPAA, PCI),
-            f"This inline policy of the {name} role is written by {made_by} and allows only {scope_of_policy}; "
-            "it lives and dies with the role.",
-        )
+    acknowledge_inline_policies(function, name=name, made_by=made_by, scope_of_policy=scope_of_policy)
     acknowledge_in_packs(
         resource,
         "LambdaConcurrency",
@@ -134,6 +124,26 @@ def acknowledge_deploy_time_lambda(
         if not outside_vpc:
             raise ValueError(f"{function.node.path}: say why the {name} runs outside the VPC")
         acknowledge_in_packs(resource, "LambdaInsideVPC", (NIST, HIPAA, PCI), f"The {name} runs outside the VPC: {outside_vpc}")
+
+
+def acknowledge_inline_policies(function: lambda_.Function, *, name: str, made_by: str, scope_of_policy: str) -> None:
+    """IAMNoInlinePolicy on each inline policy of `function`'s role not acknowledged yet (its DefaultPolicy, and one
+    ``inlinePolicyAddedToExecutionRole-N`` per ``add_to_role_policy`` call): call again after adding statements."""
+    inline = [function.role.node.try_find_child("DefaultPolicy")] + [
+        child for child in function.node.children if child.node.id.startswith("inlinePolicyAddedToExecutionRole")
+    ]
+    for policy in filter(None, inline):
+        resource = policy.node.default_child
+        done = (resource.get_metadata(SUPPRESSIONS_METADATA) or {}).get("rules_to_suppress", [])
+        if any(rule["id"].endswith("-IAMNoInlinePolicy") for rule in done):
+            continue
+        acknowledge_in_packs(
+            resource,
+            "IAMNoInlinePolicy",
+            (NIST, HIPAA, PCI),
+            f"This inline policy of the {name} role is written by {made_by} and allows only {scope_of_policy}; "
+            "it lives and dies with the role.",
+        )
 
 
 def acknowledge_provider_framework(
