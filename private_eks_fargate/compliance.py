@@ -84,6 +84,20 @@ def logical_id(element: cdk.CfnElement) -> str:
     return cdk.Stack.of(element).resolve(element.logical_id)
 
 
+def nag_arn(scope: IConstruct, service: str, resource: str) -> str:
+    """An ARN of `scope`'s stack as cdk-nag writes it in finding ids: partition, region and account literal when the
+    stack knows them, else ``<AWS::Partition>`` and so on."""
+    stack = cdk.Stack.of(scope)
+
+    def part(value: str, pseudo: str) -> str:
+        return f"<AWS::{pseudo}>" if cdk.Token.is_unresolved(value) else value
+
+    return (
+        f"arn:{part(stack.partition, 'Partition')}:{service}:{part(stack.region, 'Region')}:"
+        f"{part(stack.account, 'AccountId')}:{resource}"
+    )
+
+
 def acknowledge_deploy_time_lambda(
     function: lambda_.Function, *, name: str, made_by: str, scope_of_policy: str, outside_vpc: str | None = None
 ) -> None:

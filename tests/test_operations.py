@@ -47,7 +47,7 @@ def cluster_name(synth, stack=CLUSTER) -> str:
 def fargate_log_group(synth, stack) -> tuple[str, dict]:
     """The Fargate container log group (the stack also owns the control-plane log group)."""
     return find_one(
-        synth.resources(stack, "AWS::Logs::LogGroup"), lambda g: g["Properties"]["LogGroupName"].endswith("/fargate")
+        synth.resources(stack, "AWS::Logs::LogGroup"), lambda g: g["Properties"].get("LogGroupName", "").endswith("/fargate")
     )
 
 
@@ -157,7 +157,7 @@ def test_configured_retention_and_key(public_bastion_app):
 def test_bastion_and_logging_can_be_turned_off(bare_platform_app):
     kinds = {r["Type"] for r in bare_platform_app.resources("Bare").values()}
     assert not kinds & {"AWS::EC2::Instance", "AWS::EC2::VPCEndpoint"}
-    groups = [r["Properties"]["LogGroupName"] for r in bare_platform_app.resources("Bare", "AWS::Logs::LogGroup").values()]
+    groups = [r["Properties"].get("LogGroupName", "") for r in bare_platform_app.resources("Bare", "AWS::Logs::LogGroup").values()]
     assert not [name for name in groups if name.endswith("/fargate")]
     assert "aws-observability" not in json.dumps(bare_platform_app.template("Bare"))
     assert "AWS::IAM::OIDCProvider" in kinds  # IRSA stays available
