@@ -6,6 +6,7 @@ standing still. Prices change; the unit prices are stated next to every line.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
@@ -20,6 +21,12 @@ FARGATE_VCPU_PER_HOUR = 0.04048
 FARGATE_GB_PER_HOUR = 0.004445
 #: CoreDNS: 2 replicas; Fargate rounds each pod's request (100m CPU, 70 Mi) up to 0.25 vCPU and 0.5 GB
 COREDNS_PODS, COREDNS_VCPU, COREDNS_GB = 2, 0.25, 0.5
+#: Fargate task sizes: vCPU and the memory (GB) each allows; EKS adds 0.25 GB for the Kubernetes components
+FARGATE_SIZES = (
+    (0.25, (0.5, 1, 2)), (0.5, (1, 2, 3, 4)), (1, tuple(range(2, 9))), (2, tuple(range(4, 17))),
+    (4, tuple(range(8, 31))),
+)  # fmt: skip
+KUBERNETES_OVERHEAD_GB = 0.25
 #: Linux on-demand prices of the instance types a bastion is likely to use; others are reported as unpriced
 EC2_PER_HOUR = {
     "t3.nano": 0.0052, "t3.micro": 0.0104, "t3.small": 0.0208, "t3.medium": 0.0416,
@@ -33,6 +40,47 @@ class CostLine:
     unit_price: str
     quantity: str
     monthly: float | None  # None: no list price known here
+
+
+CPU_UNITS = {"m": 0.001, "": 1.0}
+MEMORY_UNITS = {"Gi": 1.0, "Mi": 1 / 1024, "Ki": 1 / 2**20, "G": 1e9 / 2**30, "M": 1e6 / 2**30, "": 1 / 2**30}
+
+
+def _quantity(value: str | None, units: Mapping[str, float]) -> float:
+    """A Kubernetes quantity (``250m``, ``256Mi``) in the unit the first entry of `units` stands for."""
+    if value is None:
+        return 0.0
+    text = str(value)
+    suffix = next(s for s in units if text.endswith(s))
+    return float(text[: len(text) - len(suffix)]) * units[suffix]
+
+
+def fargate_pod_size(cpu: float, memory_gb: float) -> tuple[float, float]:
+    """The Fargate size (vCPU, GB) EKS gives a pod: the smallest that fits its requests plus 0.25 GB."""
+    for vcpu, memories in FARGATE_SIZES:
+        fitting = [gb for gb in memories if gb >= memory_gb + KUBERNETES_OVERHEAD_GB]
+        if vcpu >= cpu and fitting:
+            return vcpu, fitting[0]
+    return FARGATE_SIZES[-1][0], FARGATE_SIZES[-1][1][-1]
+
+
+def _deployments(resources: list[Mapping]) -> list[tuple[str, int, tuple[float, float]]]:
+    """(name, replicas, Fargate size) of each Deployment the templates apply (every pod runs on Fargate)."""
+    from .review import show  # renders manifests that contain Fn::Join as text
+
+    found = []
+    for resource in resources:
+        if resource["Type"] != "Custom::AWSCDK-EKS-KubernetesResource":
+            continue
+        for manifest in json.loads(show(resource["Properties"].get("Manifest", "[]"))):
+            if manifest.get("kind") != "Deployment":
+                continue
+            spec = manifest["spec"]
+            requests = [c.get("resources", {}).get("requests", {}) for c in spec["template"]["spec"].get("containers", [])]
+            cpu = sum(_quantity(r.get("cpu"), CPU_UNITS) for r in requests)
+            memory = sum(_quantity(r.get("memory"), MEMORY_UNITS) for r in requests)
+            found.append((manifest["metadata"]["name"], int(spec.get("replicas", 1)), fargate_pod_size(cpu, memory)))
+    return found
 
 
 def _interface_endpoint_azs(resource: Mapping) -> int:
@@ -101,6 +149,13 @@ def cost_lines(templates: Iterable[Mapping]) -> list[CostLine]:
             f"Fargate, CoreDNS ({COREDNS_PODS} pods × {COREDNS_VCPU} vCPU, {COREDNS_GB} GB)",
             f"${FARGATE_VCPU_PER_HOUR}/vCPU-hour, ${FARGATE_GB_PER_HOUR}/GB-hour", f"{pods} pods",
             pods * per_pod_hour * HOURS_PER_MONTH,
+        ))
+    for name, replicas, (vcpu, gigabytes) in _deployments(resources):
+        per_pod_hour = vcpu * FARGATE_VCPU_PER_HOUR + gigabytes * FARGATE_GB_PER_HOUR
+        lines.append(CostLine(
+            f"Fargate, Deployment {name} ({replicas} pods × {vcpu} vCPU, {gigabytes} GB)",
+            f"${FARGATE_VCPU_PER_HOUR}/vCPU-hour, ${FARGATE_GB_PER_HOUR}/GB-hour", f"{replicas} pods",
+            replicas * per_pod_hour * HOURS_PER_MONTH,
         ))
     return lines
 
