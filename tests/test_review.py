@@ -1,5 +1,6 @@
 """The review report: every section present, its numbers and facts match the templates, the diagram is drawn."""
 
+import json
 import re
 
 import pytest
@@ -7,10 +8,11 @@ from matplotlib import image
 
 from conftest import ROOT
 from private_eks_fargate.costs import cost_lines, cost_table_markdown, fargate_pod_size
-from private_eks_fargate.review import SECTIONS, Review, StackTemplate, public_exposure
+from private_eks_fargate.review import SECTIONS, Review, StackTemplate, public_exposure, show
 
 HOURS, ENDPOINT_HOUR, EKS_HOUR, KMS_MONTH = 730, 0.01, 0.10, 1.00
-COREDNS_MONTH = 2 * HOURS * (0.25 * 0.04048 + 0.5 * 0.004445)
+POD_MONTH = HOURS * (0.25 * 0.04048 + 0.5 * 0.004445)  # a 0.25 vCPU, 0.5 GB Fargate pod
+COREDNS_MONTH = 2 * POD_MONTH
 T3_MICRO_HOUR, GP3_GB_MONTH = 0.0104, 0.08
 
 
@@ -23,6 +25,19 @@ def _interface_endpoints(synth):
 
 def _count(synth, kind):
     return sum(r["Type"] == kind for r in synth.all_resources().values())
+
+
+def _deployment_replicas(synth) -> int:
+    """Replicas of the Deployments the app applies; each requests at most 0.25 vCPU and 0.25 GB (asserted)."""
+    replicas = 0
+    for resource in synth.all_resources().values():
+        if resource["Type"] == "Custom::AWSCDK-EKS-KubernetesResource":
+            for manifest in json.loads(show(resource["Properties"]["Manifest"])):
+                if manifest["kind"] == "Deployment":
+                    for container in manifest["spec"]["template"]["spec"]["containers"]:
+                        assert container["resources"]["requests"] in ({"cpu": "250m", "memory": "256Mi"}, {"cpu": "100m", "memory": "128Mi"})
+                    replicas += manifest["spec"]["replicas"]
+    return replicas
 
 
 def test_report_has_every_section_in_order(default_review):
@@ -47,7 +62,8 @@ def test_report_cost_lines_are_endpoint_count_times_azs_times_price(request, all
     volume_gb = bastion["Properties"]["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"]
     assert f"| EBS gp3 volume (bastion) | $0.08/GB-month | {volume_gb} GB | ${volume_gb * GP3_GB_MONTH:,.2f} |" in text
     bastion_cost = T3_MICRO_HOUR * HOURS + volume_gb * GP3_GB_MONTH
-    expected_total = EKS_HOUR * HOURS + endpoint_cost + keys * KMS_MONTH + COREDNS_MONTH + bastion_cost
+    pods = _deployment_replicas(synth)
+    expected_total = EKS_HOUR * HOURS + endpoint_cost + keys * KMS_MONTH + COREDNS_MONTH + bastion_cost + pods * POD_MONTH
     assert f"| **total (fixed part)** | | | **${expected_total:,.2f}** |" in text
     assert "List prices in us-east-1, on demand, 730 hours a month" in text
 
