@@ -1,6 +1,6 @@
 """A fully private Amazon EKS cluster on AWS Fargate, as CDK constructs, stacks and a stage.
 
-Building blocks: PrivateNetwork, PrivateEndpoints, PrivateCluster, CoreDnsOnFargate.
+Building blocks: PrivateNetwork, PrivateEndpoints, PrivateCluster, CoreDnsOnFargate, Workload, ImageMirror.
 Composite: PrivateEksFargate (everything in one stack). App: PrivateEksFargateStage (three stacks).
 """
 
@@ -10,17 +10,23 @@ from .config import (
     EndpointSettings,
     ExistingVpcSettings,
     FargateProfileSpec,
+    MirroredImage,
     NetworkSettings,
     PlatformSettings,
+    WorkloadSettings,
 )
 from .context import settings_from_context, stage_from_context
 from .coredns import CoreDnsOnFargate
 from .endpoints import ENDPOINT_CATALOG, EndpointNeed, PrivateEndpoints, required_endpoints
 from .errors import ConfigError
+from .image_mirror import ImageMirror
+from .images import ImagePolicy
 from .network import PrivateNetwork
 from .platform import PrivateEksFargate
+from .sample_app import SampleApp
 from .stacks import ClusterStack, EndpointsStack, NetworkStack, PrivateEksFargateStage
 from .versions import DEFAULT_KUBERNETES_VERSION, RELEASES
+from .workload import Workload
 
 __all__ = [
     "ClusterSettings",
@@ -34,6 +40,9 @@ __all__ = [
     "EndpointsStack",
     "ExistingVpcSettings",
     "FargateProfileSpec",
+    "ImageMirror",
+    "ImagePolicy",
+    "MirroredImage",
     "NetworkSettings",
     "NetworkStack",
     "PlatformSettings",
@@ -43,6 +52,9 @@ __all__ = [
     "PrivateEndpoints",
     "PrivateNetwork",
     "RELEASES",
+    "SampleApp",
+    "Workload",
+    "WorkloadSettings",
     "required_endpoints",
     "settings_from_context",
     "stage_from_context",

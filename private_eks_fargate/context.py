@@ -19,10 +19,11 @@ from .config import (
     FargateProfileSpec,
     NetworkSettings,
     PlatformSettings,
+    WorkloadSettings,
 )
 from .errors import ConfigError
 
-SECTIONS = ("app.", "network.", "endpoints.", "cluster.")
+SECTIONS = ("app.", "network.", "endpoints.", "cluster.", "workloads.")
 
 
 def _text(key: str, value: Any) -> str:
@@ -112,6 +113,12 @@ SETTINGS: dict[str, Setting] = {
         Setting("cluster.name", _text, "EKS cluster name, 1-100 of [A-Za-z0-9-_]"),
         Setting("cluster.app_profiles", _profiles, 'JSON list of {"namespace": …, "labels": {…}}'),
         Setting("cluster.coredns_ready_timeout_minutes", _integer, "1 to 14"),
+        Setting("workloads.sample_app", _boolean, "true or false"),
+        Setting("workloads.sample_namespace", _text, "Kubernetes namespace name, not default or kube-system"),
+        Setting("workloads.sample_image", _text, "upstream image with a pinned tag, not latest"),
+        Setting("workloads.sample_repository", _text, "ECR repository name, e.g. sample-app/nginx"),
+        Setting("workloads.ready_timeout_minutes", _integer, "1 to 14"),
+        Setting("workloads.allowed_registries", _strings, "registry hosts or host/path prefixes the image guard accepts"),
     )
 }
 
@@ -164,6 +171,18 @@ def settings_from_context(context: Mapping[str, Any]) -> PlatformSettings:
                     "name": "cluster_name",
                     "app_profiles": "app_profiles",
                     "coredns_ready_timeout_minutes": "coredns_ready_timeout_minutes",
+                },
+            )
+        ),
+        workloads=WorkloadSettings(
+            **pick(
+                "workloads.",
+                {
+                    name: name
+                    for name in (
+                        "sample_app", "sample_namespace", "sample_image", "sample_repository",
+                        "ready_timeout_minutes", "allowed_registries",
+                    )
                 },
             )
         ),

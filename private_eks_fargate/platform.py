@@ -44,4 +44,5 @@ class PrivateEksFargate(Construct):
             subnets=self.network.cluster_subnets,
             settings=settings.cluster,
             endpoints=[self.endpoints] if self.endpoints else [],
+            workloads=settings.workloads,
         )

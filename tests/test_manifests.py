@@ -5,6 +5,7 @@ import json
 import kubernetes_validate
 import pytest
 
+from private_eks_fargate.images import render
 from private_eks_fargate.versions import DEFAULT_KUBERNETES_VERSION
 
 
@@ -12,7 +13,8 @@ def applied_manifests(synth):
     for stack, template in synth.templates.items():
         for key, resource in template["Resources"].items():
             if resource["Type"] == "Custom::AWSCDK-EKS-KubernetesResource":
-                for manifest in json.loads(resource["Properties"]["Manifest"]):
+                # manifests naming the stack's account/region are Fn::Join: render pseudo parameters as ${AWS::...}
+                for manifest in json.loads(render(resource["Properties"]["Manifest"])):
                     yield f"{stack}:{key}", manifest
 
 

@@ -4,7 +4,7 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from ..cluster import PrivateCluster
-from ..config import ClusterSettings, NetworkSettings
+from ..config import ClusterSettings, NetworkSettings, WorkloadSettings
 from ..network import PrivateNetwork
 from ._network import network_in
 
@@ -19,15 +19,17 @@ class ClusterStack(Stack):
         *,
         network: PrivateNetwork | NetworkSettings,
         settings: ClusterSettings,
+        workloads: WorkloadSettings | None = None,
         **kwargs,
     ) -> None:
         """
         :param network: the network stack's network, or settings of an existing VPC to import here
         :param settings: the cluster settings
+        :param workloads: the sample application and image guard settings. default: ``WorkloadSettings()``
         """
         super().__init__(scope, construct_id, **kwargs)
         network = network_in(self, network)
         self.cluster = PrivateCluster(
-            self, "Cluster", vpc=network.vpc, subnets=network.cluster_subnets, settings=settings
+            self, "Cluster", vpc=network.vpc, subnets=network.cluster_subnets, settings=settings, workloads=workloads
         )
         self.cluster.add_outputs(self, network.vpc)

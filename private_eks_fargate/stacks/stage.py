@@ -50,7 +50,9 @@ class PrivateEksFargateStage(Stage):
             if settings.endpoints.create
             else None
         )
-        self.cluster_stack = ClusterStack(self, "Cluster", network=network, settings=settings.cluster)
+        self.cluster_stack = ClusterStack(
+            self, "Cluster", network=network, settings=settings.cluster, workloads=settings.workloads
+        )
         if self.endpoints_stack is not None:
             self.cluster_stack.add_stack_dependency(
                 self.endpoints_stack, "the kubectl Lambdas reach EKS, Lambda and S3 through the endpoints"
