@@ -204,5 +204,5 @@ class ImageMirror(Construct):
             resource_type=RESOURCE_TYPE,
             properties={"ProjectName": self.project.project_name, "SourceImage": image.source, "TargetImage": self.image_uri},
         )
-        # the build pushes with the project's role: its policy must exist before the build starts
-        self.copy.node.add_dependency(self.project)
+        # the build pushes into the repository with the project's role: both must exist before it starts
+        self.copy.node.add_dependency(self.repository, self.project)
