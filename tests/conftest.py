@@ -207,6 +207,12 @@ def run_app(context: dict[str, Any], cwd: Path = ROOT) -> subprocess.CompletedPr
     return subprocess.run([sys.executable, "app.py"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.fixture(scope="session")
+def cluster_resources(default_app) -> dict[str, dict]:
+    """The resources of the default app's Cluster stack."""
+    return default_app.resources("Dev/Cluster")
+
+
 GUARD_ACCOUNT, GUARD_REGION = "123456789012", "eu-west-1"
 ALLOWED_REGISTRY = "registry.corp.example:5000/platform"
 

@@ -14,11 +14,6 @@ CLUSTER = "Dev/Cluster"
 
 
 @pytest.fixture(scope="module")
-def cluster_resources(default_app):
-    return default_app.resources(CLUSTER)
-
-
-@pytest.fixture(scope="module")
 def patch(cluster_resources):
     return find_one(cluster_resources, lambda r: r["Type"] == "Custom::AWSCDK-EKS-KubernetesPatch")
 

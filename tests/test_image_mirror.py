@@ -1,21 +1,22 @@
 """The workload repository and the deploy-time copy into it: settings, where it runs, what it may do, when it runs."""
 
 import json
+import sys
+import types
 
 import pytest
 
-from private_eks_fargate.image_mirror import BUILD_SPEC, KEEP_IMAGES, RESOURCE_TYPE, UNTAGGED_DAYS
+from private_eks_fargate.image_mirror import BUILD_SPEC, HANDLER, KEEP_IMAGES, RESOURCE_TYPE, UNTAGGED_DAYS
 
 from conftest import CHANGED_SAMPLE_IMAGE, find_one
 
-CLUSTER = "Dev/Cluster"
 SAMPLE_SOURCE = "public.ecr.aws/nginx/nginx:1.28.0"
 THIS_REGISTRY = [{"Ref": "AWS::AccountId"}, ".dkr.ecr.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"}]
 
 
 @pytest.fixture(scope="module")
-def resources(default_app):
-    return default_app.resources(CLUSTER)
+def resources(cluster_resources):
+    return cluster_resources
 
 
 @pytest.fixture(scope="module")
@@ -138,12 +139,8 @@ def test_only_a_changed_image_changes_what_cloudformation_sees(default_app, exis
     assert (env["SOURCE_IMAGE"], env["TARGET_TAG"]) == (CHANGED_SAMPLE_IMAGE, "1.29.1")
 
 
-def test_handler_code_fails_the_deploy_when_the_build_fails(copy, resources):
+def test_handler_code_fails_the_deploy_when_the_build_fails(monkeypatch):
     """The handlers run on AWS; here their logic is run against a stub CodeBuild client."""
-    import types
-
-    from private_eks_fargate.image_mirror import HANDLER
-
     module = types.ModuleType("index")
     builds = {"b-1": {"id": "b-1", "buildStatus": "IN_PROGRESS", "logs": {"deepLink": "https://console/log"}}}
     started = []
@@ -156,13 +153,8 @@ def test_handler_code_fails_the_deploy_when_the_build_fails(copy, resources):
         def batch_get_builds(self, ids):
             return {"builds": [builds[i] for i in ids]}
 
-    import sys
-
-    sys.modules["boto3"] = types.SimpleNamespace(client=lambda name: CodeBuild())
-    try:
-        exec(HANDLER, module.__dict__)
-    finally:
-        del sys.modules["boto3"]
+    monkeypatch.setitem(sys.modules, "boto3", types.SimpleNamespace(client=lambda name: CodeBuild()))
+    exec(HANDLER, module.__dict__)
     props = {"ProjectName": "p", "SourceImage": SAMPLE_SOURCE, "TargetImage": "acct.dkr.ecr.r.amazonaws.com/sample-app/nginx:1.28.0"}
     created = module.on_event({"RequestType": "Create", "ResourceProperties": props}, None)
     assert started == ["p"] and created == {"PhysicalResourceId": props["TargetImage"], "Data": {"BuildId": "b-1"}}

@@ -1,7 +1,6 @@
 """The sample application: its manifests, the order the deploy applies them in, and the wait for 3 ready replicas."""
 
 import json
-import subprocess
 
 import pytest
 import yaml
@@ -11,21 +10,16 @@ from private_eks_fargate.sample_app import DROPPED_CAPABILITIES, manifests
 from private_eks_fargate.workload import AVAILABLE_JSON_PATH
 
 from conftest import find_one
+from test_coredns import kubectl_jsonpath as jsonpath
 from test_manifests import applied_manifests
 
-CLUSTER = "Dev/Cluster"
 ECR_IMAGE = "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/sample-app/nginx:1.28.0"
 
 
 @pytest.fixture(scope="module")
-def resources(default_app):
-    return default_app.resources(CLUSTER)
-
-
-@pytest.fixture(scope="module")
-def app_manifest(resources):
+def app_manifest(cluster_resources):
     return find_one(
-        resources,
+        cluster_resources,
         lambda r: r["Type"] == "Custom::AWSCDK-EKS-KubernetesResource" and "sample-app" in json.dumps(r["Properties"]["Manifest"]),
     )
 
@@ -81,10 +75,11 @@ def test_sample_manifests_are_among_those_validated_for_the_cluster_version(defa
     assert {("Deployment", "sample-app"), ("Service", "sample-app"), ("Namespace", "custom-space")} <= kinds
 
 
-def test_deploy_order_namespace_profile_copy_then_deployment_then_readiness_wait(resources, app_manifest):
+def test_deploy_order_namespace_profile_copy_then_deployment_then_readiness_wait(cluster_resources, app_manifest):
     """Namespace, profile and image copy are independent of each other (they run in parallel); the Deployment
     waits for all three, and the readiness wait for the Deployment."""
     manifest_id, manifest = app_manifest
+    resources = cluster_resources
     namespace_id, _ = find_one(
         resources,
         lambda r: r["Type"] == "Custom::AWSCDK-EKS-KubernetesResource" and '"kind":"Namespace"' in r["Properties"]["Manifest"],
@@ -130,16 +125,6 @@ def with_status(tmp_path, name, ready, available_condition):
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(deployment))
     return path
-
-
-def jsonpath(kubectl, path, expression):
-    """What the kubectl handler's `kubectl get ... -o=jsonpath='{EXPR}'` prints, with the real kubectl, offline."""
-    result = subprocess.run(
-        [str(kubectl), "patch", "--local", "-f", str(path), "--type", "merge", "-p", "{}", "-o", f"jsonpath={{{expression}}}"],
-        capture_output=True, text=True, timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 def test_readiness_json_path_is_empty_until_3_replicas_are_ready(kubectl_binary, tmp_path):
