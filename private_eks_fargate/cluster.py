@@ -200,10 +200,7 @@ class PrivateCluster(Construct):
         self, construct_id: str, *, namespace: str, images: Sequence[MirroredImage] = (), ready_timeout: Duration | None = None
     ) -> Workload:
         """A workload in `namespace`: its images mirrored into ECR; see ``Workload`` for manifests and waits."""
-        return Workload(
-            self, construct_id, cluster=self, namespace=namespace, images=images,
-            ready_timeout=ready_timeout or Duration.minutes(10),
-        )
+        return Workload(self, construct_id, cluster=self, namespace=namespace, images=images, ready_timeout=ready_timeout)
 
     def add_outputs(self, scope: Construct, vpc: ec2.IVpc) -> None:
         """CfnOutputs an operator needs: cluster name, ARN, private endpoint and VPC id."""

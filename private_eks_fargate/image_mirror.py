@@ -35,7 +35,7 @@ BUILD_SPEC = {
             "commands": [
                 'if aws ecr describe-images --repository-name "$TARGET_REPOSITORY" --image-ids imageTag="$TARGET_TAG" '
                 '>/dev/null 2>&1; then echo "$TARGET_REPOSITORY:$TARGET_TAG is already in ECR"; else '
-                'skopeo copy --override-os linux --override-arch amd64 '
+                'skopeo --override-os linux --override-arch amd64 copy '
                 '--dest-creds "AWS:$(aws ecr get-login-password)" '
                 '"docker://$SOURCE_IMAGE" "docker://$TARGET_REGISTRY/$TARGET_REPOSITORY:$TARGET_TAG"; fi'
             ]
@@ -204,5 +204,5 @@ class ImageMirror(Construct):
             resource_type=RESOURCE_TYPE,
             properties={"ProjectName": self.project.project_name, "SourceImage": image.source, "TargetImage": self.image_uri},
         )
-        # the build pushes into the repository with the project's role: both must exist before it starts
-        self.copy.node.add_dependency(self.repository, self.project)
+        # the build pushes into the repository with the project's role and its policy: all must exist before it starts
+        self.copy.node.add_dependency(self.repository, self.project.role)

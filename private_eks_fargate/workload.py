@@ -8,7 +8,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
-from .config import MirroredImage, check_namespace
+from .config import MirroredImage, check_namespace, check_ready_timeout
 from .errors import ConfigError
 from .image_mirror import ImageMirror
 from .images import check_manifests
@@ -16,6 +16,7 @@ from .images import check_manifests
 if TYPE_CHECKING:
     from .cluster import PrivateCluster
 
+DEFAULT_READY_MINUTES = 10
 #: Empty until the Deployment controller reports the Available condition True (reason MinimumReplicasAvailable):
 #: availableReplicas >= replicas - maxUnavailable. With maxUnavailable 0 and minReadySeconds 0 that is "every
 #: replica is ready". The kubectl handler polls while the output is empty and fails the deploy at the timeout.
@@ -41,14 +42,17 @@ class Workload(Construct):
         cluster: PrivateCluster,
         namespace: str,
         images: Sequence[MirroredImage] = (),
-        ready_timeout: Duration = Duration.minutes(10),
+        ready_timeout: Duration | None = None,
     ) -> None:
         """
         :param cluster: the cluster the workload runs on
         :param namespace: the workload's namespace (not ``default`` or ``kube-system``)
         :param images: upstream images to copy into this account's ECR. default: none
-        :param ready_timeout: how long ``wait_until_available`` waits (at most 14 minutes). default: 10 minutes
+        :param ready_timeout: how long ``wait_until_available`` waits, 1 to 14 minutes. default: 10 minutes
         """
+        ready_timeout = ready_timeout or Duration.minutes(DEFAULT_READY_MINUTES)
+        minutes = ready_timeout.to_seconds() / 60
+        check_ready_timeout("ready_timeout", int(minutes) if minutes.is_integer() else minutes)
         check_namespace("namespace", namespace)
         for index, image in enumerate(images):
             image.validate(f"images[{index}]")

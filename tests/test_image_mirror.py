@@ -1,6 +1,7 @@
 """The workload repository and the deploy-time copy into it: settings, where it runs, what it may do, when it runs."""
 
 import json
+import subprocess
 import sys
 import types
 
@@ -67,9 +68,7 @@ def test_copy_build_runs_outside_the_vpc_unprivileged_with_encrypted_retained_lo
         "TARGET_TAG": "1.28.0",
     }
     assert json.loads(props["Source"]["BuildSpec"]) == BUILD_SPEC
-    (command,) = BUILD_SPEC["phases"]["build"]["commands"]
-    assert "skopeo copy" in command and '"docker://$SOURCE_IMAGE" "docker://$TARGET_REGISTRY/$TARGET_REPOSITORY:$TARGET_TAG"' in command
-    assert command.startswith('if aws ecr describe-images --repository-name "$TARGET_REPOSITORY" --image-ids imageTag="$TARGET_TAG"')
+    assert BUILD_SPEC["phases"]["install"]["commands"] == ["apt-get update -qq", "apt-get install -y -qq skopeo"]
     log_group = resources[props["LogsConfig"]["CloudWatchLogs"]["GroupName"]["Ref"]]
     assert log_group["Properties"]["RetentionInDays"] == 365 and log_group["DeletionPolicy"] == "Retain"
 
@@ -117,7 +116,7 @@ def test_copy_waits_for_repository_and_build_role_and_names_the_image(copy, proj
     _, resource = copy
     role = project[1]["Properties"]["ServiceRole"]["Fn::GetAtt"][0]
     (policy,) = [k for k, v in resources.items() if v["Type"] == "AWS::IAM::Policy" and {"Ref": role} in v["Properties"]["Roles"]]
-    assert {repository[0], project[0], role, policy} <= set(resource["DependsOn"])
+    assert {repository[0], role, policy} <= set(resource["DependsOn"])
     assert resource["Properties"] == {
         "ServiceToken": resource["Properties"]["ServiceToken"],
         "ProjectName": {"Ref": project[0]},
@@ -167,3 +166,34 @@ def test_handler_code_fails_the_deploy_when_the_build_fails(monkeypatch):
         module.is_complete(event, None)
     deleted = module.on_event({"RequestType": "Delete", "PhysicalResourceId": "x", "ResourceProperties": props}, None)
     assert deleted == {"PhysicalResourceId": "x"} and started == ["p"]  # delete starts nothing; images are retained
+
+
+@pytest.mark.parametrize("tag_in_ecr, copy_fails", [(True, False), (False, False), (False, True)])
+def test_build_command_copies_only_a_missing_tag_and_fails_with_the_copy(tmp_path, tag_in_ecr, copy_fails):
+    """The build's shell command run by bash, with `aws` and `skopeo` stubbed: what it would do in CodeBuild."""
+    (command,) = BUILD_SPEC["phases"]["build"]["commands"]
+    calls = tmp_path / "calls"
+    for tool, body in (
+        ("aws", f'echo "aws $*" >> {calls}; [ "$2" = get-login-password ] && echo TOKEN; '
+                f'[ "$2" = describe-images ] && exit {0 if tag_in_ecr else 254}; exit 0'),
+        ("skopeo", f'echo "skopeo $*" >> {calls}; exit {1 if copy_fails else 0}'),
+    ):
+        (tmp_path / tool).write_text(f"#!/bin/bash\n{body}\n")
+        (tmp_path / tool).chmod(0o755)
+    env = {
+        "PATH": f"{tmp_path}:/usr/bin:/bin", "SOURCE_IMAGE": SAMPLE_SOURCE, "TARGET_REGISTRY": "111122223333.dkr.ecr.eu-west-1.amazonaws.com",
+        "TARGET_REPOSITORY": "sample-app/nginx", "TARGET_TAG": "1.28.0",
+    }
+    result = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == (1 if copy_fails else 0), result.stderr  # non-zero fails the build, then the deploy
+    describe = "aws ecr describe-images --repository-name sample-app/nginx --image-ids imageTag=1.28.0"
+    if tag_in_ecr:
+        assert calls.read_text().splitlines() == [describe]
+        assert result.stdout == "sample-app/nginx:1.28.0 is already in ECR\n"
+    else:
+        assert calls.read_text().splitlines() == [
+            describe,
+            "aws ecr get-login-password",
+            "skopeo --override-os linux --override-arch amd64 copy --dest-creds AWS:TOKEN "
+            f"docker://{SAMPLE_SOURCE} docker://111122223333.dkr.ecr.eu-west-1.amazonaws.com/sample-app/nginx:1.28.0",
+        ]

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from aws_cdk import Duration
 
 from private_eks_fargate import ConfigError, MirroredImage, PlatformSettings, WorkloadSettings, settings_from_context
 
@@ -77,6 +78,10 @@ def test_a_configured_profile_and_namespace_are_reused_not_duplicated(guarded_cl
                 images=[MirroredImage(source="ghcr.io/a/b:1", repository="web/b"), MirroredImage(source="ghcr.io/a/b:2", repository="web/b")],
             ),
             "images: two images name the same repository; give each image its own repository",
+        ),
+        (
+            lambda c: c.add_workload("Slow", namespace="web", ready_timeout=Duration.minutes(20)),
+            "ready_timeout: 20 is not allowed; use 1 to 14 (the kubectl Lambda stops after 15 minutes)",
         ),
         (
             lambda c: c.add_workload("BadNs", namespace="Web"),
