@@ -86,7 +86,7 @@ class ImageCopyProvider(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         code = lambda_.Code.from_inline(HANDLER)
-        common = dict(runtime=lambda_.Runtime.PYTHON_3_13, code=code, timeout=Duration.minutes(1))
+        common = dict(runtime=lambda_.Runtime.PYTHON_3_14, code=code, timeout=Duration.minutes(1))
         self.on_event = lambda_.Function(
             self, "StartCopy", handler="index.on_event", description="Starts an image copy build", **common
         )

@@ -174,8 +174,12 @@ class ImageGuard:
         text = render(stack.resolve(resource._cfn_properties.get("Manifest")))  # noqa: SLF001 (jsii protected member)
         where = resource.node.scope.node.scope.node.path  # the KubernetesManifest, not its CustomResource/CfnResource
         try:
-            for manifest in json.loads(text):
+            manifests = json.loads(text)
+        except (TypeError, json.JSONDecodeError):
+            return [f"manifest {where}: its images cannot be read at synth, so the image guard cannot check them"]
+        try:
+            for manifest in manifests:
                 self._policy.check(where, manifest)
-        except (ConfigError, TypeError, json.JSONDecodeError) as error:
+        except ConfigError as error:
             return [str(error)]
         return []
