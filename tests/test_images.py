@@ -154,3 +154,14 @@ def test_malformed_image_references_are_not_parsed(image):
 def test_every_container_list_of_a_pod_spec_is_walked():
     pod = {"spec": {"initContainers": [{"name": "i"}], "containers": [{"name": "c"}], "ephemeralContainers": [{"name": "e"}]}}
     assert [c["name"] for c in containers([pod])] == ["i", "c", "e"]
+
+
+@pytest.mark.parametrize("config", ["default", "existing-vpc", "user-stack"])
+def test_every_image_the_project_applies_passes_the_guard(all_synths, config):
+    from test_manifests import applied_manifests
+
+    policy = ImagePolicy(account=ACCOUNT, region=REGION)
+    images = [c["image"] for _, m in applied_manifests(all_synths[config]) for c in containers(m)]
+    assert images, "every configuration runs at least one workload container"
+    assert [(image, policy.problem(image)) for image in images if policy.problem(image)] == []
+    assert all(image.startswith(f"{ACCOUNT}.dkr.ecr.{REGION}.${{AWS::URLSuffix}}/") for image in images)
