@@ -6,16 +6,19 @@ import hashlib
 import json
 from typing import Sequence
 
-from aws_cdk import Annotations, Aws, CfnOutput, Duration, RemovalPolicy
+from aws_cdk import Annotations, Aws, CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct, IDependable
 
-from .config import ClusterSettings, FargateProfileSpec, RESERVED_NAMESPACES
+from .config import ClusterSettings, FargateProfileSpec, MirroredImage, RESERVED_NAMESPACES, WorkloadSettings
 from .coredns import COREDNS_SELECTOR, CoreDnsOnFargate
 from .irsa import NATIVE_OIDC_PROVIDER_FLAG
+from .images import ImageGuard, ImagePolicy
+from .sample_app import SampleApp
+from .workload import Workload
 from .versions import kubectl_layer
 
 ALL_LOG_TYPES = (
@@ -46,7 +49,8 @@ class PrivateCluster(Construct):
     - the kubectl provider's Lambdas in the cluster subnets, with the kubectl layer of the cluster's version;
     - one pod execution role (scoped to this cluster's profiles by ``aws:SourceArn``), a CoreDNS profile
       (``kube-system`` / ``k8s-app=kube-dns`` only) and the application profiles, created one after another;
-    - CoreDNS patched onto Fargate and waited for; a namespace manifest for each application namespace.
+    - CoreDNS patched onto Fargate and waited for; a namespace manifest for each application namespace;
+    - the image guard over every manifest in the stack, workloads (``add_workload``) and the sample application.
     """
 
     def __init__(
@@ -59,6 +63,7 @@ class PrivateCluster(Construct):
         settings: ClusterSettings | None = None,
         endpoints: Sequence[IDependable] = (),
         endpoints_present: bool = True,
+        workloads: WorkloadSettings | None = None,
     ) -> None:
         """
         :param vpc: the VPC of the cluster
@@ -68,14 +73,22 @@ class PrivateCluster(Construct):
             live in the same stack). default: none, e.g. when they are in a stack this one depends on
         :param endpoints_present: the VPC has the endpoints the kubectl Lambdas need. It answers CDK's
             isolated-subnets warning; set false only to see that warning again. default: true
+        :param workloads: the sample application and the registries the image guard allows.
+            default: ``WorkloadSettings()`` (sample application on)
         """
         settings = settings or ClusterSettings()
+        workloads = workloads or WorkloadSettings()
         release = settings.validate("cluster")
+        workloads.validate("workloads")
         super().__init__(scope, construct_id)
         # IRSA's OIDC provider as a native AWS::IAM::OIDCProvider a reviewer can read, not a custom-resource Lambda
         self.node.set_context(NATIVE_OIDC_PROVIDER_FLAG, True)
         self.release = release
         self.settings = settings
+        self.image_policy = ImagePolicy.of(self, workloads.allowed_registries)
+        # every manifest in the stack, also those added with the L2 cluster's add_manifest, is checked at synth
+        self.node.add_validation(ImageGuard(Stack.of(self), self.image_policy))
+        self._subnets = subnets
 
         self.secrets_key = kms.Key(
             self,
@@ -133,6 +146,9 @@ class PrivateCluster(Construct):
             self._add_profile(f"AppProfile{index}", f"app-{spec.namespace}", spec, subnets)
             for index, spec in enumerate(settings.app_profiles)
         ]
+        self._namespace_profiles = {
+            spec.namespace: profile for spec, profile in zip(settings.app_profiles, self.app_profiles) if not spec.labels
+        }
         self.namespaces = {
             namespace: self.cluster.add_manifest(
                 f"Namespace-{namespace}",
@@ -149,6 +165,7 @@ class PrivateCluster(Construct):
             timeout=Duration.minutes(settings.coredns_ready_timeout_minutes),
             after=endpoints,
         )
+        self.sample_app = SampleApp(self, "SampleApp", cluster=self, settings=workloads) if workloads.sample_app else None
 
     def _add_profile(
         self, construct_id: str, prefix: str, spec: FargateProfileSpec, subnets: ec2.SubnetSelection
@@ -163,6 +180,29 @@ class PrivateCluster(Construct):
             vpc=self.cluster.vpc,
             subnet_selection=subnets,
         )
+
+    def ensure_namespace(self, namespace: str) -> eks.KubernetesManifest:
+        """The manifest of `namespace`, created when the cluster does not apply it yet."""
+        if namespace not in self.namespaces:
+            self.namespaces[namespace] = self.cluster.add_manifest(
+                f"Namespace-{namespace}", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+            )
+        return self.namespaces[namespace]
+
+    def ensure_profile(self, namespace: str) -> eks.FargateProfile:
+        """A Fargate profile selecting every pod of `namespace`: the configured one, or a new one."""
+        if namespace not in self._namespace_profiles:
+            spec = FargateProfileSpec(namespace=namespace)
+            self._namespace_profiles[namespace] = self._add_profile(
+                f"AppProfile-{namespace}", f"app-{namespace}", spec, self._subnets
+            )
+        return self._namespace_profiles[namespace]
+
+    def add_workload(
+        self, construct_id: str, *, namespace: str, images: Sequence[MirroredImage] = (), ready_timeout: Duration | None = None
+    ) -> Workload:
+        """A workload in `namespace`: its images mirrored into ECR; see ``Workload`` for manifests and waits."""
+        return Workload(self, construct_id, cluster=self, namespace=namespace, images=images, ready_timeout=ready_timeout)
 
     def add_outputs(self, scope: Construct, vpc: ec2.IVpc) -> None:
         """CfnOutputs an operator needs: cluster name, ARN, private endpoint and VPC id."""

@@ -47,6 +47,7 @@ class PrivateEksFargate(Construct):
             subnets=self.network.cluster_subnets,
             settings=settings.cluster,
             endpoints=[self.endpoints] if self.endpoints else [],
+            workloads=settings.workloads,
         )
         self.operations = ClusterOperations(
             self, "Operations", cluster=self.cluster, network=self.network, settings=settings.operations

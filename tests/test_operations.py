@@ -28,7 +28,7 @@ from private_eks_fargate.fargate_logging import (
 from private_eks_fargate.irsa import irsa_service_account
 
 from conftest import EXISTING_VPC, PUBLIC_BASTION_CONTEXT, find_one, synthesize
-from test_manifests import rendered
+from private_eks_fargate.images import render
 
 CLUSTER = "Dev/Cluster"
 ADMIN = "arn:aws:iam::123456789012:role/PlatformAdmins"
@@ -39,12 +39,23 @@ def policy_name(entry: dict) -> list[str]:
     return [p["PolicyArn"]["Fn::Join"][1][-1].split("/")[-1] for p in entry["Properties"]["AccessPolicies"]]
 
 
+def fargate_log_group(synth, stack) -> tuple[str, dict]:
+    """The Fargate container-log group: every log group but the image-copy builds' own."""
+    resources = synth.resources(stack)
+    build_logs = {
+        r["Properties"]["LogsConfig"]["CloudWatchLogs"]["GroupName"]["Ref"]
+        for r in resources.values() if r["Type"] == "AWS::CodeBuild::Project"
+    }
+    (only,) = [(k, r) for k, r in resources.items() if r["Type"] == "AWS::Logs::LogGroup" and k not in build_logs]
+    return only
+
+
 def manifest(synth, stack, kind, name) -> tuple[str, dict]:
     found = []
     for key, resource in synth.resources(stack, "Custom::AWSCDK-EKS-KubernetesResource").items():
-        (document,) = json.loads(rendered(resource["Properties"]["Manifest"]))
-        if (document["kind"], document["metadata"]["name"]) == (kind, name):
-            found.append((key, document))
+        for document in json.loads(render(resource["Properties"]["Manifest"])):
+            if (document["kind"], document["metadata"]["name"]) == (kind, name):
+                found.append((key, document))
     (only,) = found
     return only
 
@@ -90,7 +101,7 @@ def test_observability_namespace_and_logging_config_map(default_app):
         "[OUTPUT]",
         "    Name cloudwatch_logs",
         "    Match kube.*",
-        "    region eu-west-1",
+        "    region ${AWS::Region}",
         "    log_group_name /aws/eks/Dev-Cluster/fargate",
         "    log_stream_prefix fargate-",
         "    auto_create_group false",
@@ -98,7 +109,7 @@ def test_observability_namespace_and_logging_config_map(default_app):
     assert data["filters.conf"].startswith("[FILTER]\n    Name kubernetes\n    Match kube.*\n")
     assert sum(len(k) + len(v) for k, v in data.items()) <= MAX_CONFIG_CHARS
     resources = default_app.resources(CLUSTER)
-    (group_id,) = default_app.resources(CLUSTER, "AWS::Logs::LogGroup")
+    group_id, _ = fargate_log_group(default_app, CLUSTER)
     namespace_key, _ = manifest(default_app, CLUSTER, "Namespace", "aws-observability")
     assert {namespace_key, group_id} <= set(resources[key]["DependsOn"])
     # CoreDNS is rolled onto Fargate after the config exists, so its pods log from the start
@@ -108,7 +119,7 @@ def test_observability_namespace_and_logging_config_map(default_app):
 
 def test_log_group_is_owned_retained_and_encrypted_with_a_key_the_logs_service_may_use(default_app):
     resources = default_app.resources(CLUSTER)
-    ((group_id, group),) = default_app.resources(CLUSTER, "AWS::Logs::LogGroup").items()
+    group_id, group = fargate_log_group(default_app, CLUSTER)
     assert group["Properties"]["LogGroupName"] == "/aws/eks/Dev-Cluster/fargate"
     assert group["Properties"]["RetentionInDays"] == 365
     assert group["DeletionPolicy"] == "Retain"
@@ -123,7 +134,7 @@ def test_log_group_is_owned_retained_and_encrypted_with_a_key_the_logs_service_m
 def test_pod_execution_role_writes_to_that_log_group_only(default_app):
     role_id, _ = find_one(default_app.resources(CLUSTER, "AWS::IAM::Role"), lambda r: "eks-fargate-pods" in json.dumps(r))
     _, policy = find_one(default_app.resources(CLUSTER, "AWS::IAM::Policy"), lambda p: p["Properties"]["Roles"] == [{"Ref": role_id}])
-    (group_id,) = default_app.resources(CLUSTER, "AWS::Logs::LogGroup")
+    group_id, _ = fargate_log_group(default_app, CLUSTER)
     assert policy["Properties"]["PolicyDocument"]["Statement"] == [
         {
             "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
@@ -134,15 +145,24 @@ def test_pod_execution_role_writes_to_that_log_group_only(default_app):
 
 
 def test_configured_retention_and_key(public_bastion_app):
-    (group,) = public_bastion_app.resources("Seed/Cluster", "AWS::Logs::LogGroup").values()
+    _, group = fargate_log_group(public_bastion_app, "Seed/Cluster")
     assert group["Properties"] == {"KmsKeyId": LOG_KEY, "LogGroupName": "/aws/eks/seed-style/fargate", "RetentionInDays": 90}
     keys = public_bastion_app.resources("Seed/Cluster", "AWS::KMS::Key")
-    assert len(keys) == 2  # secrets and bastion volume; the log key is the configured one
+    descriptions = sorted(k["Properties"]["Description"] for k in keys.values())
+    assert len(descriptions) == 3, descriptions  # secrets, bastion volume, workload images
+    assert not [d for d in descriptions if "log" in d.lower()]  # the log key is the configured one
 
 
 def test_bastion_and_logging_can_be_turned_off(bare_platform_app):
-    kinds = {r["Type"] for r in bare_platform_app.resources("Bare").values()}
-    assert not kinds & {"AWS::EC2::Instance", "AWS::Logs::LogGroup", "AWS::EC2::VPCEndpoint"}
+    resources = bare_platform_app.resources("Bare")
+    kinds = {r["Type"] for r in resources.values()}
+    assert not kinds & {"AWS::EC2::Instance", "AWS::EC2::VPCEndpoint"}
+    # the only log groups left are the image-copy builds' own (workloads), none for Fargate container logs
+    build_logs = {
+        p["Properties"]["LogsConfig"]["CloudWatchLogs"]["GroupName"]["Ref"]
+        for p in resources.values() if p["Type"] == "AWS::CodeBuild::Project"
+    }
+    assert {k for k, r in resources.items() if r["Type"] == "AWS::Logs::LogGroup"} == build_logs
     assert "aws-observability" not in json.dumps(bare_platform_app.template("Bare"))
     assert "AWS::IAM::OIDCProvider" in kinds  # IRSA stays available
 
@@ -271,7 +291,7 @@ def test_outputs_give_the_exact_commands(default_app):
     )
     assert outputs["VerifyCommand"]["Value"] == "private-eks-verify --namespace custom-space --deployment sample-app --replicas 3"
     assert outputs["BastionInstanceId"]["Value"] == {"Ref": instance_id}
-    (group_id,) = default_app.resources(CLUSTER, "AWS::Logs::LogGroup")
+    group_id, _ = fargate_log_group(default_app, CLUSTER)
     assert outputs["FargateLogGroup"]["Value"] == {"Ref": group_id}
     (provider_id,) = default_app.resources(CLUSTER, "AWS::IAM::OIDCProvider")
     assert outputs["OidcProviderArn"]["Value"] == {"Ref": provider_id}

@@ -4,7 +4,7 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from ..cluster import PrivateCluster
-from ..config import ClusterSettings, NetworkSettings, OperationsSettings
+from ..config import ClusterSettings, NetworkSettings, OperationsSettings, WorkloadSettings
 from ..network import PrivateNetwork
 from ..operations import ClusterOperations
 from ._network import network_in
@@ -21,17 +21,19 @@ class ClusterStack(Stack):
         network: PrivateNetwork | NetworkSettings,
         settings: ClusterSettings,
         operations: OperationsSettings | None = None,
+        workloads: WorkloadSettings | None = None,
         **kwargs,
     ) -> None:
         """
         :param network: the network stack's network, or settings of an existing VPC to import here
         :param settings: the cluster settings
         :param operations: bastion, admin access, Fargate logging. default: ``OperationsSettings()``
+        :param workloads: the sample application and image guard settings. default: ``WorkloadSettings()``
         """
         super().__init__(scope, construct_id, **kwargs)
         network = network_in(self, network)
         self.cluster = PrivateCluster(
-            self, "Cluster", vpc=network.vpc, subnets=network.cluster_subnets, settings=settings
+            self, "Cluster", vpc=network.vpc, subnets=network.cluster_subnets, settings=settings, workloads=workloads
         )
         self.cluster.add_outputs(self, network.vpc)
         self.operations = ClusterOperations(self, "Operations", cluster=self.cluster, network=network, settings=operations)

@@ -53,7 +53,12 @@ class PrivateEksFargateStage(Stage):
             else None
         )
         self.cluster_stack = ClusterStack(
-            self, "Cluster", network=network, settings=settings.cluster, operations=settings.operations
+            self,
+            "Cluster",
+            network=network,
+            settings=settings.cluster,
+            workloads=settings.workloads,
+            operations=settings.operations,
         )
         if self.endpoints_stack is not None:
             self.cluster_stack.add_stack_dependency(
