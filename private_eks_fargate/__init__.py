@@ -1,7 +1,8 @@
 """A fully private Amazon EKS cluster on AWS Fargate, as CDK constructs, stacks and a stage.
 
-Building blocks: PrivateNetwork, PrivateEndpoints, PrivateCluster, CoreDnsOnFargate; operator access and
-observability: ClusterOperations (SsmBastion, FargateLogging, access entries), irsa_service_account.
+Building blocks: PrivateNetwork, PrivateEndpoints, PrivateCluster, CoreDnsOnFargate; workloads: Workload,
+ImageMirror, SampleApp; operator access and observability: ClusterOperations (SsmBastion, FargateLogging, access
+entries), irsa_service_account.
 Composite: PrivateEksFargate (everything in one stack). App: PrivateEksFargateStage (three stacks).
 """
 
@@ -14,9 +15,11 @@ from .config import (
     EndpointSettings,
     ExistingVpcSettings,
     FargateProfileSpec,
+    MirroredImage,
     NetworkSettings,
     OperationsSettings,
     PlatformSettings,
+    WorkloadSettings,
 )
 from .context import settings_from_context, stage_from_context
 from .coredns import CoreDnsOnFargate
@@ -24,11 +27,15 @@ from .endpoints import ENDPOINT_CATALOG, EndpointNeed, PrivateEndpoints, require
 from .errors import ConfigError
 from .fargate_logging import FargateLogging
 from .irsa import irsa_service_account
+from .image_mirror import ImageMirror
+from .images import ImagePolicy
 from .network import PrivateNetwork
 from .operations import ClusterOperations
 from .platform import PrivateEksFargate
+from .sample_app import SampleApp
 from .stacks import ClusterStack, EndpointsStack, NetworkStack, PrivateEksFargateStage
 from .versions import DEFAULT_KUBERNETES_VERSION, RELEASES
+from .workload import Workload
 
 __all__ = [
     "ClusterSettings",
@@ -45,6 +52,9 @@ __all__ = [
     "ExistingVpcSettings",
     "FargateLogging",
     "FargateProfileSpec",
+    "ImageMirror",
+    "ImagePolicy",
+    "MirroredImage",
     "NetworkSettings",
     "NetworkStack",
     "OperationsSettings",
@@ -60,6 +70,9 @@ __all__ = [
     "enable_compliance_checks",
     "SsmBastion",
     "irsa_service_account",
+    "SampleApp",
+    "Workload",
+    "WorkloadSettings",
     "required_endpoints",
     "settings_from_context",
     "stage_from_context",

@@ -20,10 +20,20 @@ from .compliance import (
     acknowledge_provider_framework,
     logical_id,
 )
-from .config import ClusterSettings, FargateProfileSpec, RESERVED_NAMESPACES, check_cluster_name
+from .config import (
+    RESERVED_NAMESPACES,
+    ClusterSettings,
+    FargateProfileSpec,
+    MirroredImage,
+    WorkloadSettings,
+    check_cluster_name,
+)
 from .coredns import COREDNS_SELECTOR, CoreDnsOnFargate
-from .logs import DEFAULT_LOG_RETENTION_DAYS, retained_log_group
+from .images import ImageGuard, ImagePolicy
 from .irsa import NATIVE_OIDC_PROVIDER_FLAG
+from .logs import DEFAULT_LOG_RETENTION_DAYS, retained_log_group
+from .sample_app import SampleApp
+from .workload import Workload
 from .versions import kubectl_layer
 
 ALL_LOG_TYPES = (
@@ -72,6 +82,7 @@ class PrivateCluster(Construct):
     - CoreDNS patched onto Fargate and waited for; a namespace manifest for each application namespace;
     - the control-plane log group ``/aws/eks/<name>/cluster`` created before the cluster (KMS-encrypted, retained,
       with the configured retention), so EKS does not create it with infinite retention.
+    - the image guard over every manifest in the stack, workloads (``add_workload``) and the sample application.
     """
 
     def __init__(
@@ -85,6 +96,7 @@ class PrivateCluster(Construct):
         endpoints: Sequence[IDependable] = (),
         endpoints_present: bool = True,
         log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS,
+        workloads: WorkloadSettings | None = None,
     ) -> None:
         """
         :param vpc: the VPC of the cluster
@@ -95,9 +107,13 @@ class PrivateCluster(Construct):
         :param endpoints_present: the VPC has the endpoints the kubectl Lambdas need. It answers CDK's
             isolated-subnets warning; set false only to see that warning again. default: true
         :param log_retention_days: retention of the control-plane log group. default: 365
+        :param workloads: the sample application and the registries the image guard allows.
+            default: ``WorkloadSettings()`` (sample application on)
         """
         settings = settings or ClusterSettings()
+        workloads = workloads or WorkloadSettings()
         release = settings.validate("cluster")
+        workloads.validate("workloads")
         super().__init__(scope, construct_id)
         # IRSA's OIDC provider as a native AWS::IAM::OIDCProvider a reviewer can read, not a custom-resource Lambda
         self.node.set_context(NATIVE_OIDC_PROVIDER_FLAG, True)
@@ -112,6 +128,10 @@ class PrivateCluster(Construct):
             retention_days=log_retention_days,
             log_group_name=control_plane_log_group_name(self.cluster_name),
         )
+        self.image_policy = ImagePolicy.of(self, workloads.allowed_registries)
+        # every manifest in the stack, also those added with the L2 cluster's add_manifest, is checked at synth
+        self.node.add_validation(ImageGuard(Stack.of(self), self.image_policy))
+        self._subnets = subnets
 
         self.secrets_key = kms.Key(
             self,
@@ -170,6 +190,9 @@ class PrivateCluster(Construct):
             self._add_profile(f"AppProfile{index}", f"app-{spec.namespace}", spec, subnets)
             for index, spec in enumerate(settings.app_profiles)
         ]
+        self._namespace_profiles = {
+            spec.namespace: profile for spec, profile in zip(settings.app_profiles, self.app_profiles) if not spec.labels
+        }
         self.namespaces = {
             namespace: self.cluster.add_manifest(
                 f"Namespace-{namespace}",
@@ -186,6 +209,7 @@ class PrivateCluster(Construct):
             timeout=Duration.minutes(settings.coredns_ready_timeout_minutes),
             after=endpoints,
         )
+        self.sample_app = SampleApp(self, "SampleApp", cluster=self, settings=workloads) if workloads.sample_app else None
         self._acknowledge_findings()
 
     def _acknowledge_findings(self) -> None:
@@ -248,6 +272,29 @@ class PrivateCluster(Construct):
             vpc=self.cluster.vpc,
             subnet_selection=subnets,
         )
+
+    def ensure_namespace(self, namespace: str) -> eks.KubernetesManifest:
+        """The manifest of `namespace`, created when the cluster does not apply it yet."""
+        if namespace not in self.namespaces:
+            self.namespaces[namespace] = self.cluster.add_manifest(
+                f"Namespace-{namespace}", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+            )
+        return self.namespaces[namespace]
+
+    def ensure_profile(self, namespace: str) -> eks.FargateProfile:
+        """A Fargate profile selecting every pod of `namespace`: the configured one, or a new one."""
+        if namespace not in self._namespace_profiles:
+            spec = FargateProfileSpec(namespace=namespace)
+            self._namespace_profiles[namespace] = self._add_profile(
+                f"AppProfile-{namespace}", f"app-{namespace}", spec, self._subnets
+            )
+        return self._namespace_profiles[namespace]
+
+    def add_workload(
+        self, construct_id: str, *, namespace: str, images: Sequence[MirroredImage] = (), ready_timeout: Duration | None = None
+    ) -> Workload:
+        """A workload in `namespace`: its images mirrored into ECR; see ``Workload`` for manifests and waits."""
+        return Workload(self, construct_id, cluster=self, namespace=namespace, images=images, ready_timeout=ready_timeout)
 
     def add_outputs(self, scope: Construct, vpc: ec2.IVpc) -> None:
         """CfnOutputs an operator needs: cluster name, ARN, private endpoint and VPC id (the VPC id only when the

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 from .errors import ConfigError
+from .images import ImageRef
 from .versions import DEFAULT_KUBERNETES_VERSION, KubernetesRelease, resolve_release
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -73,6 +74,11 @@ def check_cluster_name(setting: str, name: str) -> None:
             setting,
             f"{name!r} is not a valid EKS cluster name (1-100 letters, digits, '-' or '_', starting with a letter or digit)",
         )
+
+
+def check_ready_timeout(setting: str, minutes: int) -> None:
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 14:
+        raise ConfigError(setting, f"{minutes!r} is not allowed; use 1 to 14 (the kubectl Lambda stops after 15 minutes)")
 
 
 def _check_ids(setting: str, values: Sequence[str], pattern: re.Pattern[str], example: str) -> None:
@@ -255,12 +261,7 @@ class ClusterSettings:
                     f"(namespace {profile.namespace!r}, labels {dict(profile.labels)!r}); each selector once",
                 )
             seen[profile.selector_key] = index
-        timeout = self.coredns_ready_timeout_minutes
-        if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1 <= timeout <= 14:
-            raise ConfigError(
-                f"{setting}.coredns_ready_timeout_minutes",
-                f"{timeout!r} is not allowed; use 1 to 14 (the kubectl Lambda stops after 15 minutes)",
-            )
+        check_ready_timeout(f"{setting}.coredns_ready_timeout_minutes", self.coredns_ready_timeout_minutes)
         return release
 
 
@@ -381,6 +382,85 @@ class OperationsSettings:
             raise ConfigError(
                 f"{setting}.log_kms_key_arn", f"{self.log_kms_key_arn!r} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)"
             )
+_ECR_REPOSITORY = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_REGISTRY_PREFIX = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]+)?(/[a-z0-9._/-]+)?$")
+
+
+def check_image_source(setting: str, source: str) -> None:
+    ref = ImageRef.parse(source)
+    if ref is None or ref.digest is not None or ref.tag is None or ref.tag == "latest" or not _IMAGE_TAG.match(ref.tag):
+        raise ConfigError(
+            setting,
+            f"{source!r} is not allowed; give an upstream image with an explicit tag other than latest "
+            "(e.g. public.ecr.aws/nginx/nginx:1.28.0), so that a deploy copies a known image",
+        )
+
+
+def check_repository_name(setting: str, name: str) -> None:
+    if not isinstance(name, str) or not 2 <= len(name) <= 256 or not _ECR_REPOSITORY.match(name):
+        raise ConfigError(
+            setting,
+            f"{name!r} is not a valid ECR repository name (2-256 lower-case letters, digits and "
+            "'.', '_', '-', '/' between them, e.g. team/nginx)",
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class MirroredImage:
+    """An upstream image that a deploy copies into this account's ECR repository `repository`, same tag."""
+
+    #: upstream reference with an explicit tag other than `latest`, e.g. public.ecr.aws/nginx/nginx:1.28.0
+    source: str
+    #: ECR repository name (created KMS-encrypted, scanned on push, immutable tags, retained), e.g. team/nginx
+    repository: str
+
+    def validate(self, setting: str) -> None:
+        check_image_source(f"{setting}.source", self.source)
+        check_repository_name(f"{setting}.repository", self.repository)
+
+    @property
+    def tag(self) -> str:
+        return ImageRef.parse(self.source).tag
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkloadSettings:
+    """Workload images and the sample application (see workload.py, sample_app.py)."""
+
+    #: deploy the sample application (nginx, 3 replicas) and wait until it is available
+    sample_app: bool = True
+    #: the sample application's namespace (a Fargate profile for it is ensured)
+    sample_namespace: str = "custom-space"
+    #: the upstream image the sample application runs, copied into ECR at deploy; a registry without
+    #: anonymous rate limits and a pinned tag, never `latest`
+    sample_image: str = "public.ecr.aws/nginx/nginx:1.28.0"
+    #: ECR repository the sample image is copied into
+    sample_repository: str = "sample-app/nginx"
+    #: how long the deploy waits for a workload's Deployment to be available before failing
+    ready_timeout_minutes: int = 10
+    #: registries (host, or host/path prefix) the image guard also accepts, e.g. another account's ECR that
+    #: grants this account pull access. default: none, only this account's ECR in this region
+    allowed_registries: Sequence[str] = ()
+
+    def validate(self, setting: str = "workloads") -> None:
+        if not isinstance(self.sample_app, bool):
+            raise ConfigError(f"{setting}.sample_app", f"{self.sample_app!r} is not allowed; give true or false")
+        check_namespace(f"{setting}.sample_namespace", self.sample_namespace)
+        if self.sample_namespace in RESERVED_NAMESPACES:
+            raise ConfigError(
+                f"{setting}.sample_namespace", f"{self.sample_namespace!r} is not allowed; use a namespace of its own"
+            )
+        check_image_source(f"{setting}.sample_image", self.sample_image)
+        check_repository_name(f"{setting}.sample_repository", self.sample_repository)
+        check_ready_timeout(f"{setting}.ready_timeout_minutes", self.ready_timeout_minutes)
+        for entry in self.allowed_registries:
+            if not isinstance(entry, str) or not _REGISTRY_PREFIX.match(entry) or "." not in entry.split("/")[0]:
+                raise ConfigError(
+                    f"{setting}.allowed_registries",
+                    f"{entry!r} is not a registry host or host/path prefix (e.g. 123456789012.dkr.ecr.eu-west-1."
+                    "amazonaws.com or registry.corp.example:5000/platform), without a scheme",
+                )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -392,10 +472,12 @@ class PlatformSettings:
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
     compliance: ComplianceSettings = field(default_factory=ComplianceSettings)
     operations: OperationsSettings = field(default_factory=OperationsSettings)
+    workloads: WorkloadSettings = field(default_factory=WorkloadSettings)
 
     def validate(self) -> KubernetesRelease:
         self.compliance.validate("compliance")
         self.network.validate("network")
+        self.workloads.validate("workloads")
         self.endpoints.validate("endpoints")
         self.operations.validate("operations")
         if self.operations.bastion and self.operations.bastion_subnet == "public" and self.network.existing_vpc:

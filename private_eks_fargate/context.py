@@ -21,10 +21,11 @@ from .config import (
     NetworkSettings,
     OperationsSettings,
     PlatformSettings,
+    WorkloadSettings,
 )
 from .errors import ConfigError
 
-SECTIONS = ("app.", "network.", "endpoints.", "cluster.", "operations.", "compliance.")
+SECTIONS = ("app.", "network.", "endpoints.", "cluster.", "workloads.", "operations.", "compliance.")
 
 
 def _text(key: str, value: Any) -> str:
@@ -141,6 +142,12 @@ SETTINGS: dict[str, Setting] = {
         Setting("operations.log_kms_key_arn", _text, "a KMS key ARN"),
         Setting("operations.log_extra_filters", _optional_text, "Fluent Bit [FILTER] sections"),
         Setting("operations.log_parsers", _optional_text, "Fluent Bit [PARSER] sections"),
+        Setting("workloads.sample_app", _boolean, "true or false"),
+        Setting("workloads.sample_namespace", _text, "Kubernetes namespace name, not default or kube-system"),
+        Setting("workloads.sample_image", _text, "upstream image with a pinned tag, not latest"),
+        Setting("workloads.sample_repository", _text, "ECR repository name, e.g. sample-app/nginx"),
+        Setting("workloads.ready_timeout_minutes", _integer, "1 to 14"),
+        Setting("workloads.allowed_registries", _strings, "registry hosts or host/path prefixes the image guard accepts"),
     )
 }
 
@@ -201,6 +208,18 @@ def settings_from_context(context: Mapping[str, Any]) -> PlatformSettings:
         ),
         operations=OperationsSettings(
             **{key[len("operations."):]: value for key, value in values.items() if key.startswith("operations.")}
+        ),
+        workloads=WorkloadSettings(
+            **pick(
+                "workloads.",
+                {
+                    name: name
+                    for name in (
+                        "sample_app", "sample_namespace", "sample_image", "sample_repository",
+                        "ready_timeout_minutes", "allowed_registries",
+                    )
+                },
+            )
         ),
     )
 

@@ -56,6 +56,7 @@ class PrivateEksFargate(Construct):
             settings=settings.cluster,
             endpoints=[self.endpoints] if self.endpoints else [],
             log_retention_days=compliance.log_retention_days,
+            workloads=settings.workloads,
         )
         self.operations = ClusterOperations(
             self, "Operations", cluster=self.cluster, network=self.network, settings=settings.operations

@@ -22,9 +22,11 @@ from private_eks_fargate import (  # noqa: E402
     ClusterSettings,
     EndpointSettings,
     ExistingVpcSettings,
+    MirroredImage,
     NetworkSettings,
     PlatformSettings,
     PrivateEksFargate,
+    WorkloadSettings,
     PrivateEksFargateStage,
     enable_compliance_checks,
     settings_from_context,
@@ -104,8 +106,8 @@ def default_app(tmp_path_factory) -> Synth:
 
 @pytest.fixture(scope="session")
 def existing_vpc_app(tmp_path_factory) -> Synth:
-    """The app's stage on an existing 3-AZ VPC, with two app profiles and an extra endpoint; a production
-    environment with the strict data perimeter and two-year log retention."""
+    """The app's stage on an existing 3-AZ VPC, with two app profiles, an extra endpoint and another sample tag;
+    a production environment with the strict data perimeter and two-year log retention."""
     context = {
         "network.existing_vpc_id": EXISTING_VPC.vpc_id,
         "network.existing_vpc_cidr": EXISTING_VPC.vpc_cidr,
@@ -117,6 +119,7 @@ def existing_vpc_app(tmp_path_factory) -> Synth:
             [{"namespace": "custom-space"}, {"namespace": "payments", "labels": {"app": "ledger", "tier": "api"}}]
         ),
         "cluster.name": "bank-private",
+        "workloads.sample_image": CHANGED_SAMPLE_IMAGE,
         "app.stage": "Prod",
         "compliance.production": "true",
         "compliance.strict_data_perimeter": "true",
@@ -125,18 +128,45 @@ def existing_vpc_app(tmp_path_factory) -> Synth:
     return synthesize(tmp_path_factory.mktemp("existing"), stage_builder(context), context)
 
 
+CHANGED_SAMPLE_IMAGE = "public.ecr.aws/nginx/nginx:1.29.1"
+USER_IMAGE = MirroredImage(source="registry.k8s.io/pause:3.10", repository="team-a/pause")
+
+
+def user_deployment(image: str) -> dict:
+    """The user's own Deployment in namespace `web` (no Fargate profile is configured for it)."""
+    labels = {"app": "web"}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "web"},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": labels},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "pause", "image": image, "resources": {"requests": {"cpu": "250m"}}}]},
+            },
+        },
+    }
+
+
 class UserStack(cdk.Stack):
-    """What a library user writes: their own stack with the composite construct in it."""
+    """What a library user writes: their own stack with the composite construct and a workload of their own."""
 
     def __init__(self, scope, construct_id: str, *, settings: PlatformSettings) -> None:
         super().__init__(scope, construct_id)
         self.platform = PrivateEksFargate(self, "Platform", settings=settings)
+        web = self.platform.cluster.add_workload("Web", namespace="web", images=[USER_IMAGE])
+        web.add_manifests("App", user_deployment(web.image_uri(USER_IMAGE.repository)))
+        web.wait_until_available("web")
 
 
 USER_SETTINGS = PlatformSettings(
     network=NetworkSettings(existing_vpc=EXISTING_VPC),
     endpoints=EndpointSettings(create=True),
     cluster=ClusterSettings(cluster_name="team-a"),
+    workloads=WorkloadSettings(sample_app=False),
 )
 
 
@@ -250,3 +280,25 @@ def bare_platform_app(tmp_path_factory) -> Synth:
         operations=OperationsSettings(bastion=False, fargate_logging=False),
     )
     return synthesize(tmp_path_factory.mktemp("bare"), lambda app: UserStack(app, "Bare", settings=settings))
+@pytest.fixture(scope="session")
+def cluster_resources(default_app) -> dict[str, dict]:
+    """The resources of the default app's Cluster stack."""
+    return default_app.resources("Dev/Cluster")
+
+
+GUARD_ACCOUNT, GUARD_REGION = "123456789012", "eu-west-1"
+ALLOWED_REGISTRY = "registry.corp.example:5000/platform"
+
+
+@pytest.fixture(scope="session")
+def guarded_cluster():
+    """A PrivateCluster in a stack bound to an account and region, constructed (never synthesized) for guard tests."""
+    from private_eks_fargate import PrivateCluster, PrivateNetwork
+
+    app = cdk.App(context=CDK_JSON_CONTEXT)
+    stack = cdk.Stack(app, "Guarded", env=cdk.Environment(account=GUARD_ACCOUNT, region=GUARD_REGION))
+    network = PrivateNetwork(stack, "Network", settings=NetworkSettings(availability_zones=("eu-west-1a", "eu-west-1b")))
+    return PrivateCluster(
+        stack, "Cluster", vpc=network.vpc, subnets=network.cluster_subnets,
+        workloads=WorkloadSettings(sample_app=False, allowed_registries=(ALLOWED_REGISTRY,)),
+    )

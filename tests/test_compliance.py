@@ -159,17 +159,25 @@ def test_default_app_acknowledgement_counts_by_rule(default_app):
     counts: dict[str, int] = {}
     for rule, _, _ in _acknowledgements(default_app):
         counts[rule.split("[")[0]] = counts.get(rule.split("[")[0], 0) + 1
+    kubectl, image_copy = 2, 5  # custom-resource Lambdas: kubectl handler + framework; image copy start, poll + 3 framework
     assert counts == {
-        # cluster role, pod execution role, 2 kubectl Lambda roles × 2, kubectl handler ECR × 2, bastion SSM core
-        "AwsSolutions-IAM4": 9,
-        "AwsSolutions-IAM5": 1,  # provider framework may invoke the handler's versions
+        # cluster role, pod execution role, kubectl Lambdas (Basic, VPC; handler also ECR read-only, ECR Public),
+        # bastion SSM core, image copy Lambdas (Basic each)
+        "AwsSolutions-IAM4": 1 + 1 + (2 + 2) + 2 + 1 + image_copy,
+        # kubectl framework → handler; image copy framework (3) → start and poll; waiter → isComplete, onTimeout;
+        # image copy build role: its log group, report groups, two KMS action wildcards, ecr:GetAuthorizationToken
+        "AwsSolutions-IAM5": 1 + 3 * 2 + 2 + 5,
         "AwsSolutions-L1": 1,  # kubectl handler runtime
+        "AwsSolutions-SF1": 1, "AwsSolutions-SF2": 1,  # image copy provider's waiter state machine
         "AwsSolutions-EC28": 1, "AwsSolutions-EC29": 1, "HIPAA.Security-EC2InstanceDetailedMonitoringEnabled": 1,  # bastion
-        # kubectl handler, provider framework (2), pod execution role (Fargate logs), bastion role
-        "NIST.800.53.R5-IAMNoInlinePolicy": 5, "HIPAA.Security-IAMNoInlinePolicy": 5, "PCI.DSS.321-IAMNoInlinePolicy": 5,
-        "NIST.800.53.R5-LambdaConcurrency": 2, "HIPAA.Security-LambdaConcurrency": 2,
-        "NIST.800.53.R5-LambdaDLQ": 2, "HIPAA.Security-LambdaDLQ": 2,
+        # inline policies: kubectl handler 1 + framework 2, pod execution role (Fargate logs), bastion role,
+        # image copy build role, start and poll Lambdas 1 each, framework 3 × 3, waiter state machine
+        **{f"{pack}-IAMNoInlinePolicy": 3 + 1 + 1 + 1 + 2 + 9 + 1 for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")},
+        **{f"{pack}-{rule}": kubectl + image_copy for pack in ("NIST.800.53.R5", "HIPAA.Security") for rule in ("LambdaConcurrency", "LambdaDLQ")},
+        **{f"{pack}-LambdaInsideVPC": image_copy for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")},
+        "HIPAA.Security-CodeBuildProjectSourceRepoUrl": 1, "PCI.DSS.321-CodeBuildProjectSourceRepoUrl": 1,  # no source
     }
+    assert sum(counts.values()) == 133
 
 
 @pytest.mark.parametrize("reason", ["", "OK", "n/a", "False positive.", "not needed", "suppressed", "CDK default policy"])

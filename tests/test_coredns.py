@@ -14,11 +14,6 @@ CLUSTER = "Dev/Cluster"
 
 
 @pytest.fixture(scope="module")
-def cluster_resources(default_app):
-    return default_app.resources(CLUSTER)
-
-
-@pytest.fixture(scope="module")
 def patch(cluster_resources):
     return find_one(cluster_resources, lambda r: r["Type"] == "Custom::AWSCDK-EKS-KubernetesPatch")
 
@@ -63,7 +58,10 @@ def test_in_one_stack_the_kubectl_provider_and_the_patch_wait_for_every_endpoint
 
 def test_readiness_wait_follows_the_patch_and_fails_if_no_replica_gets_ready(patch, cluster_resources):
     patch_id, _ = patch
-    _, wait = find_one(cluster_resources, lambda r: r["Type"] == "Custom::AWSCDK-EKS-KubernetesObjectValue")
+    _, wait = find_one(
+        cluster_resources,
+        lambda r: r["Type"] == "Custom::AWSCDK-EKS-KubernetesObjectValue" and r["Properties"]["ObjectName"] == "coredns",
+    )
     props = wait["Properties"]
     assert (props["ObjectType"], props["ObjectName"], props["ObjectNamespace"]) == ("deployment", "coredns", "kube-system")
     assert props["JsonPath"] == READY_JSON_PATH

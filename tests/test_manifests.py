@@ -5,27 +5,16 @@ import json
 import kubernetes_validate
 import pytest
 
+from private_eks_fargate.images import render
 from private_eks_fargate.versions import DEFAULT_KUBERNETES_VERSION
-
-
-#: What CloudFormation substitutes at deploy time for the references a manifest may contain (the logging ConfigMap's region).
-DEPLOY_VALUES = {"AWS::Region": "eu-west-1"}
-
-
-def rendered(value) -> str:
-    """A manifest property as CloudFormation renders it: a string, or an Fn::Join of strings and pseudo-parameters."""
-    if isinstance(value, str):
-        return value
-    (parts,) = [value["Fn::Join"]]
-    separator, items = parts
-    return separator.join(item if isinstance(item, str) else DEPLOY_VALUES[item["Ref"]] for item in items)
 
 
 def applied_manifests(synth):
     for stack, template in synth.templates.items():
         for key, resource in template["Resources"].items():
             if resource["Type"] == "Custom::AWSCDK-EKS-KubernetesResource":
-                for manifest in json.loads(rendered(resource["Properties"]["Manifest"])):
+                # manifests naming the stack's account/region are Fn::Join: render pseudo parameters as ${AWS::...}
+                for manifest in json.loads(render(resource["Properties"]["Manifest"])):
                     yield f"{stack}:{key}", manifest
 
 

@@ -28,7 +28,7 @@ from private_eks_fargate.fargate_logging import (
 from private_eks_fargate.irsa import irsa_service_account
 
 from conftest import EXISTING_VPC, PUBLIC_BASTION_CONTEXT, find_one, synthesize
-from test_manifests import rendered
+from private_eks_fargate.images import render
 
 CLUSTER = "Dev/Cluster"
 ADMIN = "arn:aws:iam::123456789012:role/PlatformAdmins"
@@ -54,9 +54,9 @@ def fargate_log_group(synth, stack) -> tuple[str, dict]:
 def manifest(synth, stack, kind, name) -> tuple[str, dict]:
     found = []
     for key, resource in synth.resources(stack, "Custom::AWSCDK-EKS-KubernetesResource").items():
-        (document,) = json.loads(rendered(resource["Properties"]["Manifest"]))
-        if (document["kind"], document["metadata"]["name"]) == (kind, name):
-            found.append((key, document))
+        for document in json.loads(render(resource["Properties"]["Manifest"])):
+            if (document["kind"], document["metadata"]["name"]) == (kind, name):
+                found.append((key, document))
     (only,) = found
     return only
 
@@ -102,7 +102,7 @@ def test_observability_namespace_and_logging_config_map(default_app):
         "[OUTPUT]",
         "    Name cloudwatch_logs",
         "    Match kube.*",
-        "    region eu-west-1",
+        "    region ${AWS::Region}",
         f"    log_group_name /aws/eks/{cluster_name(default_app)}/fargate",
         "    log_stream_prefix fargate-",
         "    auto_create_group false",
@@ -151,7 +151,13 @@ def test_configured_retention_and_key(public_bastion_app):
     # the retention is compliance.log_retention_days, the one retention of every log group
     assert properties == {"KmsKeyId": LOG_KEY, "LogGroupName": "/aws/eks/seed-style/fargate", "RetentionInDays": 90}
     keys = public_bastion_app.resources("Seed/Cluster", "AWS::KMS::Key")
-    assert len(keys) == 3  # secrets, bastion volume, the stack's key of the control-plane logs; not the Fargate log key
+    descriptions = sorted(k["Properties"]["Description"] for k in keys.values())
+    # secrets, bastion volume, workload images, and the stack's log key (control-plane logs, image copy builds)
+    assert len(descriptions) == 4, descriptions
+    # the Fargate log key is the configured one: no key of its own
+    assert [d for d in descriptions if "log" in d.lower()] == [
+        "Encryption of the platform's CloudWatch Logs log groups (VPC flow logs, EKS control plane)"
+    ]
 
 
 def test_bastion_and_logging_can_be_turned_off(bare_platform_app):

@@ -69,13 +69,15 @@ def test_report_cost_lines_are_endpoint_count_times_azs_times_price(request, all
 
 
 def test_default_app_costs(default_app):
-    """The closing numbers of issue 5: 10 interface endpoints (7 + the bastion's 3 SSM) in 2 AZs; 5 KMS keys (secrets,
-    the two stacks' log keys, Fargate logs, bastion volume); the t3.micro bastion with 16 GB gp3."""
+    """The closing numbers of issue 5: 10 interface endpoints (7 + the bastion's 3 SSM) in 2 AZs; 6 KMS keys (secrets,
+    the two stacks' log keys, Fargate logs, bastion volume, workload images); the t3.micro bastion with 16 GB gp3;
+    CoreDNS and the sample app's 3 pods on Fargate."""
     lines = {line.item: line.monthly for line in cost_lines(default_app.templates.values())}
     assert round(lines["Interface VPC endpoints"], 2) == 10 * 2 * ENDPOINT_HOUR * HOURS == 146.00
-    assert lines["KMS keys"] == 5.00
+    assert lines["KMS keys"] == 6.00
     assert round(lines["EC2 instance t3.micro (bastion)"] + lines["EBS gp3 volume (bastion)"], 2) == 8.87
-    assert round(sum(v for v in lines.values() if v), 2) == 250.89
+    assert round(lines["Fargate, Deployment sample-app (3 pods × 0.25 vCPU, 0.5 GB)"], 2) == round(3 * POD_MONTH, 2) == 27.03
+    assert round(sum(v for v in lines.values() if v), 2) == 278.92
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from ..cluster import PrivateCluster
-from ..config import ClusterSettings, NetworkSettings, OperationsSettings
+from ..config import ClusterSettings, NetworkSettings, OperationsSettings, WorkloadSettings
 from ..logs import DEFAULT_LOG_RETENTION_DAYS
 from ..network import PrivateNetwork
 from ..operations import ClusterOperations
@@ -23,6 +23,7 @@ class ClusterStack(Stack):
         settings: ClusterSettings,
         log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS,
         operations: OperationsSettings | None = None,
+        workloads: WorkloadSettings | None = None,
         **kwargs,
     ) -> None:
         """
@@ -30,12 +31,13 @@ class ClusterStack(Stack):
         :param settings: the cluster settings
         :param log_retention_days: retention of the control-plane log group. default: 365
         :param operations: bastion, admin access, Fargate logging. default: ``OperationsSettings()``
+        :param workloads: the sample application and image guard settings. default: ``WorkloadSettings()``
         """
         super().__init__(scope, construct_id, **kwargs)
         network = network_in(self, network)
         self.cluster = PrivateCluster(
             self, "Cluster", vpc=network.vpc, subnets=network.cluster_subnets, settings=settings,
-            log_retention_days=log_retention_days,
+            log_retention_days=log_retention_days, workloads=workloads,
         )  # fmt: skip
         self.cluster.add_outputs(self, network.vpc)
         self.operations = ClusterOperations(self, "Operations", cluster=self.cluster, network=network, settings=operations)

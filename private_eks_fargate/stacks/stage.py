@@ -71,6 +71,7 @@ class PrivateEksFargateStage(Stage):
             network=network,
             settings=settings.cluster,
             log_retention_days=compliance.log_retention_days,
+            workloads=settings.workloads,
             operations=settings.operations,
             **protection,
         )

@@ -1,0 +1,199 @@
+"""The workload repository and the deploy-time copy into it: settings, where it runs, what it may do, when it runs."""
+
+import json
+import subprocess
+import sys
+import types
+
+import pytest
+
+from private_eks_fargate.image_mirror import BUILD_SPEC, HANDLER, KEEP_IMAGES, RESOURCE_TYPE, UNTAGGED_DAYS
+
+from conftest import CHANGED_SAMPLE_IMAGE, find_one
+
+SAMPLE_SOURCE = "public.ecr.aws/nginx/nginx:1.28.0"
+THIS_REGISTRY = [{"Ref": "AWS::AccountId"}, ".dkr.ecr.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"}]
+
+
+@pytest.fixture(scope="module")
+def resources(cluster_resources):
+    return cluster_resources
+
+
+@pytest.fixture(scope="module")
+def repository(resources):
+    return find_one(resources, lambda r: r["Type"] == "AWS::ECR::Repository")
+
+
+@pytest.fixture(scope="module")
+def project(resources):
+    return find_one(resources, lambda r: r["Type"] == "AWS::CodeBuild::Project")
+
+
+@pytest.fixture(scope="module")
+def copy(resources):
+    return find_one(resources, lambda r: r["Type"] == RESOURCE_TYPE)
+
+
+def test_repository_is_kms_encrypted_scanned_immutable_expiring_and_retained(resources, repository):
+    _, repo = repository
+    props = repo["Properties"]
+    assert props["RepositoryName"] == "sample-app/nginx"
+    assert props["ImageScanningConfiguration"] == {"ScanOnPush": True}
+    assert props["ImageTagMutability"] == "IMMUTABLE"
+    key_id = props["EncryptionConfiguration"]["KmsKey"]["Fn::GetAtt"][0]
+    assert props["EncryptionConfiguration"]["EncryptionType"] == "KMS"
+    assert resources[key_id]["Properties"]["EnableKeyRotation"] is True
+    assert resources[key_id]["DeletionPolicy"] == repo["DeletionPolicy"] == repo["UpdateReplacePolicy"] == "Retain"
+    rules = json.loads(props["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
+    assert [(r["selection"]["tagStatus"], r["selection"]["countType"], r["selection"]["countNumber"]) for r in rules] == [
+        ("untagged", "sinceImagePushed", UNTAGGED_DAYS),
+        ("any", "imageCountMoreThan", KEEP_IMAGES),
+    ]
+    assert all(r["action"] == {"type": "expire"} for r in rules)
+
+
+def test_copy_build_runs_outside_the_vpc_unprivileged_with_encrypted_retained_logs(resources, project, repository):
+    _, build = project
+    props = build["Properties"]
+    assert "VpcConfig" not in props  # CodeBuild's own network: the internet, not the isolated VPC
+    assert props["Environment"]["PrivilegedMode"] is False
+    assert props["Environment"]["Image"] == "aws/codebuild/standard:7.0"
+    assert props["EncryptionKey"] == resources[repository[0]]["Properties"]["EncryptionConfiguration"]["KmsKey"]
+    env = {v["Name"]: v["Value"] for v in props["Environment"]["EnvironmentVariables"]}
+    assert env == {
+        "SOURCE_IMAGE": SAMPLE_SOURCE,
+        "TARGET_REGISTRY": {"Fn::Join": ["", THIS_REGISTRY]},
+        "TARGET_REPOSITORY": "sample-app/nginx",
+        "TARGET_TAG": "1.28.0",
+    }
+    assert json.loads(props["Source"]["BuildSpec"]) == BUILD_SPEC
+    assert BUILD_SPEC["phases"]["install"]["commands"] == ["apt-get update -qq", "apt-get install -y -qq skopeo"]
+    log_group = resources[props["LogsConfig"]["CloudWatchLogs"]["GroupName"]["Ref"]]
+    assert log_group["Properties"]["RetentionInDays"] == 365 and log_group["DeletionPolicy"] == "Retain"
+
+
+def statements(resources, role_id):
+    return [
+        s for p in resources.values() if p["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in p["Properties"]["Roles"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_copy_build_may_push_to_its_repository_only(resources, project, repository):
+    _, build = project
+    ecr = [s for s in statements(resources, build["Properties"]["ServiceRole"]["Fn::GetAtt"][0]) if "ecr:" in json.dumps(s["Action"])]
+    by_resource = {json.dumps(s["Resource"]): sorted(s["Action"] if isinstance(s["Action"], list) else [s["Action"]]) for s in ecr}
+    assert by_resource == {
+        # the registry login cannot be scoped to a repository (IAM allows only "*" for this action)
+        '"*"': ["ecr:GetAuthorizationToken"],
+        json.dumps({"Fn::GetAtt": [repository[0], "Arn"]}): [
+            "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload", "ecr:DescribeImages",
+            "ecr:GetDownloadUrlForLayer", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart",
+        ],
+    }
+
+
+def test_waiting_custom_resource_runs_outside_the_vpc_and_may_only_start_and_read_this_build(resources, copy, project):
+    _, resource = copy
+    provider = resource["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+    assert provider.startswith("ImageCopyProviderframeworkonEvent")
+    functions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function" and k.startswith("ImageCopyProvider")}
+    assert len(functions) == 5  # start, poll, and the provider framework's onEvent, isComplete, onTimeout
+    for key, function in functions.items():
+        assert "VpcConfig" not in function["Properties"], key
+    project_arn = {"Fn::GetAtt": [project[0], "Arn"]}
+    for handler, action in (("index.on_event", "codebuild:StartBuild"), ("index.is_complete", "codebuild:BatchGetBuilds")):
+        _, function = find_one(functions, lambda f: f["Properties"].get("Handler") == handler)
+        assert statements(resources, function["Properties"]["Role"]["Fn::GetAtt"][0]) == [
+            {"Action": action, "Effect": "Allow", "Resource": project_arn}
+        ]
+    waiter = find_one(resources, lambda r: r["Type"] == "AWS::StepFunctions::StateMachine")[1]
+    assert '"IntervalSeconds":20,"MaxAttempts":105' in json.dumps(waiter["Properties"]["DefinitionString"]).replace("\\", "")
+
+
+def test_copy_waits_for_repository_and_build_role_and_names_the_image(copy, project, repository, resources):
+    _, resource = copy
+    role = project[1]["Properties"]["ServiceRole"]["Fn::GetAtt"][0]
+    (policy,) = [k for k, v in resources.items() if v["Type"] == "AWS::IAM::Policy" and {"Ref": role} in v["Properties"]["Roles"]]
+    assert {repository[0], role, policy} <= set(resource["DependsOn"])
+    assert resource["Properties"] == {
+        "ServiceToken": resource["Properties"]["ServiceToken"],
+        "ProjectName": {"Ref": project[0]},
+        "SourceImage": SAMPLE_SOURCE,
+        "TargetImage": {"Fn::Join": ["", [*THIS_REGISTRY, "/sample-app/nginx:1.28.0"]]},
+    }
+
+
+def test_only_a_changed_image_changes_what_cloudformation_sees(default_app, existing_vpc_app, copy, project):
+    """Same settings: identical properties, so CloudFormation sends no update and nothing is copied (re-synth
+    stability is test_stage.test_resynth_is_stable). Another tag: the custom resource changes, so it copies again."""
+    key, resource = copy
+    changed = existing_vpc_app.resources("Prod/Cluster")
+    assert changed[key]["Properties"] == resource["Properties"] | {
+        "SourceImage": CHANGED_SAMPLE_IMAGE,
+        "TargetImage": {"Fn::Join": ["", [*THIS_REGISTRY, "/sample-app/nginx:1.29.1"]]},
+    }
+    env = {v["Name"]: v["Value"] for v in changed[project[0]]["Properties"]["Environment"]["EnvironmentVariables"]}
+    assert (env["SOURCE_IMAGE"], env["TARGET_TAG"]) == (CHANGED_SAMPLE_IMAGE, "1.29.1")
+
+
+def test_handler_code_fails_the_deploy_when_the_build_fails(monkeypatch):
+    """The handlers run on AWS; here their logic is run against a stub CodeBuild client."""
+    module = types.ModuleType("index")
+    builds = {"b-1": {"id": "b-1", "buildStatus": "IN_PROGRESS", "logs": {"deepLink": "https://console/log"}}}
+    started = []
+
+    class CodeBuild:
+        def start_build(self, projectName):
+            started.append(projectName)
+            return {"build": {"id": "b-1"}}
+
+        def batch_get_builds(self, ids):
+            return {"builds": [builds[i] for i in ids]}
+
+    monkeypatch.setitem(sys.modules, "boto3", types.SimpleNamespace(client=lambda name: CodeBuild()))
+    exec(HANDLER, module.__dict__)
+    props = {"ProjectName": "p", "SourceImage": SAMPLE_SOURCE, "TargetImage": "acct.dkr.ecr.r.amazonaws.com/sample-app/nginx:1.28.0"}
+    created = module.on_event({"RequestType": "Create", "ResourceProperties": props}, None)
+    assert started == ["p"] and created == {"PhysicalResourceId": props["TargetImage"], "Data": {"BuildId": "b-1"}}
+    event = {"RequestType": "Create", "ResourceProperties": props, **created}
+    assert module.is_complete(event, None) == {"IsComplete": False}
+    builds["b-1"]["buildStatus"] = "SUCCEEDED"
+    assert module.is_complete(event, None)["IsComplete"] is True
+    builds["b-1"]["buildStatus"] = "FAILED"
+    with pytest.raises(RuntimeError, match=r"copy of public.ecr.aws/nginx/nginx:1.28.0 ended FAILED: https://console/log"):
+        module.is_complete(event, None)
+    deleted = module.on_event({"RequestType": "Delete", "PhysicalResourceId": "x", "ResourceProperties": props}, None)
+    assert deleted == {"PhysicalResourceId": "x"} and started == ["p"]  # delete starts nothing; images are retained
+
+
+@pytest.mark.parametrize("tag_in_ecr, copy_fails", [(True, False), (False, False), (False, True)])
+def test_build_command_copies_only_a_missing_tag_and_fails_with_the_copy(tmp_path, tag_in_ecr, copy_fails):
+    """The build's shell command run by bash, with `aws` and `skopeo` stubbed: what it would do in CodeBuild."""
+    (command,) = BUILD_SPEC["phases"]["build"]["commands"]
+    calls = tmp_path / "calls"
+    for tool, body in (
+        ("aws", f'echo "aws $*" >> {calls}; [ "$2" = get-login-password ] && echo TOKEN; '
+                f'[ "$2" = describe-images ] && exit {0 if tag_in_ecr else 254}; exit 0'),
+        ("skopeo", f'echo "skopeo $*" >> {calls}; exit {1 if copy_fails else 0}'),
+    ):
+        (tmp_path / tool).write_text(f"#!/bin/bash\n{body}\n")
+        (tmp_path / tool).chmod(0o755)
+    env = {
+        "PATH": f"{tmp_path}:/usr/bin:/bin", "SOURCE_IMAGE": SAMPLE_SOURCE, "TARGET_REGISTRY": "111122223333.dkr.ecr.eu-west-1.amazonaws.com",
+        "TARGET_REPOSITORY": "sample-app/nginx", "TARGET_TAG": "1.28.0",
+    }
+    result = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == (1 if copy_fails else 0), result.stderr  # non-zero fails the build, then the deploy
+    describe = "aws ecr describe-images --repository-name sample-app/nginx --image-ids imageTag=1.28.0"
+    if tag_in_ecr:
+        assert calls.read_text().splitlines() == [describe]
+        assert result.stdout == "sample-app/nginx:1.28.0 is already in ECR\n"
+    else:
+        assert calls.read_text().splitlines() == [
+            describe,
+            "aws ecr get-login-password",
+            "skopeo --override-os linux --override-arch amd64 copy --dest-creds AWS:TOKEN "
+            f"docker://{SAMPLE_SOURCE} docker://111122223333.dkr.ecr.eu-west-1.amazonaws.com/sample-app/nginx:1.28.0",
+        ]

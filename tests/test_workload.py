@@ -1,0 +1,178 @@
+"""The workloads API for library users, and the settings of workloads, each bad value with its one-line message."""
+
+import json
+
+import pytest
+from aws_cdk import Duration
+
+from private_eks_fargate import ConfigError, MirroredImage, PlatformSettings, WorkloadSettings, settings_from_context
+
+from conftest import USER_IMAGE, find_one, run_app, user_deployment
+
+STACK = "TeamPlatform"
+
+
+@pytest.fixture(scope="module")
+def resources(user_stack_app):
+    return user_stack_app.resources(STACK)
+
+
+def test_user_workload_gets_repository_copy_namespace_and_its_own_profile(resources):
+    (repo,) = [r for r in resources.values() if r["Type"] == "AWS::ECR::Repository"]
+    assert repo["Properties"]["RepositoryName"] == USER_IMAGE.repository
+    _, copy = find_one(resources, lambda r: r["Type"] == "Custom::ImageCopy")
+    assert copy["Properties"]["SourceImage"] == USER_IMAGE.source
+    profiles = [r["Properties"]["Selectors"] for r in resources.values() if r["Type"] == "AWS::EKS::FargateProfile"]
+    assert [{"Namespace": "web", "Labels": []}] in profiles  # no profile was configured for `web`: one is added
+
+
+def test_user_workload_is_ordered_like_the_sample_app(resources):
+    def manifest_with(text):
+        return find_one(
+            resources,
+            lambda r: r["Type"] == "Custom::AWSCDK-EKS-KubernetesResource" and text in json.dumps(r["Properties"]["Manifest"]),
+        )
+
+    namespace_id, _ = manifest_with('\\"kind\\":\\"Namespace\\",\\"metadata\\":{\\"name\\":\\"web\\"')
+    deployment_id, deployment = manifest_with('\\"name\\":\\"pause\\"')
+    profile_id, _ = find_one(
+        resources,
+        lambda r: r["Type"] == "AWS::EKS::FargateProfile" and r["Properties"]["Selectors"][0]["Namespace"] == "web",
+    )
+    copy_id, _ = find_one(resources, lambda r: r["Type"] == "Custom::ImageCopy")
+    _, wait = find_one(resources, lambda r: r["Type"] == "Custom::AWSCDK-EKS-KubernetesObjectValue" and r["Properties"]["ObjectName"] == "web")
+    assert {namespace_id, profile_id, copy_id} <= set(deployment["DependsOn"])
+    assert deployment_id in wait["DependsOn"]
+    assert (wait["Properties"]["ObjectNamespace"], wait["Properties"]["TimeoutSeconds"]) == ("web", 600)
+
+
+def test_a_configured_profile_and_namespace_are_reused_not_duplicated(guarded_cluster):
+    before = (dict(guarded_cluster.namespaces), len(guarded_cluster.app_profiles))
+    workload = guarded_cluster.add_workload("Reuse", namespace="custom-space")
+    assert workload.profile is guarded_cluster.app_profiles[0]
+    assert workload.namespace_manifest is before[0]["custom-space"]
+    assert (dict(guarded_cluster.namespaces), len(guarded_cluster.app_profiles)) == before
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda c: c.add_workload("BadTag", namespace="web", images=[MirroredImage(source="nginx:latest", repository="web/nginx")]),
+            "images[0].source: 'nginx:latest' is not allowed; give an upstream image with an explicit tag other than latest "
+            "(e.g. public.ecr.aws/nginx/nginx:1.28.0), so that a deploy copies a known image",
+        ),
+        (
+            lambda c: c.add_workload("NoTag", namespace="web", images=[MirroredImage(source="ghcr.io/acme/app", repository="web/app")]),
+            "images[0].source: 'ghcr.io/acme/app' is not allowed; give an upstream image with an explicit tag other than latest "
+            "(e.g. public.ecr.aws/nginx/nginx:1.28.0), so that a deploy copies a known image",
+        ),
+        (
+            lambda c: c.add_workload("BadRepo", namespace="web", images=[MirroredImage(source="ghcr.io/a/b:1", repository="Web/App")]),
+            "images[0].repository: 'Web/App' is not a valid ECR repository name (2-256 lower-case letters, digits and '.', '_', "
+            "'-', '/' between them, e.g. team/nginx)",
+        ),
+        (
+            lambda c: c.add_workload(
+                "Twice", namespace="web",
+                images=[MirroredImage(source="ghcr.io/a/b:1", repository="web/b"), MirroredImage(source="ghcr.io/a/b:2", repository="web/b")],
+            ),
+            "images: two images name the same repository; give each image its own repository",
+        ),
+        (
+            lambda c: c.add_workload("Slow", namespace="web", ready_timeout=Duration.minutes(20)),
+            "ready_timeout: 20 is not allowed; use 1 to 14 (the kubectl Lambda stops after 15 minutes)",
+        ),
+        (
+            lambda c: c.add_workload("BadNs", namespace="Web"),
+            "namespace: 'Web' is not a valid Kubernetes namespace name (lower-case letters, digits and '-', starting and "
+            "ending with a letter or digit, at most 63 characters)",
+        ),
+        (
+            lambda c: c.add_workload("NoImage", namespace="web").image_uri("web/nginx"),
+            "repository: 'web/nginx' is not one of this workload's images ()",
+        ),
+        (
+            lambda c: c.add_workload("NoDeployment", namespace="web").wait_until_available("web"),
+            "deployment: 'web' is not a Deployment added to this workload with add_manifests",
+        ),
+    ],
+)
+def test_workload_api_misuse_is_one_clear_line(guarded_cluster, call, message):
+    with pytest.raises(ConfigError) as error:
+        call(guarded_cluster)
+    assert str(error.value) == message
+
+
+def test_waiting_needs_a_rollout_that_keeps_every_replica(guarded_cluster):
+    from conftest import GUARD_ACCOUNT, GUARD_REGION
+
+    workload = guarded_cluster.add_workload("Surge", namespace="web")
+    deployment = user_deployment(f"{GUARD_ACCOUNT}.dkr.ecr.{GUARD_REGION}.amazonaws.com/web:1")
+    deployment["spec"]["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%"}}
+    workload.add_manifests("App", deployment)
+    with pytest.raises(ConfigError) as error:
+        workload.wait_until_available("web")
+    assert str(error.value) == (
+        "Deployment web/web: set spec.strategy.rollingUpdate.maxUnavailable to 0 and no minReadySeconds: only then is the "
+        "Available condition the deploy waits for reached with every replica ready"
+    )
+
+
+SETTING_CASES = {
+    "latest sample image": (
+        WorkloadSettings(sample_image="public.ecr.aws/nginx/nginx:latest"),
+        "workloads.sample_image: 'public.ecr.aws/nginx/nginx:latest' is not allowed; give an upstream image with an explicit "
+        "tag other than latest (e.g. public.ecr.aws/nginx/nginx:1.28.0), so that a deploy copies a known image",
+    ),
+    "bad repository": (
+        WorkloadSettings(sample_repository="x"),
+        "workloads.sample_repository: 'x' is not a valid ECR repository name (2-256 lower-case letters, digits and '.', '_', "
+        "'-', '/' between them, e.g. team/nginx)",
+    ),
+    "reserved namespace": (
+        WorkloadSettings(sample_namespace="default"),
+        "workloads.sample_namespace: 'default' is not allowed; use a namespace of its own",
+    ),
+    "timeout too long": (
+        WorkloadSettings(ready_timeout_minutes=15),
+        "workloads.ready_timeout_minutes: 15 is not allowed; use 1 to 14 (the kubectl Lambda stops after 15 minutes)",
+    ),
+    "registry with scheme": (
+        WorkloadSettings(allowed_registries=("https://registry.corp.example",)),
+        "workloads.allowed_registries: 'https://registry.corp.example' is not a registry host or host/path prefix (e.g. "
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com or registry.corp.example:5000/platform), without a scheme",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", SETTING_CASES)
+def test_bad_workload_settings_are_rejected_with_one_line(case):
+    settings, message = SETTING_CASES[case]
+    with pytest.raises(ConfigError) as error:
+        PlatformSettings(workloads=settings).validate()
+    assert str(error.value) == message
+
+
+def test_workload_settings_come_from_context():
+    settings = settings_from_context({
+        "workloads.sample_app": "false",
+        "workloads.sample_image": "public.ecr.aws/nginx/nginx:1.29.1",
+        "workloads.allowed_registries": "registry.corp.example:5000/platform, 111122223333.dkr.ecr.eu-west-1.amazonaws.com",
+        "workloads.ready_timeout_minutes": "5",
+    })
+    assert settings.workloads == WorkloadSettings(
+        sample_app=False,
+        sample_image="public.ecr.aws/nginx/nginx:1.29.1",
+        allowed_registries=("registry.corp.example:5000/platform", "111122223333.dkr.ecr.eu-west-1.amazonaws.com"),
+        ready_timeout_minutes=5,
+    )
+
+
+def test_cdk_synth_prints_the_workload_setting_error_in_one_line():
+    result = run_app({"workloads.sample_image": "nginx"})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: workloads.sample_image: 'nginx' is not allowed; give an upstream image with an explicit tag other than "
+        "latest (e.g. public.ecr.aws/nginx/nginx:1.28.0), so that a deploy copies a known image"
+    ]
