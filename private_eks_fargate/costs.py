@@ -64,7 +64,7 @@ def fargate_pod_size(cpu: float, memory_gb: float) -> tuple[float, float]:
     return FARGATE_SIZES[-1][0], FARGATE_SIZES[-1][1][-1]
 
 
-def _deployments(resources: list[Mapping]) -> list[tuple[str, int, tuple[float, float]]]:
+def deployments(resources: list[Mapping]) -> list[tuple[str, int, tuple[float, float]]]:
     """(name, replicas, Fargate size) of each Deployment the templates apply (every pod runs on Fargate)."""
     from .review import show  # renders manifests that contain Fn::Join as text
 
@@ -150,7 +150,7 @@ def cost_lines(templates: Iterable[Mapping]) -> list[CostLine]:
             f"${FARGATE_VCPU_PER_HOUR}/vCPU-hour, ${FARGATE_GB_PER_HOUR}/GB-hour", f"{pods} pods",
             pods * per_pod_hour * HOURS_PER_MONTH,
         ))
-    for name, replicas, (vcpu, gigabytes) in _deployments(resources):
+    for name, replicas, (vcpu, gigabytes) in deployments(resources):
         per_pod_hour = vcpu * FARGATE_VCPU_PER_HOUR + gigabytes * FARGATE_GB_PER_HOUR
         lines.append(CostLine(
             f"Fargate, Deployment {name} ({replicas} pods × {vcpu} vCPU, {gigabytes} GB)",

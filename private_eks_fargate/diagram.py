@@ -112,6 +112,11 @@ def draw_architecture(review: "Review", path: Path) -> Path:
                  size=7.5, align="left")
         if len(profiles) > 5:
             ax.text(8, 66 - 5 * 4.6 + 1, f"… and {len(profiles) - 5} more profiles", fontsize=7.5)
+        from .costs import deployments  # the same reading of the manifests as the cost estimate
+
+        workloads = [f"{name} ({replicas} pods)" for name, replicas, _ in deployments([r for _, _, r in review.resources()])]
+        if workloads:
+            ax.text(7, 51, _short("Deployments: " + ", ".join(workloads), 90), fontsize=8.5)
         ax.text(7, 47, "every pod runs on Fargate in the isolated subnets", fontsize=8, style="italic")
         consumers["cluster"] = (67, 62)
     in_vpc = [r for _, _, r in review.resources("AWS::Lambda::Function") if r["Properties"].get("VpcConfig")]
@@ -160,10 +165,11 @@ def draw_architecture(review: "Review", path: Path) -> Path:
     log_groups = review.resources("AWS::Logs::LogGroup")
     retention = sorted({str(r["Properties"].get("RetentionInDays", "∞")) for _, _, r in log_groups})
     repositories = len(review.resources("AWS::ECR::Repository"))
+    builds = len(review.resources("AWS::CodeBuild::Project"))
     outside = [r for _, _, r in review.resources("AWS::Lambda::Function") if not r["Properties"].get("VpcConfig")]
     facts = (f"KMS keys: {keys} (rotation on)    log groups: {len(log_groups)} (retention {'/'.join(retention)} days, "
-             f"KMS-encrypted)    ECR repositories: {repositories}    Lambdas outside the VPC (CDK custom-resource "
-             f"providers): {len(outside)}")
+             f"KMS-encrypted)    ECR repositories: {repositories}, filled by {builds} image copy builds outside the VPC\n"
+             f"custom-resource Lambdas outside the VPC (deploy time only): {len(outside)}")
     _box(ax, 2, -14, 174, 10, "#f7f7f7", facts, size=9)
     fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
