@@ -7,7 +7,8 @@ Assumed bucket names (from AWS documentation; see the README's *Data perimeter* 
   S3 gateway endpoint with a URL that ECR pre-signs, so the caller is not a principal of this account.
 - ``cloudformation-custom-resource-response-<region without dashes>``: CloudFormation's bucket for custom
   resource responses; the kubectl provider Lambda PUTs to a URL that CloudFormation pre-signs.
-- ``cdk-hnb659fds-assets-<account>-<region>``: the CDK bootstrap assets bucket (default qualifier ``hnb659fds``).
+- ``cdk-hnb659fds-assets-<account>-<region>``: the CDK bootstrap assets bucket (default qualifier ``hnb659fds``);
+  the bastion downloads kubectl and the verify command from it when it boots.
 """
 
 from __future__ import annotations
