@@ -171,6 +171,7 @@ def draw_architecture(review: "Review", path: Path) -> Path:
              f"KMS-encrypted)    ECR repositories: {repositories}, filled by {builds} image copy builds outside the VPC\n"
              f"custom-resource Lambdas outside the VPC (deploy time only): {len(outside)}")
     _box(ax, 2, -14, 174, 10, "#f7f7f7", facts, size=9)
-    fig.savefig(path, bbox_inches="tight")
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
+    fig.savefig(path)
     plt.close(fig)
     return path
