@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -224,17 +225,23 @@ def run_app(context: dict[str, Any], cwd: Path = ROOT) -> subprocess.CompletedPr
 CHECKOV = Path(sys.executable).parent.parent / "checkov" / "bin" / "checkov"
 
 
-@pytest.fixture(scope="session")
-def checkov_results(all_synths) -> dict:
-    """checkov once per session, over every template of every configuration in one invocation."""
-    files = [str(f) for synth in all_synths.values() for f in synth.template_files.values()]
+def _checkov(files: list[str]) -> dict:
     args = [str(CHECKOV), "--config-file", str(ROOT / ".checkov.yaml"), "--output", "json", "--quiet", "--compact"]
     for file in files:
         args += ["--file", file]
     result = subprocess.run(args, capture_output=True, text=True, timeout=300)
-    assert result.stdout, result.stderr
-    reports = json.loads(result.stdout)
-    return {"files": files, "reports": reports if isinstance(reports, list) else [reports], "returncode": result.returncode}
+    reports = json.loads(result.stdout) if result.stdout else []
+    return {"files": files, "reports": reports if isinstance(reports, list) else [reports], "result": result}
+
+
+@pytest.fixture(scope="session")
+def checkov_run(all_synths):
+    """checkov once per session over every template of every configuration, in one invocation, in the background:
+    about 5 s, half of it checkov's own start-up, so it runs while other tests do (tests/test_compliance.py starts
+    it, tests/test_stage.py waits for it). ``.result()`` gives files, reports and the finished process."""
+    files = [str(f) for synth in all_synths.values() for f in synth.template_files.values()]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool.submit(_checkov, files)
 
 
 @pytest.fixture(scope="session")
@@ -246,10 +253,11 @@ def default_review(default_app) -> Path:
 
 
 @pytest.fixture(scope="session")
-def existing_vpc_review(existing_vpc_app) -> Path:
-    from private_eks_fargate.review import write_review
+def existing_vpc_review(existing_vpc_app) -> str:
+    """The existing-VPC configuration's report text (the diagram is tested on the default app)."""
+    from private_eks_fargate.review import load_review, render
 
-    return write_review(Path(existing_vpc_app.assembly.directory), ROOT / ".checkov.yaml")
+    return render(load_review(Path(existing_vpc_app.assembly.directory), ROOT / ".checkov.yaml"), None)
 
 
 PUBLIC_BASTION_CONTEXT = {

@@ -3,11 +3,19 @@ mandatory tags on every taggable resource, termination protection in production,
 
 import json
 
+import aws_cdk as cdk
 import pytest
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
-from conftest import CDK_JSON_CONTEXT, find_one, run_app
-from private_eks_fargate import ComplianceSettings, ConfigError, PlatformSettings
+from conftest import CDK_JSON_CONTEXT, find_one
+from private_eks_fargate import (
+    ComplianceSettings,
+    ConfigError,
+    PlatformSettings,
+    PrivateEksFargateStage,
+    settings_from_context,
+    stage_from_context,
+)
 from private_eks_fargate.cluster import default_cluster_name
 
 CONFIGS = ["default", "existing-vpc", "user-stack", "public-bastion"]
@@ -100,13 +108,18 @@ def test_every_taggable_resource_carries_the_mandatory_tags(all_synths, config):
 
 
 def test_missing_required_tag_stops_synth_with_one_line():
+    """The stage validates before defining anything; app.py prints such a ConfigError as one line (test_context)."""
     tags = {"owner": "platform-team", "data-classification": "internal"}
-    result = run_app({"compliance.tags": json.dumps(tags)})
-    assert result.returncode == 1
-    assert result.stderr.strip() == (
-        "error: compliance.tags: required tag 'cost-center' is missing; give a value for each of owner, cost-center, "
+    context = {**CDK_JSON_CONTEXT, "compliance.tags": json.dumps(tags)}
+    stage_name, env = stage_from_context(context)
+    app = cdk.App()
+    with pytest.raises(ConfigError) as caught:
+        PrivateEksFargateStage(app, stage_name, settings=settings_from_context(context), env=env)
+    assert str(caught.value) == (
+        "compliance.tags: required tag 'cost-center' is missing; give a value for each of owner, cost-center, "
         "data-classification"
     )
+    assert app.node.children == []
 
 
 @pytest.mark.parametrize(

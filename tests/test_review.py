@@ -40,6 +40,10 @@ def _deployment_replicas(synth) -> int:
     return replicas
 
 
+def default_review_text(request) -> str:
+    return request.getfixturevalue("default_review").read_text()
+
+
 def test_report_has_every_section_in_order(default_review):
     text = default_review.read_text()
     titles = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
@@ -49,7 +53,7 @@ def test_report_has_every_section_in_order(default_review):
 @pytest.mark.parametrize("config, azs", [("default", 2), ("existing-vpc", 3)])
 def test_report_cost_lines_are_endpoint_count_times_azs_times_price(request, all_synths, config, azs):
     synth = all_synths[config]
-    text = request.getfixturevalue("default_review" if config == "default" else "existing_vpc_review").read_text()
+    text = default_review_text(request) if config == "default" else request.getfixturevalue("existing_vpc_review")
     endpoints = _interface_endpoints(synth)
     assert {len(e["Properties"]["SubnetIds"]) for e in endpoints} == {azs}
     endpoint_cost = len(endpoints) * azs * ENDPOINT_HOUR * HOURS
@@ -122,7 +126,7 @@ def test_report_lists_every_role_with_trust_and_policies(default_app, default_re
 
 
 def test_report_explains_every_endpoint(existing_vpc_app, existing_vpc_review):
-    text = existing_vpc_review.read_text()
+    text = existing_vpc_review
     section = text.split("## VPC endpoints")[1].split("## Anything public")[0]
     endpoints = [r for r in existing_vpc_app.all_resources().values() if r["Type"] == "AWS::EC2::VPCEndpoint"]
     assert len(endpoints) == 12  # S3 gateway, 7 for the cluster, secretsmanager (extra), 3 for the SSM bastion

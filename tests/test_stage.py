@@ -89,3 +89,18 @@ def test_resynth_is_stable(tmp_path, default_app):
 
     again = synthesize(tmp_path, stage_builder({}))
     assert again.templates == default_app.templates
+
+
+def test_checkov_reports_zero_failed_checks_on_every_template(checkov_run):
+    checkov_results = checkov_run.result()
+    assert len(checkov_results["files"]) == 9
+    summaries = [report["summary"] for report in checkov_results["reports"]]
+    failed = [
+        (check["check_id"], check["resource"], Path(check["file_path"]).name)
+        for report in checkov_results["reports"]
+        for check in report["results"]["failed_checks"]
+    ]
+    assert failed == []
+    assert sum(s["passed"] for s in summaries) > 100  # it really checked the templates
+    assert sum(s["parsing_errors"] for s in summaries) == 0
+    assert checkov_results["result"].returncode == 0, checkov_results["result"].stderr
