@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
-"""Benchmark, one run: default app synth vs a bare aws-cdk-lib private FargateCluster, test-suite wall time,
-resource counts per stack. Targets: synth ratio <= 1.5x, suite <= 60 s on 2 cores."""
+"""Benchmark, one run: synth times against a bare aws-cdk-lib private FargateCluster, test-suite wall time,
+resource counts per stack. Targets: synth ratio <= 1.5x, suite <= 60 s on 2 cores.
+
+Two ratios, so neither hides the other: the core platform (network, endpoints, cluster, CoreDNS; the scope the
+1.5x target was set for) and the default app exactly as `make synth` runs it (plus sample app, bastion, logging,
+four cdk-nag packs and the review report with its diagram)."""
 
 from __future__ import annotations
 
@@ -32,6 +36,21 @@ app.synth()
 """
 
 
+#: The three core stacks only: no sample app, bastion or Fargate logging, no compliance packs, no review report.
+CORE = """
+import aws_cdk as cdk
+from private_eks_fargate import (OperationsSettings, PlatformSettings, PrivateEksFargateStage, WorkloadSettings,
+                                 settings_from_context)
+from dataclasses import replace
+app = cdk.App()
+settings = replace(settings_from_context(app.node.get_all_context()),
+                   workloads=WorkloadSettings(sample_app=False),
+                   operations=OperationsSettings(bastion=False, fargate_logging=False))
+PrivateEksFargateStage(app, "Dev", settings=settings, compliance_checks=False)
+app.synth()
+"""
+
+
 def timed(cmd: list[str], cwd: Path, env: dict) -> float:
     start = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -58,12 +77,15 @@ def resource_counts(outdir: Path) -> dict[str, int]:
 def main() -> None:
     bare_dir = Path(tempfile.mkdtemp(prefix="bench-bare-"))
     (bare_dir / "bare.py").write_text(BARE)
-    app_time, app_out = median_synth([sys.executable, "app.py"], ROOT)
+    (bare_dir / "core.py").write_text(CORE)
     bare_time, _ = median_synth([sys.executable, str(bare_dir / "bare.py")], bare_dir)
-    ratio = app_time / bare_time
-    print(f"synth default app (3 stacks): {app_time:6.2f} s (median of 3)")
-    print(f"synth bare FargateCluster:     {bare_time:6.2f} s (median of 3)")
-    print(f"ratio: {ratio:.2f}x (target <= 1.5x) {'OK' if ratio <= 1.5 else 'OVER'}")
+    core_time, _ = median_synth([sys.executable, str(bare_dir / "core.py")], ROOT)
+    app_time, app_out = median_synth([sys.executable, "app.py"], ROOT)
+    print(f"synth bare FargateCluster:                  {bare_time:6.2f} s (median of 3)")
+    print(f"synth core platform (3 stacks, no packs):   {core_time:6.2f} s  ratio {core_time / bare_time:.2f}x "
+          f"(target <= 1.5x) {'OK' if core_time / bare_time <= 1.5 else 'OVER'}")
+    print(f"synth default app as `make synth` runs it:  {app_time:6.2f} s  ratio {app_time / bare_time:.2f}x "
+          f"(target <= 1.5x) {'OK' if app_time / bare_time <= 1.5 else 'OVER'}")
     suite = timed([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider"], ROOT, ENV)
     print(f"test suite wall time: {suite:6.1f} s (target <= 60 s) {'OK' if suite <= 60 else 'OVER'}")
     for stack, count in resource_counts(app_out).items():
