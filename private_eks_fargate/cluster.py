@@ -193,14 +193,10 @@ class PrivateCluster(Construct):
         self._namespace_profiles = {
             spec.namespace: profile for spec, profile in zip(settings.app_profiles, self.app_profiles) if not spec.labels
         }
-        self.namespaces = {
-            namespace: self.cluster.add_manifest(
-                f"Namespace-{namespace}",
-                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
-            )
-            for namespace in dict.fromkeys(spec.namespace for spec in settings.app_profiles)
-            if namespace not in RESERVED_NAMESPACES
-        }
+        self.namespaces: dict[str, eks.KubernetesManifest] = {}
+        for spec in settings.app_profiles:
+            if spec.namespace not in RESERVED_NAMESPACES:
+                self.ensure_namespace(spec.namespace)
         self.coredns = CoreDnsOnFargate(
             self,
             "CoreDns",

@@ -176,8 +176,14 @@ def parse_context(context: Mapping[str, Any]) -> dict[str, Any]:
 def settings_from_context(context: Mapping[str, Any]) -> PlatformSettings:
     values = parse_context(context)
 
-    def pick(prefix: str, names: Mapping[str, str]) -> dict[str, Any]:
-        return {field: values[f"{prefix}{key}"] for key, field in names.items() if f"{prefix}{key}" in values}
+    def section(prefix: str, renames: Mapping[str, str] = {}) -> dict[str, Any]:
+        """The keys of one section as dataclass fields (the prefix dropped; a few keys renamed)."""
+        fields = {}
+        for key, value in values.items():
+            if key.startswith(prefix) and key not in _EXISTING_VPC_KEYS:
+                name = key[len(prefix):]
+                fields[renames.get(name, name)] = value
+        return fields
 
     existing = {field: values[key] for key, field in _EXISTING_VPC_KEYS.items() if key in values}
     existing_vpc = None
@@ -187,40 +193,12 @@ def settings_from_context(context: Mapping[str, Any]) -> PlatformSettings:
             raise ConfigError(missing[0], "required when any network.existing_* setting is given")
         existing_vpc = ExistingVpcSettings(**existing)
     return PlatformSettings(
-        network=NetworkSettings(
-            existing_vpc=existing_vpc,
-            **pick("network.", {"vpc_cidr": "vpc_cidr", "az_count": "az_count", "availability_zones": "availability_zones"}),
-        ),
-        endpoints=EndpointSettings(**pick("endpoints.", {"create": "create", "extra_services": "extra_services"})),
-        cluster=ClusterSettings(
-            **pick(
-                "cluster.",
-                {
-                    "kubernetes_version": "kubernetes_version",
-                    "name": "cluster_name",
-                    "app_profiles": "app_profiles",
-                    "coredns_ready_timeout_minutes": "coredns_ready_timeout_minutes",
-                },
-            )
-        ),
-        compliance=ComplianceSettings(
-            **{key[len("compliance."):]: value for key, value in values.items() if key.startswith("compliance.")}
-        ),
-        operations=OperationsSettings(
-            **{key[len("operations."):]: value for key, value in values.items() if key.startswith("operations.")}
-        ),
-        workloads=WorkloadSettings(
-            **pick(
-                "workloads.",
-                {
-                    name: name
-                    for name in (
-                        "sample_app", "sample_namespace", "sample_image", "sample_repository",
-                        "ready_timeout_minutes", "allowed_registries",
-                    )
-                },
-            )
-        ),
+        network=NetworkSettings(existing_vpc=existing_vpc, **section("network.")),
+        endpoints=EndpointSettings(**section("endpoints.")),
+        cluster=ClusterSettings(**section("cluster.", renames={"name": "cluster_name"})),
+        compliance=ComplianceSettings(**section("compliance.")),
+        operations=OperationsSettings(**section("operations.")),
+        workloads=WorkloadSettings(**section("workloads.")),
     )
 
 
