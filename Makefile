@@ -12,7 +12,13 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 
 CDK := npx --no-install cdk --no-notices --no-version-reporting
 
-.PHONY: setup synth test bench review clean
+.PHONY: help setup synth test bench review docs clean
+
+help:
+	@echo "make synth | review | test | bench | docs | clean"
+	@echo
+	@echo "Settings (cdk.json context, or -c key=value; README 'Configuration' has what each does and its default):"
+	@python3 -m private_eks_fargate.settings.docs --keys
 
 setup: $(STAMP)
 
@@ -34,6 +40,10 @@ review: synth
 
 test: setup
 	$(BIN)/pytest
+
+# the README's configuration table, rendered from the setting declarations (a test keeps it identical)
+docs:
+	python3 -m private_eks_fargate.settings.docs --write README.md
 
 bench: setup
 	$(BIN)/python scripts/bench.py

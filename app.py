@@ -10,7 +10,9 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
-from private_eks_fargate import ConfigError, PrivateEksFargateStage, settings_from_context, stage_from_context
+from private_eks_fargate.app.context import settings_from_context, stage_from_context
+from private_eks_fargate.app.stage import PrivateEksFargateStage
+from private_eks_fargate.settings import ConfigError
 
 
 def main() -> None:
@@ -24,7 +26,7 @@ def main() -> None:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
     assembly = app.synth()
-    from private_eks_fargate.review import write_review  # matplotlib only for the app, not for library users
+    from private_eks_fargate.review.report import write_review  # matplotlib only for the app, not for library users
 
     report = write_review(Path(assembly.directory))
     print(f"review report: {report}", file=sys.stderr)

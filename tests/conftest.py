@@ -90,11 +90,11 @@ def _all_stacks(assembly):
     return stacks
 
 
-def stage_builder(context: dict) -> Callable[[cdk.App], None]:
+def stage_builder(context: dict, *, compliance_checks: bool = True) -> Callable[[cdk.App], None]:
     def build(app: cdk.App) -> None:
         ctx = app.node.get_all_context()
         name, env = stage_from_context(ctx)
-        PrivateEksFargateStage(app, name, settings=settings_from_context(ctx), env=env)
+        PrivateEksFargateStage(app, name, settings=settings_from_context(ctx), env=env, compliance_checks=compliance_checks)
 
     return build
 
@@ -247,7 +247,7 @@ def checkov_run(all_synths):
 @pytest.fixture(scope="session")
 def default_review(default_app) -> Path:
     """The review report of the default app, written the way app.py writes it after every synth."""
-    from private_eks_fargate.review import write_review
+    from private_eks_fargate.review.report import write_review
 
     return write_review(Path(default_app.assembly.directory), ROOT / ".checkov.yaml")
 
@@ -255,7 +255,7 @@ def default_review(default_app) -> Path:
 @pytest.fixture(scope="session")
 def existing_vpc_review(existing_vpc_app) -> str:
     """The existing-VPC configuration's report text (the diagram is tested on the default app)."""
-    from private_eks_fargate.review import load_review, render
+    from private_eks_fargate.review.report import load_review, render
 
     return render(load_review(Path(existing_vpc_app.assembly.directory), ROOT / ".checkov.yaml"), None)
 
@@ -308,5 +308,5 @@ def guarded_cluster():
     network = PrivateNetwork(stack, "Network", settings=NetworkSettings(availability_zones=("eu-west-1a", "eu-west-1b")))
     return PrivateCluster(
         stack, "Cluster", vpc=network.vpc, subnets=network.cluster_subnets,
-        workloads=WorkloadSettings(sample_app=False, allowed_registries=(ALLOWED_REGISTRY,)),
+        allowed_registries=(ALLOWED_REGISTRY,),
     )

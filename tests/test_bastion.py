@@ -11,8 +11,8 @@ import pytest
 from aws_cdk import aws_ec2 as ec2
 
 from private_eks_fargate import ConfigError
-from private_eks_fargate.bastion import KUBECTL_ARCHITECTURE, SsmBastion
-from private_eks_fargate.versions import RELEASES, DEFAULT_KUBERNETES_VERSION
+from private_eks_fargate.blocks.bastion import KUBECTL_ARCHITECTURE, SsmBastion
+from private_eks_fargate.settings.versions import RELEASES, DEFAULT_KUBERNETES_VERSION
 
 from conftest import CDK_JSON_CONTEXT, ROOT, find_one
 
@@ -171,7 +171,7 @@ def test_boot_installs_kubectl_and_verify_from_assets_and_writes_the_session_use
     with zipfile.ZipFile(outdir / f"asset.{kubectl_key}") as archive:
         assert "kubectl/kubectl" in archive.namelist()
     verify_key = downloads[1].split(f"s3://{bucket}/")[1].split("'")[0]
-    assert (outdir / f"asset.{verify_key}").read_bytes() == (ROOT / "private_eks_fargate" / "verify.py").read_bytes()
+    assert (outdir / f"asset.{verify_key}").read_bytes() == (ROOT / "private_eks_fargate" / "bastion_tools" / "verify.py").read_bytes()
     assert instance_id.startswith("OperationsBastionInstance")  # user data in the logical id: replaced when it changes
 
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from private_eks_fargate.cluster import profile_name
-from private_eks_fargate.config import FargateProfileSpec
+from private_eks_fargate.blocks.cluster import profile_name
+from private_eks_fargate.settings import FargateProfileSpec
 
 from conftest import find_one
 

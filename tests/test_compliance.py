@@ -22,7 +22,7 @@ from private_eks_fargate.compliance import (
     check_reason,
     enable_compliance_checks,
 )
-from private_eks_fargate.review import checkov_skips
+from private_eks_fargate.review.report import checkov_skips
 
 CONFIGS = ["default", "existing-vpc", "user-stack", "public-bastion"]
 

@@ -57,27 +57,27 @@ CASES = {
     ),
     "malformed VPC id": (
         existing(vpc_id="vpc-123"),
-        "network.existing_vpc.vpc_id: 'vpc-123' is not a valid id (expected the form vpc-0123456789abcdef0)",
+        "network.existing_vpc_id: 'vpc-123' is not a valid id (expected the form vpc-0123456789abcdef0)",
     ),
     "malformed subnet id": (
         existing(subnet_ids=("subnet-0aaaaaaaaaaaaaaa1", "sub-2", "subnet-0ccccccccccccccc3")),
-        "network.existing_vpc.subnet_ids: 'sub-2' is not a valid id (expected the form subnet-0123456789abcdef0)",
+        "network.existing_subnet_ids: 'sub-2' is not a valid id (expected the form subnet-0123456789abcdef0)",
     ),
     "one existing subnet": (
         existing(subnet_ids=("subnet-0aaaaaaaaaaaaaaa1",), availability_zones=("eu-west-1a",), route_table_ids=("rtb-0aaaaaaaaaaaaaaa1",)),
-        "network.existing_vpc.subnet_ids: 1 subnet(s) given; EKS needs private subnets in at least 2 availability zones",
+        "network.existing_subnet_ids: 1 subnet(s) given; EKS needs private subnets in at least 2 availability zones",
     ),
     "existing subnets in one zone": (
         existing(availability_zones=("eu-west-1a", "eu-west-1a", "eu-west-1a")),
-        "network.existing_vpc.availability_zones: ['eu-west-1a', 'eu-west-1a', 'eu-west-1a'] lists the same availability zone more than once",
+        "network.existing_availability_zones: ['eu-west-1a', 'eu-west-1a', 'eu-west-1a'] lists the same availability zone more than once",
     ),
     "route tables do not match subnets": (
         existing(route_table_ids=("rtb-0aaaaaaaaaaaaaaa1",)),
-        "network.existing_vpc.route_table_ids: 1 route table(s) for 3 subnet(s); give one per subnet",
+        "network.existing_route_table_ids: 1 route table(s) for 3 subnet(s); give one per subnet",
     ),
     "no route tables while creating endpoints": (
         existing(route_table_ids=()),
-        "network.existing_vpc.route_table_ids: required while endpoints.create is true (the S3 gateway endpoint is "
+        "network.existing_route_table_ids: required while endpoints.create is true (the S3 gateway endpoint is "
         "added to these route tables); give one per subnet, or set endpoints.create to false if the VPC already has its endpoints",
     ),
     "unknown endpoint service": (
@@ -136,7 +136,7 @@ CASES = {
     ),
     "bad cluster name": (
         PlatformSettings(cluster=ClusterSettings(cluster_name="my cluster")),
-        "cluster.cluster_name: 'my cluster' is not a valid EKS cluster name (1-100 letters, digits, '-' or '_', starting with a letter or digit)",
+        "cluster.name: 'my cluster' is not a valid EKS cluster name (1-100 letters, digits, '-' or '_', starting with a letter or digit)",
     ),
     "timeout beyond the Lambda's": (
         PlatformSettings(cluster=ClusterSettings(coredns_ready_timeout_minutes=15)),

@@ -4,10 +4,19 @@ import json
 
 import pytest
 
-from private_eks_fargate import ConfigError, settings_from_context, stage_from_context
-from private_eks_fargate.context import SETTINGS
+from private_eks_fargate import ConfigError, PlatformSettings, settings_from_context, stage_from_context
+from private_eks_fargate.settings import SECTIONS
+from private_eks_fargate.settings.catalog import declared
 
-from conftest import CDK_JSON_CONTEXT, ROOT, run_app
+from conftest import CDK_JSON_CONTEXT, run_app
+
+ALL_KEYS = [spec.key for _, cls in SECTIONS for _, spec in declared(cls)]
+
+
+def test_every_section_declares_settings():
+    assert len(SECTIONS) == 8
+    for _, cls in SECTIONS:
+        assert list(declared(cls)), cls
 
 
 def test_cli_strings_and_json_types_parse_the_same():
@@ -29,20 +38,61 @@ def test_cli_strings_and_json_types_parse_the_same():
 
 
 def test_absent_keys_keep_the_dataclass_defaults():
-    from private_eks_fargate import PlatformSettings
-
     assert settings_from_context({}) == PlatformSettings()
     assert stage_from_context({}) == ("Dev", None)
+
+
+def test_every_declared_key_reaches_its_field():
+    """A value given under each key arrives in the settings (no key is parsed and then dropped)."""
+    context = {
+        "network.vpc_cidr": "10.9.0.0/16", "network.az_count": "3", "network.availability_zones": "a1,b1,c1",
+        "endpoints.create": "false", "endpoints.extra_services": "kms",
+        "cluster.kubernetes_version": "1.35", "cluster.name": "x", "cluster.app_profiles": '[{"namespace": "n"}]',
+        "cluster.coredns_ready_timeout_minutes": "5",
+        "compliance.log_retention_days": "90", "compliance.tags": '{"a": "b"}', "compliance.required_tags": "a",
+        "compliance.production": "true", "compliance.strict_data_perimeter": "true",
+        "operations.bastion": "false", "operations.bastion_subnet": "public", "operations.bastion_instance_type": "t3.small",
+        "operations.admin_access_policy": "AmazonEKSViewPolicy", "operations.admin_principal_arns": "arn:x",
+        "operations.fargate_logging": "false", "operations.log_kms_key_arn": "arn:k", "operations.log_extra_filters": "f",
+        "operations.log_parsers": "p",
+        "workloads.sample_app": "false", "workloads.sample_namespace": "shop", "workloads.sample_image": "i:1",
+        "workloads.sample_repository": "r/s", "workloads.ready_timeout_minutes": "4", "workloads.allowed_registries": "h.x",
+    }
+    settings = settings_from_context(context)
+    defaults = PlatformSettings()
+    platform_keys = [k for k in ALL_KEYS if not k.startswith(("app.", "network.existing_"))]
+    assert sorted(context) == sorted(platform_keys)
+    for _, cls in SECTIONS:
+        section = {"NetworkSettings": "network", "EndpointSettings": "endpoints", "ClusterSettings": "cluster",
+                   "ComplianceSettings": "compliance", "OperationsSettings": "operations",
+                   "WorkloadSettings": "workloads"}.get(cls.__name__)
+        if section is None:
+            continue
+        for field, spec in declared(cls):
+            assert getattr(getattr(settings, section), field.name) != getattr(getattr(defaults, section), field.name), spec.key
+
+
+def test_existing_vpc_keys_build_the_existing_vpc():
+    settings = settings_from_context({
+        "network.existing_vpc_id": "vpc-0a1b2c3d4e5f60718", "network.existing_vpc_cidr": "10.20.0.0/16",
+        "network.existing_subnet_ids": "subnet-0aaaaaaaaaaaaaaa1,subnet-0bbbbbbbbbbbbbbb2",
+        "network.existing_availability_zones": "eu-west-1a,eu-west-1b",
+        "network.existing_route_table_ids": "rtb-0aaaaaaaaaaaaaaa1,rtb-0bbbbbbbbbbbbbbb2",
+    })
+    assert settings.network.existing_vpc.vpc_id == "vpc-0a1b2c3d4e5f60718"
+    assert settings.network.existing_vpc.route_table_ids == ("rtb-0aaaaaaaaaaaaaaa1", "rtb-0bbbbbbbbbbbbbbb2")
 
 
 @pytest.mark.parametrize(
     "context, message",
     [
-        ({"network.azcount": "3"}, "network.azcount: unknown setting; known settings: app.stage, app.account"),
+        ({"network.azcount": "3"}, "network.azcount: unknown setting; did you mean network.az_count?"),
+        ({"netwrok.az_count": "3"}, "netwrok.az_count: unknown section 'netwrok'; did you mean network? (sections: app, cluster, compliance, endpoints, network, operations, workloads)"),
+        ({"cluster.zzz": "x"}, "cluster.zzz: unknown setting; see `make help` or the README for the cluster.* keys"),
         ({"network.az_count": "two"}, "network.az_count: 'two' is not allowed; give a whole number"),
         ({"endpoints.create": "yes"}, "endpoints.create: 'yes' is not allowed; give true or false"),
         ({"cluster.app_profiles": "[{"}, "cluster.app_profiles: '[{' is not valid JSON; give a list such as"),
-        ({"cluster.app_profiles": '[{"ns": "x"}]'}, "cluster.app_profiles[0]: {'ns': 'x'} is not allowed; give an object with 'namespace'"),
+        ({"cluster.app_profiles": '[{"ns": "x"}]'}, "cluster.app_profiles[0]: {'ns': 'x'} is not allowed; give an object with 'namespace' and optional 'labels'"),
         ({"network.existing_vpc_id": "vpc-0a1b2c3d4e5f60718"}, "network.existing_vpc_cidr: required when any network.existing_* setting is given"),
         ({"app.account": "123"}, "app.region: give app.account and app.region together"),
         ({"app.account": "123", "app.region": "eu-west-1"}, "app.account: '123' is not a 12-digit AWS account id"),
@@ -55,6 +105,29 @@ def test_bad_context_values(context, message):
     assert str(error.value).startswith(message)
 
 
+@pytest.mark.parametrize(
+    "context, message",
+    [
+        ({"cluster.name": "-bad"}, "cluster.name: '-bad' is not a valid EKS cluster name"),
+        ({"network.existing_vpc_id": "vpc-0a1b2c3d4e5f60718", "network.existing_vpc_cidr": "10.20.0.0/16",
+          "network.existing_subnet_ids": "subnet-0aaaaaaaaaaaaaaa1,subnet-0bbbbbbbbbbbbbbb2",
+          "network.existing_availability_zones": "eu-west-1a,eu-west-1b"},
+         "network.existing_route_table_ids: required while endpoints.create is true"),
+        ({"cluster.kubernetes_version": "1.30"}, "cluster.kubernetes_version: '1.30' is past EKS extended support"),
+    ],
+)
+def test_validation_errors_name_the_key_as_typed(context, message):
+    with pytest.raises(ConfigError) as error:
+        settings_from_context(context).validate()
+    assert str(error.value).startswith(message)
+
+
+def test_cdk_context_keys_of_other_tools_are_left_alone():
+    context = {"@aws-cdk/core:checkSecretUsage": True, "availability-zones:account=1:region=eu-west-1": ["a"],
+               "aws:cdk:enable-path-metadata": True}
+    assert settings_from_context(context) == PlatformSettings()
+
+
 def test_app_prints_one_line_and_exits_1_on_bad_settings():
     result = run_app({"network.az_count": "1"})
     assert result.returncode == 1
@@ -64,10 +137,7 @@ def test_app_prints_one_line_and_exits_1_on_bad_settings():
 
 def test_cdk_json_uses_only_known_platform_keys():
     platform_keys = [k for k in CDK_JSON_CONTEXT if not k.startswith("@")]
-    assert platform_keys and all(k in SETTINGS for k in platform_keys)
-
-
-def test_readme_configuration_table_lists_every_setting():
-    readme = (ROOT / "README.md").read_text()
-    for key in SETTINGS:
-        assert f"`{key}`" in readme, key
+    assert platform_keys
+    assert all(k in ALL_KEYS for k in platform_keys)
+    settings_from_context(CDK_JSON_CONTEXT).validate()
+    assert json.loads(json.dumps(CDK_JSON_CONTEXT)) == CDK_JSON_CONTEXT

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 import yaml
 
-from private_eks_fargate.coredns import COMPUTE_TYPE_ANNOTATION, FARGATE_PATCH, READY_JSON_PATH
+from private_eks_fargate.blocks.coredns import COMPUTE_TYPE_ANNOTATION, FARGATE_PATCH, READY_JSON_PATH
 
 from conftest import FIXTURES, find_one
 

@@ -3,7 +3,7 @@
 import pytest
 
 from private_eks_fargate import ENDPOINT_CATALOG, required_endpoints
-from private_eks_fargate.endpoints import BASTION, DEFAULT_FEATURES, KUBECTL
+from private_eks_fargate.blocks.endpoints import BASTION, DEFAULT_FEATURES, KUBECTL
 
 from conftest import EXISTING_VPC
 

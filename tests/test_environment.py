@@ -32,12 +32,13 @@ def test_with_account_and_region_the_zone_lookup_is_left_to_the_cli_and_cdk_cont
 def test_a_cached_zone_lookup_is_used(tmp_path):
     import aws_cdk as cdk
 
-    from private_eks_fargate import NetworkSettings, NetworkStack
+    from private_eks_fargate import NetworkSettings, PrivateNetwork
 
     cached = {"availability-zones:account=111122223333:region=eu-west-1": ["eu-west-1a", "eu-west-1b", "eu-west-1c"]}
 
     def build(app):
-        NetworkStack(app, "Net", settings=NetworkSettings(az_count=3), env=cdk.Environment(account="111122223333", region="eu-west-1"))
+        stack = cdk.Stack(app, "Net", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+        PrivateNetwork(stack, "Network", settings=NetworkSettings(az_count=3))
 
     synth = synthesize(tmp_path, build, cached)
     assert json.loads((Path(synth.assembly.directory) / "manifest.json").read_text()).get("missing", []) == []

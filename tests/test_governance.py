@@ -16,7 +16,7 @@ from private_eks_fargate import (
     settings_from_context,
     stage_from_context,
 )
-from private_eks_fargate.cluster import default_cluster_name
+from private_eks_fargate.blocks.cluster import default_cluster_name
 
 CONFIGS = ["default", "existing-vpc", "user-stack", "public-bastion"]
 RETENTION = {"default": 365, "existing-vpc": 731, "user-stack": 365, "public-bastion": 90}

@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-from private_eks_fargate.image_mirror import BUILD_SPEC, HANDLER, KEEP_IMAGES, RESOURCE_TYPE, UNTAGGED_DAYS
+from private_eks_fargate.blocks.image_mirror import BUILD_SPEC, HANDLER, KEEP_IMAGES, RESOURCE_TYPE, UNTAGGED_DAYS
 
 from conftest import CHANGED_SAMPLE_IMAGE, find_one
 

@@ -6,7 +6,8 @@ import pytest
 from aws_cdk import Stack
 
 from private_eks_fargate import ConfigError
-from private_eks_fargate.images import ACCOUNT, REGION, ImagePolicy, ImageRef, containers
+from private_eks_fargate.blocks.image_guard import ACCOUNT, REGION, ImagePolicy, containers
+from private_eks_fargate.settings.images import ImageRef
 
 from conftest import ALLOWED_REGISTRY, GUARD_ACCOUNT, GUARD_REGION, user_deployment
 

@@ -5,8 +5,8 @@ import json
 import kubernetes_validate
 import pytest
 
-from private_eks_fargate.images import render
-from private_eks_fargate.versions import DEFAULT_KUBERNETES_VERSION
+from private_eks_fargate.blocks.image_guard import render
+from private_eks_fargate.settings.versions import DEFAULT_KUBERNETES_VERSION
 
 
 def applied_manifests(synth):

@@ -10,6 +10,7 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 
 from private_eks_fargate import (
+    FargateProfileSpec,
     ConfigError,
     EndpointSettings,
     ExistingVpcSettings,
@@ -18,17 +19,17 @@ from private_eks_fargate import (
     PlatformSettings,
     settings_from_context,
 )
-from private_eks_fargate.endpoints import BASTION, DEFAULT_FEATURES, LOGGING, platform_features
-from private_eks_fargate.fargate_logging import (
+from private_eks_fargate.blocks.endpoints import BASTION, DEFAULT_FEATURES, LOGGING, platform_features
+from private_eks_fargate.blocks.fargate_logging import (
     MAX_CONFIG_CHARS,
     FargateLogging,
     check_logging_config,
     logging_config,
 )
-from private_eks_fargate.irsa import irsa_service_account
+from private_eks_fargate.blocks.irsa import irsa_service_account
 
 from conftest import EXISTING_VPC, PUBLIC_BASTION_CONTEXT, find_one, synthesize
-from private_eks_fargate.images import render
+from private_eks_fargate.blocks.image_guard import render
 
 CLUSTER = "Dev/Cluster"
 ADMIN = "arn:aws:iam::123456789012:role/PlatformAdmins"
@@ -306,7 +307,7 @@ def test_verify_command_output_runs_the_shipped_cli_with_valid_options(default_a
     import tomllib
 
     from conftest import ROOT
-    from private_eks_fargate import verify
+    from private_eks_fargate.bastion_tools import verify
 
     command, *args = default_app.template(CLUSTER)["Outputs"]["VerifyCommand"]["Value"].split()
     assert command in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
@@ -319,6 +320,72 @@ def test_verify_command_output_runs_the_shipped_cli_with_valid_options(default_a
     with contextlib.redirect_stdout(io.StringIO()):
         assert verify.main(args, kubectl=kubectl, resolve=lambda host: []) == 1
     assert ["get", "deployment", "sample-app", "-n", "custom-space", "-o", "json"] in calls
+
+
+@pytest.fixture(scope="module")
+def verify_variants(tmp_path_factory) -> dict[str, str]:
+    """The VerifyCommand output of the app with the sample app in namespace `shop`, and without the sample app
+    (its Fargate profiles: a labelled one first, then a whole namespace), synthesized as the stage (packs off)."""
+    from conftest import stage_builder, synthesize
+
+    variants = {
+        "shop": {"workloads.sample_namespace": "shop"},
+        "no-sample-app": {
+            "workloads.sample_app": "false",
+            "cluster.app_profiles": '[{"namespace": "payments", "labels": {"app": "ledger"}}, {"namespace": "batch"}]',
+        },
+    }
+    commands = {}
+    for name, context in variants.items():
+        synth = synthesize(tmp_path_factory.mktemp(name), stage_builder(context, compliance_checks=False), context)
+        commands[name] = synth.template(CLUSTER)["Outputs"]["VerifyCommand"]["Value"]
+    return commands
+
+
+def test_verify_command_names_the_sample_apps_namespace(verify_variants):
+    assert verify_variants["shop"] == "private-eks-verify --namespace shop --deployment sample-app --replicas 3"
+
+
+def test_without_the_sample_app_the_verify_command_checks_the_platform_only(verify_variants):
+    assert verify_variants["no-sample-app"] == "private-eks-verify --namespace batch"
+
+
+@pytest.mark.parametrize(
+    "profiles, arguments",
+    [
+        ((FargateProfileSpec(namespace="a", labels={"x": "1", "w": "2"}),), "--namespace a --probe-labels w=2,x=1"),
+        ((FargateProfileSpec(namespace="a", labels={"x": "1"}), FargateProfileSpec(namespace="b")), "--namespace b"),
+        ((), "--no-probe"),
+    ],
+)
+def test_platform_only_target_puts_the_probe_where_a_profile_selects_it(profiles, arguments):
+    from private_eks_fargate import ClusterSettings, VerifyTarget
+
+    target = VerifyTarget.platform_only(ClusterSettings(app_profiles=profiles))
+    assert target.deployment is None
+    assert target.arguments == arguments
+
+
+def test_every_verify_argument_form_is_accepted_by_the_shipped_cli():
+    from private_eks_fargate.bastion_tools import verify
+
+    for arguments in ("--namespace a --probe-labels w=2,x=1", "--namespace b", "--no-probe",
+                      "--namespace shop --deployment sample-app --replicas 3"):
+        calls = []
+
+        def kubectl(argv, stdin):
+            calls.append(list(argv))
+            raise verify.KubectlError("offline")
+
+        import contextlib
+        import io
+
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            assert verify.main(arguments.split(), kubectl=kubectl, resolve=lambda host: []) == 1
+        lines = out.getvalue().splitlines()
+        assert lines, arguments
+        assert any(line.startswith("FAIL deployment") for line in lines) == ("--deployment" in arguments)
+        assert any("no-internet-images" in line for line in lines) == ("--no-probe" not in arguments)
 
 
 # --- settings --------------------------------------------------------------------------------------------------
@@ -399,7 +466,7 @@ def test_public_bastion_needs_a_new_vpc():
     [
         ({"operations.bastion": "yes"}, "operations.bastion: 'yes' is not allowed; give true or false"),
         ({"compliance.log_retention_days": "a year"}, "compliance.log_retention_days: 'a year' is not allowed; give a whole number"),
-        ({"operations.bastoin": "true"}, "operations.bastoin: unknown setting; known settings: "),
+        ({"operations.bastoin": "true"}, "operations.bastoin: unknown setting; did you mean operations.bastion?"),
     ],
 )
 def test_bad_context_values(context, message):
@@ -420,7 +487,7 @@ def test_cluster_operations_checks_everything_before_defining_anything(operation
     from types import SimpleNamespace
 
     from private_eks_fargate import ClusterOperations, ClusterSettings
-    from private_eks_fargate.versions import RELEASES
+    from private_eks_fargate.settings.versions import RELEASES
 
     stack = cdk.Stack(cdk.App(), "Probe")
     cluster = SimpleNamespace(settings=ClusterSettings(), release=RELEASES["1.36"], cluster_name="probe")

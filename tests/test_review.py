@@ -7,8 +7,8 @@ import pytest
 from matplotlib import image
 
 from conftest import ROOT
-from private_eks_fargate.costs import cost_lines, cost_table_markdown, fargate_pod_size
-from private_eks_fargate.review import SECTIONS, Review, StackTemplate, public_exposure, show
+from private_eks_fargate.review.costs import cost_lines, cost_table_markdown, fargate_pod_size
+from private_eks_fargate.review.report import SECTIONS, Review, StackTemplate, public_exposure, show
 
 HOURS, ENDPOINT_HOUR, EKS_HOUR, KMS_MONTH = 730, 0.01, 0.10, 1.00
 POD_MONTH = HOURS * (0.25 * 0.04048 + 0.5 * 0.004445)  # a 0.25 vCPU, 0.5 GB Fargate pod
@@ -110,7 +110,7 @@ def test_report_lists_every_security_group_rule(default_app, default_review):
 
 
 def test_report_lists_every_role_with_trust_and_policies(default_app, default_review):
-    from private_eks_fargate.review import show
+    from private_eks_fargate.review.report import show
 
     section = default_review.read_text().split("## IAM roles")[1].split("## VPC endpoints")[0]
     roles = {k.split(":")[1]: r for k, r in default_app.all_resources().items() if r["Type"] == "AWS::IAM::Role"}

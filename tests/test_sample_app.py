@@ -5,9 +5,9 @@ import json
 import pytest
 import yaml
 
-from private_eks_fargate.images import render
-from private_eks_fargate.sample_app import DROPPED_CAPABILITIES, manifests
-from private_eks_fargate.workload import AVAILABLE_JSON_PATH
+from private_eks_fargate.blocks.image_guard import render
+from private_eks_fargate.composition.sample_app import DROPPED_CAPABILITIES, manifests
+from private_eks_fargate.blocks.workload import AVAILABLE_JSON_PATH
 
 from conftest import find_one
 from test_coredns import kubectl_jsonpath as jsonpath

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from private_eks_fargate import verify
+from private_eks_fargate.bastion_tools import verify
 
 from conftest import FIXTURES, ROOT
 
@@ -77,10 +77,16 @@ class RecordedCluster:
         return self.now
 
 
+#: what the bastion's VerifyCommand asks for in the default app (tests/test_operations.py checks the output)
+SAMPLE_APP_TARGET = {"namespace": "custom-space", "deployment": "sample-app", "replicas": 3}
+SAMPLE_APP_ARGS = ["--namespace", "custom-space", "--deployment", "sample-app", "--replicas", "3"]
+
+
 def run(scenario: str) -> tuple[dict[str, verify.Result], RecordedCluster]:
     cluster = RecordedCluster(scenario)
     results = verify.run_checks(
-        cluster.kubectl, cluster.resolve, pull_timeout=300, interval=5, sleep=cluster.sleep, clock=cluster.clock
+        cluster.kubectl, cluster.resolve, **SAMPLE_APP_TARGET,
+        pull_timeout=300, interval=5, sleep=cluster.sleep, clock=cluster.clock,
     )
     assert [r.check for r in results] == CHECKS
     return {r.check: r for r in results}, cluster
@@ -212,7 +218,7 @@ def test_a_probe_that_cannot_be_deleted_fails_the_check():
 def test_main_prints_one_line_per_check_and_exits_non_zero_on_any_fail(capsys, scenario, status):
     cluster = RecordedCluster(scenario)
     cluster.probe_states = [s for s in cluster.probe_states if "containerStatuses" in s["status"]][-1:]
-    assert verify.main([], kubectl=cluster.kubectl, resolve=cluster.resolve) == status
+    assert verify.main(SAMPLE_APP_ARGS, kubectl=cluster.kubectl, resolve=cluster.resolve) == status
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0] for line in lines[:-1]] == [
         f"{'FAIL' if status and check.startswith('deployment') else 'PASS'} {check}" for check in CHECKS
@@ -246,9 +252,9 @@ def test_the_shipped_file_runs_standalone_with_a_real_kubectl_subprocess(tmp_pat
     )
     kubectl.chmod(0o755)
     script = tmp_path / "verify.py"
-    script.write_text((ROOT / "private_eks_fargate" / "verify.py").read_text())
+    script.write_text((ROOT / "private_eks_fargate" / "bastion_tools" / "verify.py").read_text())
     done = subprocess.run(
-        [sys.executable, "-I", str(script), "--kubectl", str(kubectl), "--pull-timeout", "0"],
+        [sys.executable, "-I", str(script), *SAMPLE_APP_ARGS, "--kubectl", str(kubectl), "--pull-timeout", "0"],
         capture_output=True, text=True, timeout=60, cwd=tmp_path,
     )
     assert done.returncode == 1, done.stderr
@@ -262,7 +268,7 @@ def test_the_shipped_file_runs_standalone_with_a_real_kubectl_subprocess(tmp_pat
 
 def test_verify_is_python_3_9_and_standard_library_only():
     """Amazon Linux 2023's python3 is 3.9 and the bastion has no pip packages."""
-    source = (ROOT / "private_eks_fargate" / "verify.py").read_text()
+    source = (ROOT / "private_eks_fargate" / "bastion_tools" / "verify.py").read_text()
     tree = ast.parse(source, feature_version=(3, 9))
     imported = {
         alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
@@ -275,4 +281,4 @@ def test_console_script_is_declared():
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["scripts"]["private-eks-verify"] == "private_eks_fargate.verify:main"
+    assert project["scripts"]["private-eks-verify"] == "private_eks_fargate.bastion_tools.verify:main"

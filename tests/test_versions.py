@@ -5,7 +5,10 @@ import importlib.util
 import pytest
 
 from private_eks_fargate import ConfigError
-from private_eks_fargate.versions import DEFAULT_KUBERNETES_VERSION, RELEASES, RETIRED, resolve_release
+from private_eks_fargate.settings import ClusterSettings, key_of
+from private_eks_fargate.settings.versions import DEFAULT_KUBERNETES_VERSION, RELEASES, RETIRED, resolve_release
+
+KEY = key_of(ClusterSettings, "kubernetes_version")
 
 
 def test_default_is_the_newest_version_aws_cdk_lib_offers():
@@ -25,7 +28,7 @@ def test_every_release_names_its_own_layer_package():
 
 
 def test_default_layer_is_installed_and_exports_its_class():
-    release = resolve_release(DEFAULT_KUBERNETES_VERSION)
+    release = resolve_release(DEFAULT_KUBERNETES_VERSION, setting=KEY)
     module = importlib.import_module(release.layer_module)
     assert hasattr(module, release.layer_class)
 
@@ -33,7 +36,7 @@ def test_default_layer_is_installed_and_exports_its_class():
 @pytest.mark.parametrize("version", ["1.29", "1.30"])
 def test_versions_eks_no_longer_creates_are_rejected(version):
     with pytest.raises(ConfigError) as error:
-        resolve_release(version)
+        resolve_release(version, setting=KEY)
     assert str(error.value) == (
         f"cluster.kubernetes_version: '{version}' is past EKS extended support (ended {RETIRED[version]}) and EKS no "
         "longer creates clusters on it; allowed: 1.32, 1.33, 1.34, 1.35, 1.36"
@@ -43,12 +46,12 @@ def test_versions_eks_no_longer_creates_are_rejected(version):
 @pytest.mark.parametrize("version", ["1.37", "1.24", "latest", "1.36.1"])
 def test_unknown_versions_are_rejected(version):
     with pytest.raises(ConfigError, match=r"is not a version this platform can create; allowed: 1\.32, 1\.33"):
-        resolve_release(version)
+        resolve_release(version, setting=KEY)
 
 
 def test_a_version_whose_layer_is_not_installed_names_the_pip_package():
     with pytest.raises(ConfigError) as error:
-        resolve_release("1.34", module_available=lambda name: False)
+        resolve_release("1.34", setting=KEY, module_available=lambda name: False)
     assert str(error.value) == (
         "cluster.kubernetes_version: '1.34' needs its kubectl layer: pip install aws-cdk.lambda-layer-kubectl-v34 "
         "(the package is not installed)"
@@ -59,4 +62,4 @@ def test_missing_layer_detection_uses_the_real_import_system():
     # v34 is not in requirements; the real finder must report it missing
     assert importlib.util.find_spec("aws_cdk.lambda_layer_kubectl_v34") is None
     with pytest.raises(ConfigError, match="pip install aws-cdk.lambda-layer-kubectl-v34"):
-        resolve_release("1.34")
+        resolve_release("1.34", setting=KEY)

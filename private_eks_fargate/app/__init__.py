@@ -1,0 +1,1 @@
+"""The app: context parsing and the stage of three stacks that `cdk deploy` deploys."""

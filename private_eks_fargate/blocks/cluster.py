@@ -1,0 +1,306 @@
+"""The private EKS cluster on Fargate: native AWS::EKS::Cluster, KMS-encrypted secrets, Fargate profiles."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+from typing import Sequence
+
+from aws_cdk import Annotations, Aws, CfnOutput, CfnResource, Duration, Names, RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct, IDependable
+
+from ..compliance import (
+    MANAGED_POLICY_FINDING,
+    acknowledge,
+    acknowledge_deploy_time_lambda,
+    acknowledge_provider_framework,
+    logical_id,
+)
+from ..settings import ClusterSettings, FargateProfileSpec, MirroredImage, key_of
+from ..settings.checks import RESERVED_NAMESPACES, check_cluster_name
+from ..settings.model import check_registries
+from ..settings.versions import KubernetesRelease
+from .coredns import COREDNS_SELECTOR, CoreDnsOnFargate
+from .image_guard import ImageGuard, ImagePolicy
+from .irsa import NATIVE_OIDC_PROVIDER_FLAG
+from .logs import DEFAULT_LOG_RETENTION_DAYS, retained_log_group
+from .workload import Workload
+
+ALL_LOG_TYPES = (
+    eks.ClusterLoggingTypes.API,
+    eks.ClusterLoggingTypes.AUDIT,
+    eks.ClusterLoggingTypes.AUTHENTICATOR,
+    eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
+    eks.ClusterLoggingTypes.SCHEDULER,
+)
+FARGATE_POD_EXECUTION_POLICY = "AmazonEKSFargatePodExecutionRolePolicy"
+ISOLATED_SUBNETS_WARNING = "@aws-cdk/aws-eks:isolatedSubnetsForKubectlPrivateSubnets"
+COREDNS_PROFILE = FargateProfileSpec(
+    namespace=COREDNS_SELECTOR["namespace"], labels=COREDNS_SELECTOR["labels"]
+)
+
+
+def profile_name(prefix: str, spec: FargateProfileSpec) -> str:
+    """Readable and unique per selector: a changed selector gets a new name, so its replacement never collides."""
+    digest = hashlib.sha256(json.dumps(spec.selector_key).encode()).hexdigest()[:8]
+    return f"{prefix}-{digest}"[:100]
+
+
+def default_cluster_name(scope: Construct) -> str:
+    """Deterministic and unique per account and region: stack name, construct path and a hash of the path."""
+    return Names.unique_resource_name(scope, max_length=100, separator="-")
+
+
+def control_plane_log_group_name(cluster_name: str) -> str:
+    """The log group EKS writes control-plane logs to (fixed by EKS)."""
+    return f"/aws/eks/{cluster_name}/cluster"
+
+
+def kubectl_layer(scope: Construct, construct_id: str, release: KubernetesRelease) -> lambda_.ILayerVersion:
+    """The kubectl layer matching the cluster version (CDK does not check this, aws-cdk #24580)."""
+    module = importlib.import_module(release.layer_module)
+    return getattr(module, release.layer_class)(scope, construct_id)
+
+
+def _resource(construct: Construct) -> CfnResource:
+    """The CloudFormation resource of an L2 construct (cdk-nag reports findings on it)."""
+    return construct.node.default_child
+
+
+class PrivateCluster(Construct):
+    """An EKS cluster reachable only from inside the VPC, with every pod on Fargate.
+
+    - endpoint private only, all five control-plane log types, secrets envelope-encrypted with a
+      customer-managed KMS key (rotation on), authentication through access entries only;
+    - the kubectl provider's Lambdas in the cluster subnets, with the kubectl layer of the cluster's version;
+    - one pod execution role (scoped to this cluster's profiles by ``aws:SourceArn``), a CoreDNS profile
+      (``kube-system`` / ``k8s-app=kube-dns`` only) and the application profiles, created one after another;
+    - CoreDNS patched onto Fargate and waited for; a namespace manifest for each application namespace;
+    - the control-plane log group ``/aws/eks/<name>/cluster`` created before the cluster (KMS-encrypted, retained,
+      with the configured retention), so EKS does not create it with infinite retention;
+    - the image guard over every manifest in the stack, and workloads (``add_workload``).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        settings: ClusterSettings | None = None,
+        endpoints: Sequence[IDependable] = (),
+        endpoints_present: bool = True,
+        log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS,
+        allowed_registries: Sequence[str] = (),
+    ) -> None:
+        """
+        :param vpc: the VPC of the cluster
+        :param subnets: private subnets for the control-plane ENIs, Fargate pods and the kubectl Lambdas
+        :param settings: the cluster settings. default: ``ClusterSettings()``
+        :param endpoints: resources that must exist before anything runs kubectl (the VPC endpoints, when they
+            live in the same stack). default: none, e.g. when they are in a stack this one depends on
+        :param endpoints_present: the VPC has the endpoints the kubectl Lambdas need. It answers CDK's
+            isolated-subnets warning; set false only to see that warning again. default: true
+        :param log_retention_days: retention of the control-plane log group. default: 365
+        :param allowed_registries: registry hosts or host/path prefixes the image guard accepts besides this
+            account's ECR in this region (``workloads.allowed_registries``). default: none
+        """
+        settings = settings or ClusterSettings()
+        release = settings.validate()
+        check_registries("allowed_registries", allowed_registries)
+        super().__init__(scope, construct_id)
+        # IRSA's OIDC provider as a native AWS::IAM::OIDCProvider a reviewer can read, not a custom-resource Lambda
+        self.node.set_context(NATIVE_OIDC_PROVIDER_FLAG, True)
+        self.release = release
+        self.settings = settings
+        self.log_retention_days = log_retention_days
+        self.cluster_name = settings.cluster_name or default_cluster_name(self)
+        check_cluster_name(key_of(ClusterSettings, "cluster_name"), self.cluster_name)
+        self.control_plane_log_group = retained_log_group(
+            self,
+            "ControlPlaneLogs",
+            retention_days=log_retention_days,
+            log_group_name=control_plane_log_group_name(self.cluster_name),
+        )
+        self.image_policy = ImagePolicy.of(self, allowed_registries)
+        # every manifest in the stack, also those added with the L2 cluster's add_manifest, is checked at synth
+        self.node.add_validation(ImageGuard(Stack.of(self), self.image_policy))
+        self._subnets = subnets
+
+        self.secrets_key = kms.Key(
+            self,
+            "SecretsKey",
+            description="Envelope encryption of Kubernetes secrets in the private EKS cluster",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.kubectl_layer = kubectl_layer(self, "KubectlLayer", self.release)
+        self.cluster = eks.Cluster(
+            self,
+            "Cluster",
+            version=self.release.eks_version,
+            cluster_name=self.cluster_name,
+            vpc=vpc,
+            vpc_subnets=[subnets],
+            endpoint_access=eks.EndpointAccess.PRIVATE,
+            cluster_logging=list(ALL_LOG_TYPES),
+            secrets_encryption_key=self.secrets_key,
+            bootstrap_cluster_creator_admin_permissions=False,
+            # Fargate only: no EKS Auto Mode node pools and no default node group (as FargateCluster does)
+            default_capacity=0,
+            default_capacity_type=eks.DefaultCapacityType.NODEGROUP,
+            kubectl_provider_options=eks.KubectlProviderOptions(kubectl_layer=self.kubectl_layer),
+        )
+        self.cluster.node.default_child.node.add_dependency(self.control_plane_log_group)
+        if endpoints:
+            # every kubectl custom resource uses the provider, so none runs (or is deleted) without the endpoints
+            self.cluster.kubectl_provider.node.add_dependency(*endpoints)
+        if endpoints_present:
+            Annotations.of(self.cluster).acknowledge_warning(
+                ISOLATED_SUBNETS_WARNING,
+                "The kubectl Lambdas reach STS, EKS, Lambda, ECR and S3 through the VPC endpoints of this platform",
+            )
+
+        self.pod_execution_role = iam.Role(
+            self,
+            "PodExecutionRole",
+            description="Fargate pod execution role: pull images from ECR and write Fargate logs",
+            assumed_by=iam.ServicePrincipal(
+                "eks-fargate-pods.amazonaws.com",
+                conditions={
+                    "ArnLike": {
+                        "aws:SourceArn": (
+                            f"arn:{Aws.PARTITION}:eks:{Aws.REGION}:{Aws.ACCOUNT_ID}:fargateprofile/"
+                            f"{self.cluster.cluster_name}/*"
+                        )
+                    }
+                },
+            ),
+            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(FARGATE_POD_EXECUTION_POLICY)],
+        )
+
+        self.coredns_profile = self._add_profile("CoreDnsProfile", "coredns", COREDNS_PROFILE, subnets)
+        self.app_profiles = [
+            self._add_profile(f"AppProfile{index}", f"app-{spec.namespace}", spec, subnets)
+            for index, spec in enumerate(settings.app_profiles)
+        ]
+        self._namespace_profiles = {
+            spec.namespace: profile for spec, profile in zip(settings.app_profiles, self.app_profiles) if not spec.labels
+        }
+        self.namespaces: dict[str, eks.KubernetesManifest] = {}
+        for spec in settings.app_profiles:
+            if spec.namespace not in RESERVED_NAMESPACES:
+                self.ensure_namespace(spec.namespace)
+        self.coredns = CoreDnsOnFargate(
+            self,
+            "CoreDns",
+            cluster=self.cluster,
+            profile=self.coredns_profile,
+            timeout=Duration.minutes(settings.coredns_ready_timeout_minutes),
+            after=endpoints,
+        )
+        self._acknowledge_findings()
+
+    def _acknowledge_findings(self) -> None:
+        """Compliance findings on resources whose shape EKS or aws-cdk-lib dictates, each on its resource."""
+        acknowledge(
+            _resource(self.cluster.role),
+            MANAGED_POLICY_FINDING.format("AmazonEKSClusterPolicy"),
+            "The EKS cluster service role must carry AmazonEKSClusterPolicy: EKS requires this AWS-managed policy "
+            "for the control plane (ENIs in the cluster subnets) and AWS extends it as EKS gains features.",
+        )
+        acknowledge(
+            _resource(self.pod_execution_role),
+            MANAGED_POLICY_FINDING.format(FARGATE_POD_EXECUTION_POLICY),
+            "The Fargate pod execution role needs AmazonEKSFargatePodExecutionRolePolicy (ECR pulls) as EKS documents; "
+            "its trust is limited to this cluster's Fargate profiles by aws:SourceArn.",
+        )
+        provider = self.cluster.kubectl_provider
+        handler = provider.node.find_child("Handler")
+        acknowledge_deploy_time_lambda(
+            handler,
+            name="kubectl handler Lambda",
+            made_by="aws-cdk-lib's KubectlProvider",
+            scope_of_policy="eks:DescribeCluster on this cluster",
+        )
+        acknowledge_provider_framework(provider.node.find_child("Provider"), name="kubectl provider", handlers=[handler])
+        acknowledge(
+            _resource(handler.role),
+            MANAGED_POLICY_FINDING.format("AmazonEC2ContainerRegistryReadOnly"),
+            "aws-cdk-lib's KubectlProvider gives the kubectl handler role AmazonEC2ContainerRegistryReadOnly so Helm can "
+            "pull charts from ECR; read-only, and ECR is reachable only through the VPC endpoints.",
+        )
+        ecr_public = {"Fn::If": [
+            logical_id(handler.node.find_child("HasEcrPublic")),
+            {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]},
+            {"Ref": "AWS::NoValue"},
+        ]}  # fmt: skip
+        acknowledge(
+            _resource(handler.role),
+            f"AwsSolutions-IAM4[Policy::{json.dumps(ecr_public, separators=(',', ':'))}]",
+            "aws-cdk-lib's KubectlProvider adds AmazonElasticContainerRegistryPublicReadOnly to the kubectl handler role "
+            "only in partitions with ECR Public; read-only, and unreachable from the isolated subnets anyway.",
+        )
+        acknowledge(
+            _resource(handler),
+            "AwsSolutions-L1",
+            "The kubectl handler Lambda's runtime is chosen by aws-cdk-lib's KubectlProvider to match its kubectl and "
+            "AWS CLI layers; it moves forward when aws-cdk-lib is upgraded, not here.",
+        )
+
+    def _add_profile(
+        self, construct_id: str, prefix: str, spec: FargateProfileSpec, subnets: ec2.SubnetSelection
+    ) -> eks.FargateProfile:
+        return eks.FargateProfile(
+            self,
+            construct_id,
+            cluster=self.cluster,
+            fargate_profile_name=profile_name(prefix, spec),
+            selectors=[eks.Selector(namespace=spec.namespace, labels=dict(spec.labels))],
+            pod_execution_role=self.pod_execution_role,
+            vpc=self.cluster.vpc,
+            subnet_selection=subnets,
+        )
+
+    def ensure_namespace(self, namespace: str) -> eks.KubernetesManifest:
+        """The manifest of `namespace`, created when the cluster does not apply it yet."""
+        if namespace not in self.namespaces:
+            self.namespaces[namespace] = self.cluster.add_manifest(
+                f"Namespace-{namespace}", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+            )
+        return self.namespaces[namespace]
+
+    def ensure_profile(self, namespace: str) -> eks.FargateProfile:
+        """A Fargate profile selecting every pod of `namespace`: the configured one, or a new one."""
+        if namespace not in self._namespace_profiles:
+            spec = FargateProfileSpec(namespace=namespace)
+            self._namespace_profiles[namespace] = self._add_profile(
+                f"AppProfile-{namespace}", f"app-{namespace}", spec, self._subnets
+            )
+        return self._namespace_profiles[namespace]
+
+    def add_workload(
+        self, construct_id: str, *, namespace: str, images: Sequence[MirroredImage] = (), ready_timeout: Duration | None = None
+    ) -> Workload:
+        """A workload in `namespace`: its images mirrored into ECR; see ``Workload`` for manifests and waits."""
+        return Workload(self, construct_id, cluster=self, namespace=namespace, images=images, ready_timeout=ready_timeout)
+
+    def add_outputs(self, scope: Construct, vpc: ec2.IVpc) -> None:
+        """CfnOutputs an operator needs: cluster name, ARN, private endpoint and VPC id (the VPC id only when the
+        VPC is defined or imported in this stack: re-exporting another stack's output is a cfn-lint warning)."""
+        outputs = [
+            ("ClusterName", self.cluster.cluster_name, "EKS cluster name"),
+            ("ClusterArn", self.cluster.cluster_arn, "EKS cluster ARN"),
+            ("ClusterEndpoint", self.cluster.cluster_endpoint, "Private API server endpoint (resolves inside the VPC only)"),
+        ]
+        if Stack.of(vpc) is Stack.of(scope):
+            outputs.append(("VpcId", vpc.vpc_id, "VPC of the cluster"))
+        for name, value, description in outputs:
+            CfnOutput(scope, name, value=value, description=description)

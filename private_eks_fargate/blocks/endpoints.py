@@ -1,0 +1,219 @@
+"""VPC endpoints: which ones the cluster needs and why (one catalog), and the construct that creates them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+from .perimeter import interface_endpoint_statements, s3_gateway_statements
+
+if TYPE_CHECKING:
+    from ..settings import PlatformSettings
+
+HTTPS = 443
+
+
+@dataclass(frozen=True)
+class EndpointNeed:
+    """One AWS service the VPC must reach privately, who needs it and why (written into the template)."""
+
+    service: str
+    needed_by: str
+    why: str
+    gateway: bool = False
+
+
+#: Features of the platform; each endpoint is created when a feature that needs it is enabled.
+FARGATE = "fargate-pods"
+KUBECTL = "kubectl-custom-resources"
+LOGGING = "fargate-logging"
+IRSA = "irsa"
+SEED = "seed-baseline"
+BASTION = "ssm-bastion"
+
+DEFAULT_FEATURES = frozenset({FARGATE, KUBECTL, LOGGING, IRSA, SEED})
+
+#: The one place that says which endpoint exists for whom. Order is the order of creation.
+ENDPOINT_CATALOG: dict[str, tuple[EndpointNeed, frozenset[str]]] = {
+    need.service: (need, frozenset(features))
+    for need, features in (
+        (
+            EndpointNeed(
+                "s3",
+                "Fargate image pulls; kubectl provider-framework Lambda",
+                "ECR keeps image layers in S3; the provider Lambda PUTs custom-resource responses to "
+                "CloudFormation's pre-signed S3 URL. Gateway endpoint: no hourly charge.",
+                gateway=True,
+            ),
+            (FARGATE, KUBECTL),
+        ),
+        (
+            EndpointNeed(
+                "ecr.api",
+                "Fargate image pulls (CoreDNS and workloads)",
+                "ECR registry API: authorization token and image manifests for pulls from ECR.",
+            ),
+            (FARGATE,),
+        ),
+        (
+            EndpointNeed(
+                "ecr.dkr",
+                "Fargate image pulls (CoreDNS and workloads)",
+                "ECR Docker registry endpoint that image pulls connect to.",
+            ),
+            (FARGATE,),
+        ),
+        (
+            EndpointNeed(
+                "sts",
+                "pods using IAM roles for service accounts",
+                "Regional STS: AssumeRoleWithWebIdentity for IRSA tokens (Pod Identity is not available on Fargate).",
+            ),
+            (IRSA,),
+        ),
+        (
+            EndpointNeed(
+                "logs",
+                "Fargate log router",
+                "CloudWatch Logs: Fargate's built-in Fluent Bit ships container logs to the log group.",
+            ),
+            (LOGGING,),
+        ),
+        (
+            EndpointNeed(
+                "ec2",
+                "AWS private-cluster baseline",
+                "EC2 API; on the AWS private-cluster list and the original runbook's list. Nothing in the "
+                "default app calls it from the VPC; it serves the AWS Load Balancer Controller and EC2-API tools.",
+            ),
+            (SEED,),
+        ),
+        (
+            EndpointNeed(
+                "eks",
+                "kubectl handler Lambda",
+                "EKS API: the handler runs `aws eks update-kubeconfig` (DescribeCluster) before every kubectl call.",
+            ),
+            (KUBECTL,),
+        ),
+        (
+            EndpointNeed(
+                "lambda",
+                "kubectl provider-framework Lambda",
+                "Lambda API: the provider-framework Lambda, in the VPC, invokes the kubectl handler Lambda.",
+            ),
+            (KUBECTL,),
+        ),
+        (
+            EndpointNeed("ssm", "SSM-managed bastion", "Systems Manager: the agent registers and receives commands."),
+            (BASTION,),
+        ),
+        (
+            EndpointNeed("ssmmessages", "SSM-managed bastion", "Session Manager data channel for shell sessions."),
+            (BASTION,),
+        ),
+        (
+            EndpointNeed("ec2messages", "SSM-managed bastion", "Message delivery for the SSM agent."),
+            (BASTION,),
+        ),
+    )
+}
+
+
+def platform_features(settings: "PlatformSettings") -> frozenset[str]:
+    """The features a configuration enables: the one place that turns settings into endpoint needs."""
+    features = set(DEFAULT_FEATURES)
+    if not settings.operations.fargate_logging:
+        features.discard(LOGGING)
+    if settings.operations.bastion and settings.operations.bastion_subnet == "isolated":
+        features.add(BASTION)  # a public-subnet bastion reaches Systems Manager through its internet gateway
+    return frozenset(features)
+
+
+def required_endpoints(
+    features: Iterable[str] = DEFAULT_FEATURES, extra_services: Sequence[str] = ()
+) -> list[EndpointNeed]:
+    """The endpoints the enabled features need, in catalog order, then the user's extra services."""
+    enabled = set(features)
+    needs = [need for need, wanted_by in ENDPOINT_CATALOG.values() if wanted_by & enabled]
+    present = {need.service for need in needs}
+    needs += [
+        EndpointNeed(service, "user configuration", "Added by endpoints.extra_services.")
+        for service in extra_services
+        if service not in present
+    ]
+    return needs
+
+
+class PrivateEndpoints(Construct):
+    """Gateway and interface VPC endpoints with private DNS, behind one security group that admits 443 from the VPC.
+
+    Each endpoint resource carries `Metadata.Purpose` (who needs it and why) for the reviewer.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        needs: Sequence[EndpointNeed] | None = None,
+        allowed_cidr: str | None = None,
+        strict_data_perimeter: bool = False,
+    ) -> None:
+        """
+        :param vpc: the VPC to add endpoints to
+        :param subnets: the cluster subnets: interface endpoints get an ENI in each, the S3 gateway endpoint
+            is added to their route tables
+        :param needs: the endpoints to create. default: ``required_endpoints()`` for the default features
+        :param allowed_cidr: who may reach the endpoints on 443. default: the VPC's CIDR. Never 0.0.0.0/0.
+        :param strict_data_perimeter: endpoint policies that admit only this account's principals and the S3
+            buckets the platform needs (``perimeter.py``). default: false, the AWS default full-access policies
+        """
+        super().__init__(scope, construct_id)
+        self.needs = list(needs if needs is not None else required_endpoints())
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description="VPC interface endpoints: HTTPS from inside the VPC only",
+            allow_all_outbound=False,
+        )
+        self.security_group.add_ingress_rule(
+            ec2.Peer.ipv4(allowed_cidr or vpc.vpc_cidr_block),
+            ec2.Port.tcp(HTTPS),
+            "HTTPS from inside the VPC to the AWS service endpoints",
+        )
+        self.endpoints: dict[str, ec2.IVpcEndpoint] = {}
+        for need in self.needs:
+            construct_name = need.service.replace(".", "-")
+            if need.gateway:
+                endpoint = ec2.GatewayVpcEndpoint(
+                    self,
+                    construct_name,
+                    vpc=vpc,
+                    service=ec2.GatewayVpcEndpointAwsService(need.service),
+                    subnets=[subnets],
+                )
+            else:
+                endpoint = ec2.InterfaceVpcEndpoint(
+                    self,
+                    construct_name,
+                    vpc=vpc,
+                    service=ec2.InterfaceVpcEndpointAwsService(need.service),
+                    subnets=subnets,
+                    private_dns_enabled=True,
+                    open=False,
+                    security_groups=[self.security_group],
+                )
+            if strict_data_perimeter:
+                for statement in s3_gateway_statements() if need.gateway else interface_endpoint_statements(need.service):
+                    endpoint.add_to_policy(statement)
+            endpoint.node.default_child.cfn_options.metadata = {
+                "Purpose": {"Service": need.service, "NeededBy": need.needed_by, "Why": need.why}
+            }
+            self.endpoints[need.service] = endpoint

@@ -1,0 +1,293 @@
+"""Deploy-time image mirroring: an ECR repository and a CodeBuild copy, outside the VPC, that the deploy waits for.
+
+Nothing in the VPC reaches the internet: the copy runs in CodeBuild's own network (no `vpc` is given), and so do
+the Lambdas of the custom resource that starts the build and waits for it. The deploy fails if the build fails.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from ..compliance import (
+    HIPAA,
+    NIST,
+    PCI,
+    acknowledge,
+    acknowledge_deploy_time_lambda,
+    acknowledge_in_packs,
+    acknowledge_inline_policies,
+    acknowledge_provider_framework,
+    logical_id,
+    nag_arn,
+)
+from ..settings import MirroredImage
+from .logs import DEFAULT_LOG_RETENTION_DAYS, retained_log_group
+
+#: Images kept per repository: enough to roll back a few releases; older ones are expired by ECR.
+KEEP_IMAGES = 10
+UNTAGGED_DAYS = 14
+COPY_TIMEOUT = Duration.minutes(30)
+RESOURCE_TYPE = "Custom::ImageCopy"
+#: why the image copy Lambdas (and their provider) run outside the VPC, for the compliance acknowledgements
+OUTSIDE_VPC = (
+    "it only calls the CodeBuild API to start and poll the image copy build, which runs outside the VPC by design "
+    "(it fetches the upstream image); nothing inside the VPC gets a path to the internet."
+)
+
+#: Copies one image (linux/amd64, the Fargate platform) registry to registry with skopeo: no Docker daemon, so no
+#: privileged build. skopeo comes from Ubuntu's signed archive. A tag already in ECR is left alone (immutable tags).
+BUILD_SPEC = {
+    "version": "0.2",
+    "env": {"shell": "bash"},
+    "phases": {
+        "install": {"commands": ["apt-get update -qq", "apt-get install -y -qq skopeo"]},
+        "build": {
+            "commands": [
+                'if aws ecr describe-images --repository-name "$TARGET_REPOSITORY" --image-ids imageTag="$TARGET_TAG" '
+                '>/dev/null 2>&1; then echo "$TARGET_REPOSITORY:$TARGET_TAG is already in ECR"; else '
+                'skopeo --override-os linux --override-arch amd64 copy '
+                '--dest-creds "AWS:$(aws ecr get-login-password)" '
+                '"docker://$SOURCE_IMAGE" "docker://$TARGET_REGISTRY/$TARGET_REPOSITORY:$TARGET_TAG"; fi'
+            ]
+        },
+    },
+}
+
+#: onEvent starts the build; isComplete polls it and raises (failing the deploy) when it did not succeed.
+#: Delete does nothing: images are data and the repository is retained.
+HANDLER = '''
+import boto3
+
+codebuild = boto3.client("codebuild")
+
+
+def on_event(event, context):
+    target = event["ResourceProperties"]["TargetImage"]
+    if event["RequestType"] == "Delete":
+        return {"PhysicalResourceId": event["PhysicalResourceId"]}
+    build = codebuild.start_build(projectName=event["ResourceProperties"]["ProjectName"])["build"]
+    return {"PhysicalResourceId": target, "Data": {"BuildId": build["id"]}}
+
+
+def is_complete(event, context):
+    if event["RequestType"] == "Delete":
+        return {"IsComplete": True}
+    build = codebuild.batch_get_builds(ids=[event["Data"]["BuildId"]])["builds"][0]
+    status = build["buildStatus"]
+    if status == "IN_PROGRESS":
+        return {"IsComplete": False}
+    if status != "SUCCEEDED":
+        link = build.get("logs", {}).get("deepLink", "")
+        raise RuntimeError(f"copy of {event['ResourceProperties']['SourceImage']} ended {status}: {link}")
+    return {"IsComplete": True, "Data": {"BuildId": build["id"]}}
+'''
+
+
+class ImageCopyProvider(Construct):
+    """One per stack: the custom-resource provider that starts copy builds and waits for them (outside the VPC)."""
+
+    ID = "ImageCopyProvider"
+
+    @classmethod
+    def of(cls, scope: Construct) -> ImageCopyProvider:
+        stack = Stack.of(scope)
+        return stack.node.try_find_child(cls.ID) or cls(stack, cls.ID)
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        code = lambda_.Code.from_inline(HANDLER)
+        common = dict(runtime=lambda_.Runtime.PYTHON_3_14, code=code, timeout=Duration.minutes(1))
+        self.on_event = lambda_.Function(
+            self, "StartCopy", handler="index.on_event", description="Starts an image copy build", **common
+        )
+        self.is_complete = lambda_.Function(
+            self, "CopyDone", handler="index.is_complete", description="Polls an image copy build", **common
+        )
+        self.provider = cr.Provider(
+            self,
+            "Provider",
+            on_event_handler=self.on_event,
+            is_complete_handler=self.is_complete,
+            query_interval=Duration.seconds(20),
+            total_timeout=COPY_TIMEOUT.plus(Duration.minutes(5)),
+        )
+        for function, step in self._handlers():
+            acknowledge_deploy_time_lambda(function, outside_vpc=OUTSIDE_VPC, **step)
+        acknowledge_provider_framework(
+            self.provider, name="image copy provider", handlers=[self.on_event, self.is_complete], outside_vpc=OUTSIDE_VPC
+        )
+
+    def _handlers(self):
+        scope = "starting or reading builds of this stack's image copy projects"
+        return (
+            (self.on_event, dict(name="image copy start Lambda", made_by="ImageCopyProvider", scope_of_policy=scope)),
+            (self.is_complete, dict(name="image copy poll Lambda", made_by="ImageCopyProvider", scope_of_policy=scope)),
+        )
+
+    def allow(self, project: codebuild.IProject) -> None:
+        """Let the handlers start and read builds of `project`, and nothing else."""
+        self.on_event.add_to_role_policy(iam.PolicyStatement(actions=["codebuild:StartBuild"], resources=[project.project_arn]))
+        self.is_complete.add_to_role_policy(
+            iam.PolicyStatement(actions=["codebuild:BatchGetBuilds"], resources=[project.project_arn])
+        )
+        for function, step in self._handlers():
+            acknowledge_inline_policies(function, **step)
+
+
+def images_key(scope: Construct) -> kms.Key:
+    """One per stack: the KMS key of the workload repositories and of the copy builds."""
+    stack = Stack.of(scope)
+    return stack.node.try_find_child("WorkloadImagesKey") or kms.Key(
+        stack,
+        "WorkloadImagesKey",
+        description="Encrypts the workload ECR repositories and the image copy builds",
+        enable_key_rotation=True,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+
+
+class ImageMirror(Construct):
+    """An ECR repository for `image.repository`, and the deploy-time copy of `image.source` into it.
+
+    The repository is KMS-encrypted, scanned on push, has immutable tags and a lifecycle rule, and is retained
+    on destroy. The copy is a CodeBuild project (outside the VPC) whose role may push to this repository only,
+    started by a custom resource that waits for the build: CloudFormation updates it, and so copies again, only
+    when the source image or the target changes.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        image: MirroredImage,
+        log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS,
+    ) -> None:
+        """
+        :param image: the upstream image and the ECR repository to copy it into (validated here)
+        :param log_retention_days: retention of the copy build's log group. default: 365
+        """
+        image.validate("image")
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        key = images_key(self)
+        self.image = image
+        self.repository = ecr.Repository(
+            self,
+            "Repository",
+            repository_name=image.repository,
+            encryption=ecr.RepositoryEncryption.KMS,
+            encryption_key=key,
+            image_scan_on_push=True,
+            image_tag_mutability=ecr.TagMutability.IMMUTABLE,
+            lifecycle_rules=[
+                ecr.LifecycleRule(
+                    rule_priority=1,
+                    description=f"expire untagged images after {UNTAGGED_DAYS} days",
+                    tag_status=ecr.TagStatus.UNTAGGED,
+                    max_image_age=Duration.days(UNTAGGED_DAYS),
+                ),
+                ecr.LifecycleRule(
+                    rule_priority=2, description=f"keep the {KEEP_IMAGES} newest images", max_image_count=KEEP_IMAGES
+                ),
+            ],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.registry = f"{stack.account}.dkr.ecr.{stack.region}.{stack.url_suffix}"
+        #: the mirrored image as pods reference it: account and region are the stack's
+        self.image_uri = f"{self.registry}/{image.repository}:{image.tag}"
+        self.project = codebuild.Project(
+            self,
+            "Copy",
+            description=f"Copies {image.source} into ECR {image.repository}:{image.tag}",
+            environment=codebuild.BuildEnvironment(
+                build_image=codebuild.LinuxBuildImage.STANDARD_7_0,
+                compute_type=codebuild.ComputeType.SMALL,
+                privileged=False,
+            ),
+            environment_variables={
+                name: codebuild.BuildEnvironmentVariable(value=value)
+                for name, value in (
+                    ("SOURCE_IMAGE", image.source),
+                    ("TARGET_REGISTRY", self.registry),
+                    ("TARGET_REPOSITORY", image.repository),
+                    ("TARGET_TAG", image.tag),
+                )
+            },
+            build_spec=codebuild.BuildSpec.from_object(BUILD_SPEC),
+            encryption_key=key,
+            timeout=COPY_TIMEOUT,
+            logging=codebuild.LoggingOptions(
+                cloud_watch=codebuild.CloudWatchLoggingOptions(
+                    log_group=retained_log_group(self, "Logs", retention_days=log_retention_days)
+                )
+            ),
+        )
+        self.repository.grant_pull_push(self.project)
+        self.repository.grant(self.project, "ecr:DescribeImages")
+        provider = ImageCopyProvider.of(self)
+        provider.allow(self.project)
+        self.copy = CustomResource(
+            self,
+            "Done",
+            service_token=provider.provider.service_token,
+            resource_type=RESOURCE_TYPE,
+            properties={"ProjectName": self.project.project_name, "SourceImage": image.source, "TargetImage": self.image_uri},
+        )
+        # the build pushes into the repository with the project's role and its policy: all must exist before it starts
+        self.copy.node.add_dependency(self.repository, self.project.role)
+        self._acknowledge_findings()
+
+    def _acknowledge_findings(self) -> None:
+        """Findings on the copy build that aws-cdk-lib's CodeBuild grants or the rules' reach cause."""
+        project = logical_id(self.project.node.default_child)
+        policy = self.project.role.node.find_child("DefaultPolicy").node.default_child
+        for finding, reason in (
+            (
+                f"Resource::{nag_arn(self, 'logs', f'log-group:/aws/codebuild/<{project}>:*')}",
+                "aws-cdk-lib's CodeBuild project grants its role the project's default log group /aws/codebuild/NAME "
+                "and its streams (:*); the build logs to the retained, encrypted group of this construct instead.",
+            ),
+            (
+                f"Resource::{nag_arn(self, 'codebuild', f'report-group/<{project}>-*')}",
+                "aws-cdk-lib's CodeBuild project grants its role the test-report groups named after this project "
+                "(NAME-*); the image copy build writes no reports, so the grant reaches nothing.",
+            ),
+            (
+                "Action::kms:GenerateDataKey*",
+                "The image copy build role may create data keys of the workload images key only (its Resource is that "
+                "key) to write encrypted build artifacts and ECR layers; the wildcard covers the key-spec variants.",
+            ),
+            (
+                "Action::kms:ReEncrypt*",
+                "The image copy build role may re-encrypt with the workload images key only (its Resource is that key); "
+                "aws-cdk-lib's encrypt/decrypt grant names the From/To variants with one wildcard.",
+            ),
+            (
+                "Resource::*",
+                "The image copy build role's ecr:GetAuthorizationToken statement: that API takes no resource, so IAM "
+                "only accepts *; pushes are limited to this repository by the other statements.",
+            ),
+        ):
+            acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason)
+        acknowledge_in_packs(
+            policy,
+            "IAMNoInlinePolicy",
+            (NIST, HIPAA, PCI),
+            "The image copy build role's inline default policy is written by aws-cdk-lib's grants: push to this "
+            "repository, its logs, the images key; it lives and dies with the role.",
+        )
+        acknowledge_in_packs(
+            self.project.node.default_child,
+            "CodeBuildProjectSourceRepoUrl",
+            (HIPAA, PCI),
+            "The image copy build has no source repository at all (inline buildspec, NO_SOURCE), so there is no "
+            "repository URL or OAuth connection for this rule to check.",
+        )

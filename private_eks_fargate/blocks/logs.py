@@ -1,0 +1,89 @@
+"""Log groups the platform owns: KMS-encrypted, retained on destroy, all with the one configured retention."""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from ..settings.model import LOG_RETENTION_DAYS, ComplianceSettings
+
+DEFAULT_LOG_RETENTION_DAYS = ComplianceSettings().log_retention_days
+
+_RETENTION = dict(
+    zip(
+        LOG_RETENTION_DAYS,
+        (
+            logs.RetentionDays.ONE_DAY, logs.RetentionDays.THREE_DAYS, logs.RetentionDays.FIVE_DAYS,
+            logs.RetentionDays.ONE_WEEK, logs.RetentionDays.TWO_WEEKS, logs.RetentionDays.ONE_MONTH,
+            logs.RetentionDays.TWO_MONTHS, logs.RetentionDays.THREE_MONTHS, logs.RetentionDays.FOUR_MONTHS,
+            logs.RetentionDays.FIVE_MONTHS, logs.RetentionDays.SIX_MONTHS, logs.RetentionDays.ONE_YEAR,
+            logs.RetentionDays.THIRTEEN_MONTHS, logs.RetentionDays.EIGHTEEN_MONTHS, logs.RetentionDays.TWO_YEARS,
+            logs.RetentionDays.THREE_YEARS, logs.RetentionDays.FIVE_YEARS, logs.RetentionDays.SIX_YEARS,
+            logs.RetentionDays.SEVEN_YEARS, logs.RetentionDays.EIGHT_YEARS, logs.RetentionDays.NINE_YEARS,
+            logs.RetentionDays.TEN_YEARS,
+        ),
+        strict=True,
+    )
+)
+LOG_KEY_ID = "LogsKey"
+
+
+def retention(days: int) -> logs.RetentionDays:
+    """CDK's enum member for a retention in days (ComplianceSettings.validate admits only these)."""
+    return _RETENTION[days]
+
+
+def log_key(scope: Construct) -> kms.Key:
+    """The stack's one KMS key for CloudWatch Logs (created on first use): rotating, retained on destroy.
+
+    The key policy lets the CloudWatch Logs service of this region use the key, only for log groups of this
+    account and region (``kms:EncryptionContext:aws:logs:arn``).
+    """
+    stack = Stack.of(scope)
+    existing = stack.node.try_find_child(LOG_KEY_ID)
+    if existing is not None:
+        return existing
+    key = kms.Key(
+        stack,
+        LOG_KEY_ID,
+        description="Encryption of the platform's CloudWatch Logs log groups (VPC flow logs, EKS control plane)",
+        enable_key_rotation=True,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="CloudWatchLogsOfThisAccount",
+            principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
+            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            resources=["*"],
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": (
+                        f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:*"
+                    )
+                }
+            },
+        )
+    )
+    return key
+
+
+def retained_log_group(
+    scope: Construct, construct_id: str, *, retention_days: int, log_group_name: str | None = None
+) -> logs.LogGroup:
+    """A log group encrypted with the stack's log key, kept on destroy (logs are evidence), with this retention.
+
+    :param retention_days: one of config.LOG_RETENTION_DAYS
+    :param log_group_name: default: none, CloudFormation generates one
+    """
+    return logs.LogGroup(
+        scope,
+        construct_id,
+        log_group_name=log_group_name,
+        retention=retention(retention_days),
+        encryption_key=log_key(scope),
+        removal_policy=RemovalPolicy.RETAIN,
+    )

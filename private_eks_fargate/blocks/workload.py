@@ -1,0 +1,121 @@
+"""A workload: its images mirrored into ECR, its manifests applied after namespace, profile and images, then waited for."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+from aws_cdk import Duration
+from aws_cdk import aws_eks_v2 as eks
+from constructs import Construct
+
+from ..settings import MirroredImage
+from ..settings.checks import check_namespace, check_ready_timeout
+from ..settings.errors import ConfigError
+from .image_mirror import ImageMirror
+from .image_guard import check_manifests
+
+if TYPE_CHECKING:
+    from .cluster import PrivateCluster
+
+DEFAULT_READY_MINUTES = 10
+#: Empty until the Deployment controller reports the Available condition True (reason MinimumReplicasAvailable):
+#: availableReplicas >= replicas - maxUnavailable. With maxUnavailable 0 and minReadySeconds 0 that is "every
+#: replica is ready". The kubectl handler polls while the output is empty and fails the deploy at the timeout.
+#: (`.status.readyReplicas` cannot be compared in kubectl's JSONPath: filters work on lists only.)
+AVAILABLE_JSON_PATH = '.status.conditions[?(@.reason=="MinimumReplicasAvailable")].status'
+
+
+class Workload(Construct):
+    """Images, manifests and a readiness wait for one namespace, ordered for a cluster without internet.
+
+    - each image in ``images`` gets an ECR repository and a deploy-time copy (``ImageMirror``);
+    - the namespace is created and a Fargate profile selecting it is ensured (reused when the cluster has one);
+    - ``add_manifests`` checks every container image with the image guard, then applies the manifests after the
+      namespace, the profile and every image copy;
+    - ``wait_until_available`` makes the deploy wait until a Deployment is fully available, and fail otherwise.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cluster: PrivateCluster,
+        namespace: str,
+        images: Sequence[MirroredImage] = (),
+        ready_timeout: Duration | None = None,
+    ) -> None:
+        """
+        :param cluster: the cluster the workload runs on
+        :param namespace: the workload's namespace (not ``default`` or ``kube-system``)
+        :param images: upstream images to copy into this account's ECR. default: none
+        :param ready_timeout: how long ``wait_until_available`` waits, 1 to 14 minutes. default: 10 minutes
+        """
+        ready_timeout = ready_timeout or Duration.minutes(DEFAULT_READY_MINUTES)
+        minutes = ready_timeout.to_seconds() / 60
+        check_ready_timeout("ready_timeout", int(minutes) if minutes.is_integer() else minutes)
+        check_namespace("namespace", namespace)
+        for index, image in enumerate(images):
+            image.validate(f"images[{index}]")
+        if len({image.repository for image in images}) != len(images):
+            raise ConfigError("images", "two images name the same repository; give each image its own repository")
+        super().__init__(scope, construct_id)
+        self.cluster = cluster
+        self.namespace = namespace
+        self.ready_timeout = ready_timeout
+        self.policy = cluster.image_policy
+        self.namespace_manifest = cluster.ensure_namespace(namespace)
+        self.profile = cluster.ensure_profile(namespace)
+        self.mirrors = {
+            image.repository: ImageMirror(self, f"Image{index}", image=image, log_retention_days=cluster.log_retention_days) for index, image in enumerate(images)
+        }
+        self._deployments: dict[str, tuple[Mapping[str, Any], eks.KubernetesManifest]] = {}
+
+    def image_uri(self, repository: str) -> str:
+        """The mirrored image of `repository` in this account's ECR, for a container's ``image``."""
+        if repository not in self.mirrors:
+            raise ConfigError("repository", f"{repository!r} is not one of this workload's images ({', '.join(self.mirrors)})")
+        return self.mirrors[repository].image_uri
+
+    def add_manifests(self, construct_id: str, *manifests: Mapping[str, Any]) -> eks.KubernetesManifest:
+        """Apply `manifests` (Python dicts, `apiVersion` spelled as in YAML) after namespace, profile and images.
+
+        Raises ConfigError naming the manifest, container and image when an image is not pullable (images.py).
+        """
+        check_manifests(self, f"{self.node.path}/{construct_id}", manifests, self.policy)
+        manifest = eks.KubernetesManifest(self, construct_id, cluster=self.cluster.cluster, manifest=list(manifests))
+        manifest.node.add_dependency(self.namespace_manifest, self.profile, *(m.copy for m in self.mirrors.values()))
+        for item in manifests:
+            if item.get("kind") == "Deployment":
+                self._deployments[item["metadata"]["name"]] = (item, manifest)
+        return manifest
+
+    def wait_until_available(self, deployment: str, construct_id: str | None = None) -> eks.KubernetesObjectValue:
+        """Make the deploy wait until `deployment` (added with ``add_manifests``) has every replica ready.
+
+        The Deployment must roll out with ``maxUnavailable: 0`` (and no ``minReadySeconds``), so that its
+        Available condition means every replica is ready.
+        """
+        if deployment not in self._deployments:
+            raise ConfigError("deployment", f"{deployment!r} is not a Deployment added to this workload with add_manifests")
+        spec, manifest = self._deployments[deployment]
+        rolling = ((spec.get("spec") or {}).get("strategy") or {}).get("rollingUpdate") or {}
+        if rolling.get("maxUnavailable") not in (0, "0%") or (spec.get("spec") or {}).get("minReadySeconds"):
+            raise ConfigError(
+                f"Deployment {self.namespace}/{deployment}",
+                "set spec.strategy.rollingUpdate.maxUnavailable to 0 and no minReadySeconds: only then is the "
+                "Available condition the deploy waits for reached with every replica ready",
+            )
+        wait = eks.KubernetesObjectValue(
+            self,
+            construct_id or f"{deployment}-Ready",
+            cluster=self.cluster.cluster,
+            object_type="deployment",
+            object_name=deployment,
+            object_namespace=self.namespace,
+            json_path=AVAILABLE_JSON_PATH,
+            timeout=self.ready_timeout,
+        )
+        wait.node.add_dependency(manifest)
+        return wait
+

@@ -1,0 +1,105 @@
+"""The sample application: nginx mirrored into ECR, 3 replicas on Fargate, and a deploy that waits until all are ready."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_cdk import Duration
+from constructs import Construct
+
+from ..blocks.workload import Workload
+from ..settings import MirroredImage, WorkloadSettings
+from .operations import VerifyTarget
+
+if TYPE_CHECKING:
+    from ..blocks.cluster import PrivateCluster
+
+NAME = "sample-app"
+REPLICAS = 3
+PORT = 80
+#: The stock nginx image starts as root (to bind :80 and switch its workers to user nginx), so the default
+#: capabilities it uses stay (CHOWN, SETUID, SETGID, NET_BIND_SERVICE, KILL); Fargate rejects pods that *add*
+#: most capabilities, so "drop ALL, add what is needed" is not possible. Everything else is dropped.
+DROPPED_CAPABILITIES = ["AUDIT_WRITE", "DAC_OVERRIDE", "FOWNER", "FSETID", "MKNOD", "NET_RAW", "SETFCAP", "SETPCAP", "SYS_CHROOT"]
+#: The only paths nginx writes to; the rest of the root filesystem is read-only.
+WRITABLE_PATHS = {"cache": "/var/cache/nginx", "run": "/run"}
+
+
+def manifests(*, image: str, namespace: str) -> list[dict[str, Any]]:
+    """The Deployment and its ClusterIP Service."""
+    labels = {"app": NAME}
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": NAME, "namespace": namespace, "labels": labels},
+        "spec": {
+            "replicas": REPLICAS,
+            "selector": {"matchLabels": labels},
+            # maxUnavailable 0: the Available condition the deploy waits for then means all replicas are ready
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "automountServiceAccountToken": False,
+                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                    "containers": [
+                        {
+                            "name": "nginx",
+                            "image": image,
+                            "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
+                            # on Fargate the requests size the pod (0.25 vCPU, 0.5 GB with Fargate's overhead)
+                            "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"memory": "256Mi"}},
+                            "readinessProbe": {
+                                "httpGet": {"path": "/", "port": "http"},
+                                "initialDelaySeconds": 2,
+                                "periodSeconds": 5,
+                            },
+                            "securityContext": {
+                                "privileged": False,
+                                "allowPrivilegeEscalation": False,
+                                "readOnlyRootFilesystem": True,
+                                "capabilities": {"drop": DROPPED_CAPABILITIES},
+                            },
+                            "volumeMounts": [{"name": name, "mountPath": path} for name, path in WRITABLE_PATHS.items()],
+                        }
+                    ],
+                    "volumes": [{"name": name, "emptyDir": {}} for name in WRITABLE_PATHS],
+                },
+            },
+        },
+    }
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": NAME, "namespace": namespace, "labels": labels},
+        "spec": {"type": "ClusterIP", "selector": labels, "ports": [{"name": "http", "port": PORT, "targetPort": "http"}]},
+    }
+    return [deployment, service]
+
+
+class SampleApp(Workload):
+    """The seed's nginx as a workload: image mirrored, Deployment and Service applied, 3 ready replicas awaited."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, cluster: PrivateCluster, settings: WorkloadSettings) -> None:
+        """
+        :param cluster: the cluster the sample application runs on
+        :param settings: its namespace, upstream image, ECR repository and readiness timeout
+        """
+        image = MirroredImage(source=settings.sample_image, repository=settings.sample_repository)
+        super().__init__(
+            scope,
+            construct_id,
+            cluster=cluster,
+            namespace=settings.sample_namespace,
+            images=[image],
+            ready_timeout=Duration.minutes(settings.ready_timeout_minutes),
+        )
+        self.manifest = self.add_manifests(
+            "Manifest", *manifests(image=self.image_uri(image.repository), namespace=settings.sample_namespace)
+        )
+        self.ready = self.wait_until_available(NAME, "Ready")
+
+    @property
+    def verify_target(self) -> VerifyTarget:
+        """What the bastion's verify command checks: this Deployment, all replicas ready, probe in its namespace."""
+        return VerifyTarget(namespace=self.namespace, deployment=NAME, replicas=REPLICAS)

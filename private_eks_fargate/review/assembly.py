@@ -1,0 +1,116 @@
+"""The assembly model the review tools read: every stack of a synthesized cloud assembly with its template, the
+compliance validation report, and how a template value reads for a person. Standard library only."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+@dataclass
+class StackTemplate:
+    """One synthesized stack: its display path (``Dev/Cluster``), CloudFormation name and template."""
+
+    path: str
+    name: str
+    template: dict
+    termination_protection: bool = False
+
+    @property
+    def resources(self) -> dict[str, dict]:
+        return self.template.get("Resources", {})
+
+
+@dataclass
+class Review:
+    stacks: list[StackTemplate]
+    validation: dict | None = None
+    checkov_skips: list[tuple[str, str]] = field(default_factory=list)
+
+    def resources(self, *types: str) -> list[tuple[StackTemplate, str, dict]]:
+        return [
+            (stack, logical_id, resource)
+            for stack in self.stacks
+            for logical_id, resource in stack.resources.items()
+            if not types or resource["Type"] in types
+        ]
+
+
+def load_stacks(assembly_dir: Path) -> list[StackTemplate]:
+    """Every stack of the cloud assembly, nested stage assemblies included, in manifest order."""
+    manifest = json.loads((assembly_dir / "manifest.json").read_text())
+    stacks = []
+    for artifact_id, artifact in manifest.get("artifacts", {}).items():
+        properties = artifact.get("properties", {})
+        if artifact["type"] == "cdk:cloud-assembly":
+            stacks += load_stacks(assembly_dir / properties["directoryName"])
+        elif artifact["type"] == "aws:cloudformation:stack":
+            stacks.append(
+                StackTemplate(
+                    path=artifact.get("displayName", artifact_id),
+                    name=properties.get("stackName", artifact_id),
+                    template=json.loads((assembly_dir / properties["templateFile"]).read_text()),
+                    termination_protection=bool(properties.get("terminationProtection")),
+                )
+            )
+    return stacks
+
+
+def load_review(assembly_dir: Path, checkov_config: Path | None = None) -> Review:
+    report = assembly_dir / "validation-report.json"
+    return Review(
+        stacks=load_stacks(assembly_dir),
+        validation=json.loads(report.read_text()) if report.exists() else None,
+        checkov_skips=checkov_skips(checkov_config) if checkov_config and checkov_config.exists() else [],
+    )
+
+
+def checkov_skips(config: Path) -> list[tuple[str, str]]:
+    """(check id, reason) of each ``skip-check`` entry of a checkov config; the reason is the entry's comment."""
+    skips, in_list = [], False
+    for line in config.read_text().splitlines():
+        if re.match(r"^skip-check:\s*$", line):
+            in_list = True
+            continue
+        if in_list:
+            entry = re.match(r"^\s+-\s+(\S+)\s*(?:#\s*(.*))?$", line)
+            if entry:
+                skips.append((entry.group(1), (entry.group(2) or "").strip()))
+            elif line.strip() and not line.lstrip().startswith("#"):
+                in_list = False
+    return skips
+
+
+def show(value: Any) -> str:
+    """A template value as a reviewer reads it: references by logical id, imports by export name."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and len(value) == 1:
+        (key, arg), = value.items()
+        if key == "Ref":
+            return {"AWS::AccountId": "<account>", "AWS::Region": "<region>", "AWS::Partition": "<partition>"}.get(
+                arg, f"<{arg}>"
+            )
+        if key == "Fn::GetAtt":
+            return f"<{'.'.join(arg) if isinstance(arg, list) else arg}>"
+        if key == "Fn::ImportValue":
+            return f"<import {show(arg)}>"
+        if key == "Fn::Join":
+            return show(arg[0]).join(show(part) for part in arg[1]) if isinstance(arg[1], list) else show(arg[1])
+        if key == "Fn::Sub":
+            return re.sub(r"\$\{AWS::(\w+)\}", lambda m: f"<{m.group(1).lower()}>", arg if isinstance(arg, str) else arg[0])
+        if key == "Fn::Split":
+            return f"split({show(arg[0])}, {show(arg[1])})"
+        if key == "Fn::Select":
+            if isinstance(arg[1], Mapping) and "Fn::GetAZs" in arg[1]:
+                return f"<availability zone {int(arg[0]) + 1} of the region>"
+            return f"{show(arg[1])}[{arg[0]}]"
+        if key == "Fn::If":
+            return f"if {arg[0]}: {show(arg[1])}"
+    if isinstance(value, list):
+        return ", ".join(show(v) for v in value)
+    if isinstance(value, Mapping):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)

@@ -1,0 +1,175 @@
+"""Fixed monthly cost of a synthesized app, counted from its templates (the README's cost table is this output).
+
+List prices of one region, on-demand, without data processing or traffic: what the configuration costs
+standing still. Prices change; the unit prices are stated next to every line.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from .assembly import show
+
+REGION = "us-east-1"
+HOURS_PER_MONTH = 730
+EKS_CONTROL_PLANE_PER_HOUR = 0.10
+INTERFACE_ENDPOINT_PER_AZ_HOUR = 0.01
+KMS_KEY_PER_MONTH = 1.00
+EBS_GP3_PER_GB_MONTH = 0.08
+PUBLIC_IPV4_PER_HOUR = 0.005
+FARGATE_VCPU_PER_HOUR = 0.04048
+FARGATE_GB_PER_HOUR = 0.004445
+#: CoreDNS: 2 replicas; Fargate rounds each pod's request (100m CPU, 70 Mi) up to 0.25 vCPU and 0.5 GB
+COREDNS_PODS, COREDNS_VCPU, COREDNS_GB = 2, 0.25, 0.5
+#: Fargate task sizes: vCPU and the memory (GB) each allows; EKS adds 0.25 GB for the Kubernetes components
+FARGATE_SIZES = (
+    (0.25, (0.5, 1, 2)), (0.5, (1, 2, 3, 4)), (1, tuple(range(2, 9))), (2, tuple(range(4, 17))),
+    (4, tuple(range(8, 31))),
+)  # fmt: skip
+KUBERNETES_OVERHEAD_GB = 0.25
+#: Linux on-demand prices of the instance types a bastion is likely to use; others are reported as unpriced
+EC2_PER_HOUR = {
+    "t3.nano": 0.0052, "t3.micro": 0.0104, "t3.small": 0.0208, "t3.medium": 0.0416,
+    "t4g.nano": 0.0042, "t4g.micro": 0.0084, "t4g.small": 0.0168, "t4g.medium": 0.0336,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CostLine:
+    item: str
+    unit_price: str
+    quantity: str
+    monthly: float | None  # None: no list price known here
+
+
+CPU_UNITS = {"m": 0.001, "": 1.0}
+MEMORY_UNITS = {"Gi": 1.0, "Mi": 1 / 1024, "Ki": 1 / 2**20, "G": 1e9 / 2**30, "M": 1e6 / 2**30, "": 1 / 2**30}
+
+
+def _quantity(value: str | None, units: Mapping[str, float]) -> float:
+    """A Kubernetes quantity (``250m``, ``256Mi``) in the unit the first entry of `units` stands for."""
+    if value is None:
+        return 0.0
+    text = str(value)
+    suffix = next(s for s in units if text.endswith(s))
+    return float(text[: len(text) - len(suffix)]) * units[suffix]
+
+
+def fargate_pod_size(cpu: float, memory_gb: float) -> tuple[float, float]:
+    """The Fargate size (vCPU, GB) EKS gives a pod: the smallest that fits its requests plus 0.25 GB."""
+    for vcpu, memories in FARGATE_SIZES:
+        fitting = [gb for gb in memories if gb >= memory_gb + KUBERNETES_OVERHEAD_GB]
+        if vcpu >= cpu and fitting:
+            return vcpu, fitting[0]
+    return FARGATE_SIZES[-1][0], FARGATE_SIZES[-1][1][-1]
+
+
+def deployments(resources: list[Mapping]) -> list[tuple[str, int, tuple[float, float]]]:
+    """(name, replicas, Fargate size) of each Deployment the templates apply (every pod runs on Fargate)."""
+
+    found = []
+    for resource in resources:
+        if resource["Type"] != "Custom::AWSCDK-EKS-KubernetesResource":
+            continue
+        for manifest in json.loads(show(resource["Properties"].get("Manifest", "[]"))):
+            if manifest.get("kind") != "Deployment":
+                continue
+            spec = manifest["spec"]
+            requests = [c.get("resources", {}).get("requests", {}) for c in spec["template"]["spec"].get("containers", [])]
+            cpu = sum(_quantity(r.get("cpu"), CPU_UNITS) for r in requests)
+            memory = sum(_quantity(r.get("memory"), MEMORY_UNITS) for r in requests)
+            found.append((manifest["metadata"]["name"], int(spec.get("replicas", 1)), fargate_pod_size(cpu, memory)))
+    return found
+
+
+def _interface_endpoint_azs(resource: Mapping) -> int:
+    subnets = resource["Properties"].get("SubnetIds", [])
+    return len(subnets) if isinstance(subnets, list) else 1
+
+
+def cost_lines(templates: Iterable[Mapping]) -> list[CostLine]:
+    """One line per priced kind of resource found in the templates (all stacks of one configuration)."""
+    resources = [r for template in templates for r in template.get("Resources", {}).values()]
+    by_type: dict[str, list[Mapping]] = {}
+    for resource in resources:
+        by_type.setdefault(resource["Type"], []).append(resource)
+    lines = []
+    clusters = len(by_type.get("AWS::EKS::Cluster", []))
+    if clusters:
+        lines.append(CostLine(
+            "EKS control plane", f"${EKS_CONTROL_PLANE_PER_HOUR:.2f}/hour (standard support)", f"{clusters}",
+            clusters * EKS_CONTROL_PLANE_PER_HOUR * HOURS_PER_MONTH,
+        ))
+    endpoints = by_type.get("AWS::EC2::VPCEndpoint", [])
+    interface = [e for e in endpoints if e["Properties"].get("VpcEndpointType") == "Interface"]
+    if interface:
+        az_hours = sum(_interface_endpoint_azs(e) for e in interface)
+        azs = sorted({_interface_endpoint_azs(e) for e in interface})
+        lines.append(CostLine(
+            "Interface VPC endpoints", f"${INTERFACE_ENDPOINT_PER_AZ_HOUR:.2f}/hour per endpoint per AZ",
+            f"{len(interface)} × {'/'.join(map(str, azs))} AZ",
+            az_hours * INTERFACE_ENDPOINT_PER_AZ_HOUR * HOURS_PER_MONTH,
+        ))
+    gateway = len(endpoints) - len(interface)
+    if gateway:
+        lines.append(CostLine("Gateway VPC endpoints (S3)", "free", f"{gateway}", 0.0))
+    keys = len(by_type.get("AWS::KMS::Key", []))
+    if keys:
+        lines.append(CostLine("KMS keys", f"${KMS_KEY_PER_MONTH:.2f}/month per key", f"{keys}", keys * KMS_KEY_PER_MONTH))
+    for instance in by_type.get("AWS::EC2::Instance", []):
+        props = instance["Properties"]
+        kind = props.get("InstanceType")
+        price = EC2_PER_HOUR.get(kind) if isinstance(kind, str) else None
+        lines.append(CostLine(
+            f"EC2 instance {kind} (bastion)", f"${price}/hour" if price else "not in the price table", "1",
+            price * HOURS_PER_MONTH if price else None,
+        ))
+        gigabytes = sum(
+            device.get("Ebs", {}).get("VolumeSize", 0) for device in props.get("BlockDeviceMappings", [])
+            if device.get("Ebs", {}).get("VolumeType") == "gp3"
+        )
+        if gigabytes:
+            lines.append(CostLine(
+                "EBS gp3 volume (bastion)", f"${EBS_GP3_PER_GB_MONTH:.2f}/GB-month", f"{gigabytes} GB",
+                gigabytes * EBS_GP3_PER_GB_MONTH,
+            ))
+        if any(n.get("AssociatePublicIpAddress") for n in props.get("NetworkInterfaces", [])):
+            lines.append(CostLine(
+                "Public IPv4 address (bastion)", f"${PUBLIC_IPV4_PER_HOUR}/hour", "1", PUBLIC_IPV4_PER_HOUR * HOURS_PER_MONTH
+            ))
+    coredns = [
+        r for r in by_type.get("Custom::AWSCDK-EKS-KubernetesPatch", [])
+        if r["Properties"].get("ResourceName") == "deployment/coredns"
+    ]
+    if coredns:
+        pods = COREDNS_PODS * len(coredns)
+        per_pod_hour = COREDNS_VCPU * FARGATE_VCPU_PER_HOUR + COREDNS_GB * FARGATE_GB_PER_HOUR
+        lines.append(CostLine(
+            f"Fargate, CoreDNS ({COREDNS_PODS} pods × {COREDNS_VCPU} vCPU, {COREDNS_GB} GB)",
+            f"${FARGATE_VCPU_PER_HOUR}/vCPU-hour, ${FARGATE_GB_PER_HOUR}/GB-hour", f"{pods} pods",
+            pods * per_pod_hour * HOURS_PER_MONTH,
+        ))
+    for name, replicas, (vcpu, gigabytes) in deployments(resources):
+        per_pod_hour = vcpu * FARGATE_VCPU_PER_HOUR + gigabytes * FARGATE_GB_PER_HOUR
+        lines.append(CostLine(
+            f"Fargate, Deployment {name} ({replicas} pods × {vcpu} vCPU, {gigabytes} GB)",
+            f"${FARGATE_VCPU_PER_HOUR}/vCPU-hour, ${FARGATE_GB_PER_HOUR}/GB-hour", f"{replicas} pods",
+            replicas * per_pod_hour * HOURS_PER_MONTH,
+        ))
+    return lines
+
+
+def total(lines: Iterable[CostLine]) -> float:
+    return sum(line.monthly or 0.0 for line in lines)
+
+
+def cost_table_markdown(lines: list[CostLine]) -> str:
+    """The Markdown table the review report and the README show."""
+    rows = ["| item | unit price | quantity | per month |", "|---|---|---|---|"]
+    for line in lines:
+        monthly = f"${line.monthly:,.2f}" if line.monthly is not None else "not priced"
+        rows.append(f"| {line.item} | {line.unit_price} | {line.quantity} | {monthly} |")
+    rows.append(f"| **total (fixed part)** | | | **${total(lines):,.2f}** |")
+    return "\n".join(rows)

@@ -1,0 +1,333 @@
+"""The review report: what a security reviewer asks, answered from the synthesized templates alone.
+
+``write_review(assembly_dir)`` writes ``review/REVIEW.md`` and ``review/architecture.png`` into the cloud assembly
+(``cdk.out``): per stack the resources, every security-group rule, every IAM role with its trust and policies,
+every VPC endpoint with its purpose, anything public, the compliance results with every acknowledgement and its
+reason, a fixed monthly cost estimate and an architecture diagram. ``app.py`` calls it after every synth.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .assembly import Review, StackTemplate, checkov_skips, load_review, load_stacks, show
+from .costs import HOURS_PER_MONTH, REGION, cost_lines, cost_table_markdown, total
+
+#: The packs app.py runs on every synth (compliance.NAG_PACKS and OWN_PACK; a test keeps the two lists equal).
+#: The review reads only the cloud assembly, whose validation report names no pack when nothing was found.
+PACKS_RUN = ("AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321", "PrivateEks")
+
+REVIEW_DIR = "review"
+REPORT_FILE = "REVIEW.md"
+DIAGRAM_FILE = "architecture.png"
+SECTIONS = (
+    "Summary",
+    "Architecture",
+    "Stacks and resources",
+    "Security-group rules",
+    "IAM roles",
+    "VPC endpoints",
+    "Anything public",
+    "Compliance",
+    "Monthly cost estimate",
+)
+
+
+def _cell(text: Any) -> str:
+    return show(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> list[str]:
+    header = list(header)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _path(resource: Mapping) -> str:
+    return resource.get("Metadata", {}).get("aws:cdk:path", "")
+
+
+# --- sections -------------------------------------------------------------------------------------------------
+
+
+def stacks_section(review: Review) -> list[str]:
+    out = []
+    for stack in review.stacks:
+        protection = "on" if stack.termination_protection else "off"
+        out += ["", f"### {stack.path} (`{stack.name}`): {len(stack.resources)} resources, termination protection {protection}", ""]
+        out += _table(
+            ("logical id", "type", "construct path"),
+            ((lid, r["Type"], _path(r)) for lid, r in stack.resources.items()),
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class SecurityGroupRule:
+    stack: str
+    group: str
+    direction: str
+    protocol: str
+    ports: str
+    peer: str
+    description: str
+
+
+def _ports(rule: Mapping) -> str:
+    protocol = str(rule.get("IpProtocol"))
+    if protocol == "-1":
+        return "all"
+    low, high = rule.get("FromPort"), rule.get("ToPort")
+    if protocol == "icmp":
+        return f"icmp type {low} code {high}"
+    return f"{low}" if low == high else f"{low}-{high}"
+
+
+def _peer(rule: Mapping) -> str:
+    for key in ("CidrIp", "CidrIpv6", "SourceSecurityGroupId", "DestinationSecurityGroupId", "SourcePrefixListId",
+                "DestinationPrefixListId"):
+        if key in rule:
+            return show(rule[key])
+    return "?"
+
+
+def security_group_rules(review: Review) -> list[SecurityGroupRule]:
+    rules = []
+    for stack, lid, resource in review.resources("AWS::EC2::SecurityGroup"):
+        props = resource["Properties"]
+        name = f"{lid} ({props.get('GroupDescription', '')})"
+        for direction, key in (("inbound", "SecurityGroupIngress"), ("outbound", "SecurityGroupEgress")):
+            for rule in props.get(key, []):
+                rules.append(SecurityGroupRule(stack.path, name, direction, str(rule.get("IpProtocol")), _ports(rule),
+                                               _peer(rule), rule.get("Description", "")))
+    for stack, lid, resource in review.resources("AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress"):
+        props = resource["Properties"]
+        direction = "inbound" if resource["Type"].endswith("Ingress") else "outbound"
+        rules.append(SecurityGroupRule(stack.path, show(props.get("GroupId")), direction, str(props.get("IpProtocol")),
+                                       _ports(props), _peer(props), props.get("Description", "")))
+    return rules
+
+
+def security_groups_section(review: Review) -> list[str]:
+    rules = security_group_rules(review)
+    out = ["", "Who can reach what on which port. `255.255.255.255/32 icmp 252-86` is aws-cdk-lib's placeholder "
+           "for *no outbound traffic at all*.", ""]
+    out += _table(
+        ("stack", "security group", "direction", "protocol", "ports", "peer", "description"),
+        ((r.stack, r.group, r.direction, r.protocol, r.ports, r.peer, r.description) for r in rules),
+    )
+    clusters = review.resources("AWS::EKS::Cluster")
+    if clusters:
+        out += ["", "EKS also creates the *cluster security group* itself (not in the templates): it admits all traffic "
+                "between the control-plane ENIs and the Fargate pods, which all carry it."]
+    return out
+
+
+def _condition(condition: Mapping) -> str:
+    return " and ".join(
+        f"{key} {operator} {show(value)}" for operator, pairs in condition.items() for key, value in pairs.items()
+    )
+
+
+def _statements(document: Mapping) -> list[str]:
+    lines = []
+    for statement in document.get("Statement", []):
+        actions = statement.get("Action", statement.get("NotAction"))
+        resources = statement.get("Resource", statement.get("NotResource", "-"))
+        condition = f" when {_condition(statement['Condition'])}" if "Condition" in statement else ""
+        lines.append(f"{statement.get('Effect')} {show(actions)} on {show(resources)}{condition}")
+    return lines
+
+
+def _principal(statement: Mapping) -> str:
+    principal = statement.get("Principal", {})
+    if isinstance(principal, str):
+        return principal
+    return "; ".join(f"{kind}: {show(value)}" for kind, value in principal.items())
+
+
+def iam_section(review: Review) -> list[str]:
+    out = []
+    policies = review.resources("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+    for stack, lid, role in review.resources("AWS::IAM::Role"):
+        props = role["Properties"]
+        out += ["", f"### {stack.path}: `{lid}`", "", f"- construct: `{_path(role)}`"]
+        if props.get("Description"):
+            out.append(f"- description: {props['Description']}")
+        for statement in props.get("AssumeRolePolicyDocument", {}).get("Statement", []):
+            condition = f" when {_condition(statement['Condition'])}" if "Condition" in statement else ""
+            out.append(f"- trust: {show(statement.get('Action'))} by {_principal(statement)}{condition}")
+        for arn in props.get("ManagedPolicyArns", []):
+            out.append(f"- AWS-managed or attached policy: `{show(arn)}`")
+        for inline in props.get("Policies", []):
+            for line in _statements(inline.get("PolicyDocument", {})):
+                out.append(f"- inline policy `{inline.get('PolicyName')}`: {line}")
+        for _, policy_id, policy in policies:
+            if {"Ref": lid} in policy["Properties"].get("Roles", []):
+                kind = "customer-managed policy" if policy["Type"] == "AWS::IAM::ManagedPolicy" else "policy"
+                for line in _statements(policy["Properties"].get("PolicyDocument", {})):
+                    out.append(f"- {kind} `{policy_id}`: {line}")
+    return out
+
+
+def endpoints_section(review: Review) -> list[str]:
+    rows = []
+    for stack, lid, endpoint in review.resources("AWS::EC2::VPCEndpoint"):
+        props = endpoint["Properties"]
+        purpose = endpoint.get("Metadata", {}).get("Purpose", {})
+        kind = props.get("VpcEndpointType", "Gateway")
+        where = (f"{len(props.get('SubnetIds', []))} AZ" if kind == "Interface"
+                 else f"{len(props.get('RouteTableIds', []))} route tables")
+        policy = "; ".join(
+            f"{s.get('Sid', '')}: {_statements({'Statement': [s]})[0]}" for s in props.get("PolicyDocument", {}).get("Statement", [])
+        ) or "AWS default (full access)"
+        rows.append((stack.path, purpose.get("Service", show(props.get("ServiceName"))), kind, where,
+                     str(props.get("PrivateDnsEnabled", "-")), purpose.get("NeededBy", "?"), purpose.get("Why", "?"), policy))
+    return [""] + _table(("stack", "service", "type", "where", "private DNS", "needed by", "why", "endpoint policy"), rows)
+
+
+def public_exposure(review: Review) -> list[str]:
+    """Everything that admits or reaches the internet; the default app has none."""
+    findings = []
+    for stack, lid, resource in review.resources():
+        props, kind = resource.get("Properties", {}), resource["Type"]
+        where = f"{stack.path}: `{lid}` ({kind})"
+        if kind in ("AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::EIP",
+                    "AWS::EC2::EgressOnlyInternetGateway", "AWS::Lambda::Url", "AWS::ApiGateway::RestApi",
+                    "AWS::ApiGatewayV2::Api", "AWS::CloudFront::Distribution"):
+            findings.append(f"{where}: internet-facing resource type")
+        if kind == "AWS::EC2::Subnet" and props.get("MapPublicIpOnLaunch"):
+            findings.append(f"{where}: gives instances public IPs")
+        if kind == "AWS::EKS::Cluster" and props.get("ResourcesVpcConfig", {}).get("EndpointPublicAccess", True) is not False:
+            findings.append(f"{where}: public API server endpoint")
+        if kind == "AWS::ElasticLoadBalancingV2::LoadBalancer" and props.get("Scheme", "internet-facing") == "internet-facing":
+            findings.append(f"{where}: internet-facing load balancer")
+        if kind == "AWS::EC2::Instance" and any(
+            n.get("AssociatePublicIpAddress") for n in props.get("NetworkInterfaces", [])
+        ):
+            findings.append(f"{where}: public IP address")
+        if kind == "AWS::S3::Bucket":
+            block = props.get("PublicAccessBlockConfiguration", {})
+            if not all(block.get(k) for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")):
+                findings.append(f"{where}: public access not blocked")
+        for policy_key in ("RepositoryPolicyText", "PolicyDocument"):
+            for statement in props.get(policy_key, {}).get("Statement", []) if kind != "AWS::EC2::VPCEndpoint" else []:
+                if statement.get("Effect") == "Allow" and statement.get("Principal") in ("*", {"AWS": "*"}) and not statement.get("Condition"):
+                    findings.append(f"{where}: resource policy allows any principal")
+    for rule in security_group_rules(review):
+        if rule.direction == "inbound" and rule.peer in ("0.0.0.0/0", "::/0"):
+            findings.append(f"{rule.stack}: security group {rule.group} admits {rule.peer} on {rule.ports}")
+    return findings
+
+
+def public_section(review: Review) -> list[str]:
+    findings = public_exposure(review)
+    if not findings:
+        return ["", "**Nothing public.** No internet or NAT gateway, no public IP, no public subnet, no security-group "
+                "rule from 0.0.0.0/0 or ::/0, no public EKS endpoint, no public bucket, load balancer, API or function URL."]
+    return [""] + [f"- {finding}" for finding in findings]
+
+
+def acknowledgements(review: Review) -> list[tuple[str, str, str, str]]:
+    """(rule, stack, resource, reason) of every acknowledged finding, from the templates' ``cdk_nag`` metadata."""
+    found = []
+    for stack, lid, resource in review.resources():
+        for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", []):
+            found.append((rule["id"], stack.path, lid, rule["reason"]))
+    return found
+
+
+def cfn_lint_ignores(review: Review) -> list[tuple[str, str, str]]:
+    return [
+        (check, stack.path, lid)
+        for stack, lid, resource in review.resources()
+        for check in resource.get("Metadata", {}).get("cfn-lint", {}).get("config", {}).get("ignore_checks", [])
+    ]
+
+
+def unacknowledged_findings(review: Review) -> list[dict]:
+    if review.validation is None:
+        return []
+    return [v for report in review.validation.get("pluginReports", []) for v in report.get("violations", [])]
+
+
+def compliance_section(review: Review) -> list[str]:
+    packs = ", ".join([*PACKS_RUN[:-1], f"{PACKS_RUN[-1]} (the project's EKS checks)"])
+    if review.validation is None:
+        result = "The compliance packs did not run on this synth (no `validation-report.json`)."
+    else:
+        open_findings = unacknowledged_findings(review)
+        result = f"**{len(open_findings)} unacknowledged findings** (synth fails on any)."
+    acks = acknowledgements(review)
+    by_rule: dict[str, int] = {}
+    for rule, *_ in acks:
+        base = rule.split("[")[0]
+        by_rule[base] = by_rule.get(base, 0) + 1
+    out = ["", f"Packs run on every synth: {packs}.", "", result, "",
+           f"{len(acks)} acknowledged findings, one resource and one rule at a time "
+           f"({', '.join(f'{rule} × {count}' for rule, count in sorted(by_rule.items()))}):", ""]
+    out += _table(("rule", "stack", "resource", "reason"), acks)
+    ignores = cfn_lint_ignores(review)
+    if ignores:
+        out += ["", "cfn-lint checks skipped on single resources (template Metadata `cfn-lint`): W3005 is "
+                "aws-cdk-lib's redundant DependsOn from a Lambda function to its role.", ""]
+        out += _table(("check", "stack", "resource"), ignores)
+    if review.checkov_skips:
+        out += ["", "checkov checks skipped (`.checkov.yaml`), with their reasons:", ""]
+        out += _table(("check", "reason"), review.checkov_skips)
+    return out
+
+
+def cost_section(review: Review) -> list[str]:
+    lines = cost_lines(stack.template for stack in review.stacks)
+    return ["", f"List prices in {REGION}, on demand, {HOURS_PER_MONTH} hours a month; the fixed part only (no data "
+            "processing, log ingestion, traffic or workload pods).", "", cost_table_markdown(lines)]
+
+
+def render(review: Review, diagram: str | None) -> str:
+    resources = sum(len(stack.resources) for stack in review.stacks)
+    lines = cost_lines(stack.template for stack in review.stacks)
+    public = public_exposure(review)
+    summary = [
+        "",
+        f"- stacks: {', '.join(stack.path for stack in review.stacks)} ({resources} resources)",
+        f"- public exposure: {'none' if not public else f'{len(public)} findings'}",
+        f"- compliance: {len(unacknowledged_findings(review))} unacknowledged findings, "
+        f"{len(acknowledgements(review))} acknowledged",
+        f"- fixed cost: ${total(lines):,.2f} a month ({REGION} list prices)",
+    ]
+    body = {
+        "Summary": summary,
+        "Architecture": ["", f"![architecture]({diagram})" if diagram else "(diagram not drawn)",
+                         "", "Drawn from the synthesized templates on every synth."],
+        "Stacks and resources": stacks_section(review),
+        "Security-group rules": security_groups_section(review),
+        "IAM roles": iam_section(review),
+        "VPC endpoints": endpoints_section(review),
+        "Anything public": public_section(review),
+        "Compliance": compliance_section(review),
+        "Monthly cost estimate": cost_section(review),
+    }
+    text = ["# Review report", "", "Generated from the cloud assembly by `make synth` / `make review`; every "
+            "statement below is read from the synthesized CloudFormation templates."]
+    for title in SECTIONS:
+        text += ["", f"## {title}", *body[title]]
+    return "\n".join(text) + "\n"
+
+
+def write_review(assembly_dir: Path, checkov_config: Path | None = Path(".checkov.yaml")) -> Path:
+    """Write REVIEW.md and the diagram into ``<assembly_dir>/review/``; returns the report's path."""
+    from .diagram import draw_architecture  # matplotlib is imported only when a report is written
+
+    review = load_review(Path(assembly_dir), checkov_config)
+    out_dir = Path(assembly_dir) / REVIEW_DIR
+    out_dir.mkdir(parents=True, exist_ok=True)
+    draw_architecture(review, out_dir / DIAGRAM_FILE)
+    report = out_dir / REPORT_FILE
+    report.write_text(render(review, DIAGRAM_FILE))
+    return report

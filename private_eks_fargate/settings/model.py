@@ -1,0 +1,522 @@
+"""Typed settings. Each field is declared once with its context key, parser, allowed values, default and meaning
+(``catalog.setting``); ``validate()`` raises one ConfigError naming the key as the user types it."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from . import parsers
+from .catalog import key_of, setting
+from .checks import (
+    INSTANCE_TYPE,
+    KMS_KEY_ARN,
+    MIN_AZS,
+    PRINCIPAL_ARN,
+    REGISTRY_PREFIX,
+    RESERVED_NAMESPACES,
+    ROUTE_TABLE_ID,
+    SUBNET_ID,
+    VPC_ID,
+    check_azs,
+    check_cidr,
+    check_cluster_name,
+    check_ids,
+    check_image_source,
+    check_labels,
+    check_namespace,
+    check_ready_timeout,
+    check_repository_name,
+    known_interface_services,
+)
+from .errors import ConfigError
+from .images import ImageRef
+from .versions import DEFAULT_KUBERNETES_VERSION, KubernetesRelease, allowed_versions, resolve_release
+
+#: CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+_TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
+_TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
+BASTION_SUBNETS = ("isolated", "public")
+#: EKS access policies an admin principal may be given (all cluster-scoped here).
+ACCESS_POLICIES = (
+    "AmazonEKSClusterAdminPolicy",
+    "AmazonEKSAdminPolicy",
+    "AmazonEKSEditPolicy",
+    "AmazonEKSViewPolicy",
+    "AmazonEKSAdminViewPolicy",
+)
+PROFILES_EXAMPLE = '[{"namespace": "custom-space", "labels": {"app": "web"}}]'
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppSettings:
+    """Where the app's stage goes: its name and, optionally, the account and region its stacks are bound to."""
+
+    stage: str = setting(
+        "Dev", key="app.stage", parse=parsers.text, doc="name of the stage; stacks are STAGE/Network, STAGE/Endpoints, STAGE/Cluster",
+        allowed="a stage name",
+    )
+    account: str | None = setting(
+        None, key="app.account", parse=parsers.text, doc="AWS account the stacks are bound to, together with app.region",
+        allowed="12-digit account id", default_text="none (environment-agnostic)",
+    )
+    region: str | None = setting(
+        None, key="app.region", parse=parsers.text, doc="AWS region the stacks are bound to",
+        allowed="a region name, e.g. eu-west-1; with an account set, lookups are cached in cdk.context.json",
+    )
+
+    def validate(self) -> None:
+        if (self.account is None) != (self.region is None):
+            missing = "account" if self.account is None else "region"
+            raise ConfigError(key_of(AppSettings, missing), "give app.account and app.region together")
+        if self.account is not None and not (self.account.isdigit() and len(self.account) == 12):
+            raise ConfigError(key_of(AppSettings, "account"), f"{self.account!r} is not a 12-digit AWS account id")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FargateProfileSpec:
+    """Pods in `namespace` (optionally only those carrying all `labels`) run on Fargate."""
+
+    namespace: str
+    #: default: no labels, every pod in the namespace
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def validate(self, setting: str) -> None:
+        check_namespace(f"{setting}.namespace", self.namespace)
+        check_labels(f"{setting}.labels", self.labels)
+        if self.namespace in RESERVED_NAMESPACES and not self.labels:
+            raise ConfigError(
+                f"{setting}.labels",
+                f"a profile for all of namespace {self.namespace!r} is not allowed; give labels that select the pods "
+                "meant for Fargate",
+            )
+
+    @property
+    def selector_key(self) -> tuple[str, tuple[tuple[str, str], ...]]:
+        return (self.namespace, tuple(sorted(self.labels.items())))
+
+
+def _profiles(key: str, value: Any) -> tuple[FargateProfileSpec, ...]:
+    items = parsers.objects(key, value, required="namespace", optional=("labels",), example=PROFILES_EXAMPLE)
+    return tuple(FargateProfileSpec(namespace=item["namespace"], labels=item.get("labels") or {}) for item in items)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExistingVpcSettings:
+    """A VPC that already exists; nothing here is looked up, so synthesis needs no AWS calls."""
+
+    vpc_id: str = setting(
+        key="network.existing_vpc_id", parse=parsers.text, doc="use this VPC instead of creating one (no Network stack)",
+        allowed="vpc-…", default_text="none (a new VPC)",
+    )
+    vpc_cidr: str = setting(
+        key="network.existing_vpc_cidr", parse=parsers.text, doc="the existing VPC's primary CIDR (the endpoint security group admits 443 from it)",
+        allowed="IPv4 CIDR, /16 to /28", default_text="—",
+    )
+    subnet_ids: Sequence[str] = setting(
+        key="network.existing_subnet_ids", parse=parsers.strings,
+        doc="private subnets for the cluster, Fargate pods and the kubectl Lambdas", allowed="subnet-… ids in at least 2 zones",
+        default_text="—",
+    )
+    availability_zones: Sequence[str] = setting(
+        key="network.existing_availability_zones", parse=parsers.strings, doc="the zone of each subnet, same order",
+        allowed="zone names", default_text="—",
+    )
+    route_table_ids: Sequence[str] = setting(
+        (), key="network.existing_route_table_ids", parse=parsers.strings,
+        doc="the route table of each subnet, same order (the S3 gateway endpoint is added to them)",
+        allowed="rtb-… ids; required while endpoints.create is true",
+    )
+
+    def validate(self) -> None:
+        key = lambda name: key_of(ExistingVpcSettings, name)  # noqa: E731
+        check_ids(key("vpc_id"), [self.vpc_id], VPC_ID, "vpc-0123456789abcdef0")
+        check_cidr(key("vpc_cidr"), self.vpc_cidr, smallest_prefix=16, largest_prefix=28)
+        check_ids(key("subnet_ids"), list(self.subnet_ids), SUBNET_ID, "subnet-0123456789abcdef0")
+        check_azs(key("availability_zones"), list(self.availability_zones))
+        if len(self.subnet_ids) < MIN_AZS:
+            raise ConfigError(
+                key("subnet_ids"),
+                f"{len(self.subnet_ids)} subnet(s) given; EKS needs private subnets in at least {MIN_AZS} availability zones",
+            )
+        if len(self.availability_zones) != len(self.subnet_ids):
+            raise ConfigError(
+                key("availability_zones"),
+                f"{len(self.availability_zones)} zone(s) for {len(self.subnet_ids)} subnet(s); give one zone per subnet",
+            )
+        if len(set(self.availability_zones)) < MIN_AZS:
+            raise ConfigError(
+                key("availability_zones"),
+                f"the subnets span {len(set(self.availability_zones))} zone(s); EKS needs at least {MIN_AZS}",
+            )
+        if self.route_table_ids:
+            check_ids(key("route_table_ids"), list(self.route_table_ids), ROUTE_TABLE_ID, "rtb-0123456789abcdef0")
+            if len(self.route_table_ids) != len(self.subnet_ids):
+                raise ConfigError(
+                    key("route_table_ids"),
+                    f"{len(self.route_table_ids)} route table(s) for {len(self.subnet_ids)} subnet(s); give one per subnet",
+                )
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkSettings:
+    """The VPC: a new isolated one (default) or `existing_vpc`."""
+
+    vpc_cidr: str = setting(
+        "10.0.0.0/16", key="network.vpc_cidr", parse=parsers.text, doc="CIDR of the new VPC", allowed="private IPv4 CIDR, /16 to /24",
+    )
+    az_count: int = setting(
+        2, key="network.az_count", parse=parsers.integer, doc="availability zones (and isolated subnets) of the new VPC",
+        allowed="2 to 6; more than 2 needs network.availability_zones or an account and region",
+    )
+    availability_zones: Sequence[str] = setting(
+        (), key="network.availability_zones", parse=parsers.strings, doc="availability zones of the new VPC by name",
+        allowed="exactly az_count zone names, e.g. eu-west-1a,eu-west-1b", default_text="none (the first az_count zones)",
+    )
+    #: use this VPC instead of creating one (the network.existing_* settings). default: none
+    existing_vpc: ExistingVpcSettings | None = None
+
+    def validate(self) -> None:
+        if self.existing_vpc is not None:
+            self.existing_vpc.validate()
+            return
+        key = lambda name: key_of(NetworkSettings, name)  # noqa: E731
+        check_cidr(key("vpc_cidr"), self.vpc_cidr)
+        if isinstance(self.az_count, bool) or not isinstance(self.az_count, int) or not MIN_AZS <= self.az_count <= 6:
+            raise ConfigError(key("az_count"), f"{self.az_count!r} is not allowed; use a whole number from {MIN_AZS} to 6")
+        check_azs(key("availability_zones"), list(self.availability_zones))
+        if self.availability_zones and len(self.availability_zones) != self.az_count:
+            raise ConfigError(
+                key("availability_zones"),
+                f"{len(self.availability_zones)} zone(s) named but az_count is {self.az_count}; name exactly az_count zones",
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class EndpointSettings:
+    """VPC endpoints. The required set is derived from the enabled features (blocks/endpoints.py ENDPOINT_CATALOG)."""
+
+    create: bool = setting(
+        True, key="endpoints.create", parse=parsers.boolean, doc="create the VPC endpoints the platform needs",
+        allowed="true, or false for a VPC that already has them (no Endpoints stack)",
+    )
+    extra_services: Sequence[str] = setting(
+        (), key="endpoints.extra_services", parse=parsers.strings, doc="further interface endpoints",
+        allowed="short service names as aws-cdk-lib names them (secretsmanager, kms, …)",
+    )
+
+    def validate(self) -> None:
+        key = key_of(EndpointSettings, "extra_services")
+        known = known_interface_services() if self.extra_services else frozenset()
+        for service in self.extra_services:
+            if service not in known:
+                close = difflib.get_close_matches(str(service), sorted(known), n=3, cutoff=0.8)
+                hint = f" (did you mean {', '.join(close)}?)" if close else ""
+                raise ConfigError(
+                    key,
+                    f"{service!r} is not an interface endpoint service aws-cdk-lib knows{hint}; use short names "
+                    "such as 'secretsmanager' or 'ecr.api'",
+                )
+        if len(set(self.extra_services)) != len(self.extra_services):
+            raise ConfigError(key, f"{list(self.extra_services)!r} lists a service more than once")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterSettings:
+    """The EKS cluster and its Fargate profiles."""
+
+    kubernetes_version: str = setting(
+        DEFAULT_KUBERNETES_VERSION, key="cluster.kubernetes_version", parse=parsers.text, doc="Kubernetes minor version",
+        allowed=f"{allowed_versions()}; other than {DEFAULT_KUBERNETES_VERSION}: pip install aws-cdk.lambda-layer-kubectl-vNN",
+    )
+    cluster_name: str | None = setting(
+        None, key="cluster.name", parse=parsers.text, doc="EKS cluster name",
+        allowed="1-100 of [A-Za-z0-9-_], starting with a letter or digit",
+        default_text="derived from stack and construct path, e.g. DevCluster-BAA1FB0D",
+    )
+    app_profiles: Sequence[FargateProfileSpec] = setting(
+        (FargateProfileSpec(namespace="custom-space"),), key="cluster.app_profiles", parse=_profiles,
+        doc="Fargate profiles for workloads (the CoreDNS profile is always added)",
+        allowed='JSON list of {"namespace": …, "labels": {…}}; ≤ 5 labels, no whole default/kube-system, no duplicates',
+        default_text='[{"namespace": "custom-space"}]',
+    )
+    coredns_ready_timeout_minutes: int = setting(
+        10, key="cluster.coredns_ready_timeout_minutes", parse=parsers.integer,
+        doc="how long the deploy waits for CoreDNS to be ready before failing", allowed="1 to 14 (the kubectl Lambda stops at 15 minutes)",
+    )
+
+    def validate(self) -> KubernetesRelease:
+        key = lambda name: key_of(ClusterSettings, name)  # noqa: E731
+        release = resolve_release(self.kubernetes_version, setting=key("kubernetes_version"))
+        if self.cluster_name is not None:
+            check_cluster_name(key("cluster_name"), self.cluster_name)
+        seen: dict[tuple, int] = {}
+        for index, profile in enumerate(self.app_profiles):
+            profile.validate(f"{key('app_profiles')}[{index}]")
+            if profile.selector_key in seen:
+                raise ConfigError(
+                    f"{key('app_profiles')}[{index}]",
+                    f"selects the same pods as app_profiles[{seen[profile.selector_key]}] "
+                    f"(namespace {profile.namespace!r}, labels {dict(profile.labels)!r}); each selector once",
+                )
+            seen[profile.selector_key] = index
+        check_ready_timeout(key("coredns_ready_timeout_minutes"), self.coredns_ready_timeout_minutes)
+        return release
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComplianceSettings:
+    """Governance: log retention, mandatory tags, production protection and the optional strict data perimeter."""
+
+    log_retention_days: int = setting(
+        365, key="compliance.log_retention_days", parse=parsers.integer,
+        doc="retention of every log group the platform creates (flow logs, control plane, Fargate containers, image copies)",
+        allowed=f"a CloudWatch Logs retention in days: {', '.join(map(str, LOG_RETENTION_DAYS))}",
+    )
+    tags: Mapping[str, str] = setting(
+        key="compliance.tags", parse=parsers.mapping, default_factory=dict, doc="tags for every taggable resource",
+        allowed='JSON object, e.g. {"owner": "team-a"}', default_text="none",
+    )
+    required_tags: Sequence[str] = setting(
+        (), key="compliance.required_tags", parse=parsers.strings, doc="tag keys compliance.tags must give; synth stops if one is missing",
+        allowed="tag keys",
+    )
+    production: bool = setting(
+        False, key="compliance.production", parse=parsers.boolean, doc="a production environment: termination protection on every stack",
+        allowed="true or false",
+    )
+    strict_data_perimeter: bool = setting(
+        False, key="compliance.strict_data_perimeter", parse=parsers.boolean,
+        doc="restrictive endpoint policies (see Data perimeter); unverified until deployed", allowed="true or false",
+    )
+
+    def validate(self) -> None:
+        key = lambda name: key_of(ComplianceSettings, name)  # noqa: E731
+        days = self.log_retention_days
+        if isinstance(days, bool) or days not in LOG_RETENTION_DAYS:
+            raise ConfigError(
+                key("log_retention_days"),
+                f"{days!r} is not a CloudWatch Logs retention; use one of {', '.join(map(str, LOG_RETENTION_DAYS))}",
+            )
+        if not isinstance(self.tags, Mapping):
+            raise ConfigError(key("tags"), f"{self.tags!r} is not a mapping of tag keys to values")
+        for tag, value in self.tags.items():
+            if not isinstance(tag, str) or not _TAG_KEY.match(tag) or tag.lower().startswith("aws:"):
+                raise ConfigError(
+                    key("tags"),
+                    f"{tag!r} is not an allowed tag key (1-128 letters, digits, spaces and _ . : / = + - @; not aws:)",
+                )
+            if not isinstance(value, str) or not _TAG_VALUE.match(value):
+                raise ConfigError(
+                    key("tags"),
+                    f"tag {tag!r} has value {value!r}; use up to 256 letters, digits, spaces and _ . : / = + - @",
+                )
+        for tag in self.required_tags:
+            if not self.tags.get(tag):
+                raise ConfigError(
+                    key("tags"),
+                    f"required tag {tag!r} is missing; give a value for each of {', '.join(self.required_tags)}",
+                )
+        for name in ("production", "strict_data_perimeter"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(key(name), f"{getattr(self, name)!r} is not allowed; give true or false")
+
+
+@dataclass(frozen=True, kw_only=True)
+class OperationsSettings:
+    """Operator access and observability: SSM bastion, admin access entries, Fargate logging to CloudWatch."""
+
+    bastion: bool = setting(
+        True, key="operations.bastion", parse=parsers.boolean,
+        doc="an SSM-managed bastion with kubectl, AWS CLI v2 and the verify command", allowed="true, or false (no bastion and no SSM endpoints)",
+    )
+    bastion_subnet: str = setting(
+        "isolated", key="operations.bastion_subnet", parse=parsers.text, doc="where the bastion runs",
+        allowed="isolated (cluster subnets, SSM endpoints added) or public (a bastion-only public subnet with an internet gateway; new VPC only)",
+    )
+    bastion_instance_type: str = setting(
+        "t3.micro", key="operations.bastion_instance_type", parse=parsers.text, doc="the bastion's EC2 instance type",
+        allowed="an x86_64 type: the kubectl that can be installed offline is x86_64, so Graviton types are rejected",
+    )
+    admin_access_policy: str = setting(
+        "AmazonEKSClusterAdminPolicy", key="operations.admin_access_policy", parse=parsers.text,
+        doc="EKS access policy (cluster scope) of the bastion's role and every admin principal", allowed=", ".join(ACCESS_POLICIES),
+    )
+    admin_principal_arns: Sequence[str] = setting(
+        (), key="operations.admin_principal_arns", parse=parsers.strings,
+        doc="further IAM roles or users given an access entry (e.g. your SSO role)", allowed="IAM role/user ARNs",
+    )
+    fargate_logging: bool = setting(
+        True, key="operations.fargate_logging", parse=parsers.boolean, doc="Fargate container logs to a CloudWatch log group of the stack",
+        allowed="true, or false (no aws-observability namespace, no log group, no logs endpoint)",
+    )
+    log_kms_key_arn: str | None = setting(
+        None, key="operations.log_kms_key_arn", parse=parsers.text, doc="KMS key of the Fargate log group",
+        allowed="a KMS key ARN whose policy lets logs.REGION.amazonaws.com use it", default_text="none (a new rotating key)",
+    )
+    log_extra_filters: str = setting(
+        "", key="operations.log_extra_filters", parse=parsers.optional_text, doc="Fluent Bit [FILTER] sections appended to filters.conf",
+        allowed="[FILTER] sections", default_text="none",
+    )
+    log_parsers: str = setting(
+        "", key="operations.log_parsers", parse=parsers.optional_text, doc="Fluent Bit [PARSER] sections for parsers.conf",
+        allowed="[PARSER] sections; the aws-logging ConfigMap must stay ≤ 5300 characters", default_text="none",
+    )
+
+    def validate(self) -> None:
+        key = lambda name: key_of(OperationsSettings, name)  # noqa: E731
+        for name in ("bastion", "fargate_logging"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(key(name), f"{getattr(self, name)!r} is not allowed; give true or false")
+        if self.bastion_subnet not in BASTION_SUBNETS:
+            raise ConfigError(
+                key("bastion_subnet"), f"{self.bastion_subnet!r} is not allowed; use {' or '.join(BASTION_SUBNETS)}"
+            )
+        if not isinstance(self.bastion_instance_type, str) or not INSTANCE_TYPE.match(self.bastion_instance_type):
+            raise ConfigError(
+                key("bastion_instance_type"), f"{self.bastion_instance_type!r} is not an EC2 instance type (e.g. t3.micro)"
+            )
+        if self.admin_access_policy not in ACCESS_POLICIES:
+            raise ConfigError(
+                key("admin_access_policy"), f"{self.admin_access_policy!r} is not allowed; use one of {', '.join(ACCESS_POLICIES)}"
+            )
+        for arn in self.admin_principal_arns:
+            if not isinstance(arn, str) or not PRINCIPAL_ARN.match(arn):
+                raise ConfigError(
+                    key("admin_principal_arns"),
+                    f"{arn!r} is not an IAM role or user ARN (arn:aws:iam::123456789012:role/NAME)",
+                )
+        if len(set(self.admin_principal_arns)) != len(self.admin_principal_arns):
+            raise ConfigError(key("admin_principal_arns"), f"{list(self.admin_principal_arns)!r} lists a principal more than once")
+        if self.log_kms_key_arn is not None and not (
+            isinstance(self.log_kms_key_arn, str) and KMS_KEY_ARN.match(self.log_kms_key_arn)
+        ):
+            raise ConfigError(
+                key("log_kms_key_arn"), f"{self.log_kms_key_arn!r} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)"
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class MirroredImage:
+    """An upstream image that a deploy copies into this account's ECR repository `repository`, same tag."""
+
+    #: upstream reference with an explicit tag other than `latest`, e.g. public.ecr.aws/nginx/nginx:1.28.0
+    source: str
+    #: ECR repository name (created KMS-encrypted, scanned on push, immutable tags, retained), e.g. team/nginx
+    repository: str
+
+    def validate(self, setting: str) -> None:
+        check_image_source(f"{setting}.source", self.source)
+        check_repository_name(f"{setting}.repository", self.repository)
+
+    @property
+    def tag(self) -> str:
+        return ImageRef.parse(self.source).tag
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkloadSettings:
+    """Workload images and the sample application."""
+
+    sample_app: bool = setting(
+        True, key="workloads.sample_app", parse=parsers.boolean, doc="the sample application (nginx, 3 replicas) and a wait until it is available",
+        allowed="true, or false (no repository, copy build or Deployment)",
+    )
+    sample_namespace: str = setting(
+        "custom-space", key="workloads.sample_namespace", parse=parsers.text,
+        doc="namespace of the sample application (a Fargate profile for it is ensured)", allowed="a namespace name, not default or kube-system",
+    )
+    sample_image: str = setting(
+        "public.ecr.aws/nginx/nginx:1.28.0", key="workloads.sample_image", parse=parsers.text,
+        doc="the upstream image the sample application runs, copied into ECR at deploy", allowed="an image with a pinned tag, never latest",
+    )
+    sample_repository: str = setting(
+        "sample-app/nginx", key="workloads.sample_repository", parse=parsers.text,
+        doc="ECR repository the sample image is copied into", allowed="an ECR repository name, unique per account and region",
+    )
+    ready_timeout_minutes: int = setting(
+        10, key="workloads.ready_timeout_minutes", parse=parsers.integer,
+        doc="how long the deploy waits for the sample Deployment to be available", allowed="1 to 14",
+    )
+    allowed_registries: Sequence[str] = setting(
+        (), key="workloads.allowed_registries", parse=parsers.strings,
+        doc="registries the image guard also accepts (e.g. a shared account's ECR that grants this account pull access)",
+        allowed="registry hosts or host/path prefixes, without a scheme", default_text="none (only this account's ECR in this region)",
+    )
+
+    def validate(self) -> None:
+        key = lambda name: key_of(WorkloadSettings, name)  # noqa: E731
+        if not isinstance(self.sample_app, bool):
+            raise ConfigError(key("sample_app"), f"{self.sample_app!r} is not allowed; give true or false")
+        check_namespace(key("sample_namespace"), self.sample_namespace)
+        if self.sample_namespace in RESERVED_NAMESPACES:
+            raise ConfigError(key("sample_namespace"), f"{self.sample_namespace!r} is not allowed; use a namespace of its own")
+        check_image_source(key("sample_image"), self.sample_image)
+        check_repository_name(key("sample_repository"), self.sample_repository)
+        check_ready_timeout(key("ready_timeout_minutes"), self.ready_timeout_minutes)
+        check_registries(key("allowed_registries"), self.allowed_registries)
+
+
+def check_registries(setting: str, registries: Sequence[str]) -> None:
+    for entry in registries:
+        if not isinstance(entry, str) or not REGISTRY_PREFIX.match(entry) or "." not in entry.split("/")[0]:
+            raise ConfigError(
+                setting,
+                f"{entry!r} is not a registry host or host/path prefix (e.g. 123456789012.dkr.ecr.eu-west-1."
+                "amazonaws.com or registry.corp.example:5000/platform), without a scheme",
+            )
+
+
+PUBLIC_BASTION_NEEDS_NEW_VPC = (
+    "'public' needs a new VPC (the bastion's public subnet is created with it); with an existing VPC use 'isolated'"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlatformSettings:
+    """Everything the composition needs: one section per part of the platform."""
+
+    network: NetworkSettings = field(default_factory=NetworkSettings)
+    endpoints: EndpointSettings = field(default_factory=EndpointSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
+    compliance: ComplianceSettings = field(default_factory=ComplianceSettings)
+    operations: OperationsSettings = field(default_factory=OperationsSettings)
+    workloads: WorkloadSettings = field(default_factory=WorkloadSettings)
+
+    def validate(self) -> KubernetesRelease:
+        self.compliance.validate()
+        self.network.validate()
+        self.workloads.validate()
+        self.endpoints.validate()
+        self.operations.validate()
+        existing = self.network.existing_vpc
+        if self.operations.bastion and self.operations.bastion_subnet == "public" and existing:
+            raise ConfigError(key_of(OperationsSettings, "bastion_subnet"), PUBLIC_BASTION_NEEDS_NEW_VPC)
+        if existing is not None and self.endpoints.create and not existing.route_table_ids:
+            raise ConfigError(
+                key_of(ExistingVpcSettings, "route_table_ids"),
+                "required while endpoints.create is true (the S3 gateway endpoint is added to these route tables); "
+                "give one per subnet, or set endpoints.create to false if the VPC already has its endpoints",
+            )
+        return self.cluster.validate()
+
+    @property
+    def public_bastion_subnet(self) -> bool:
+        """The new VPC gets the bastion-only public subnets."""
+        return self.operations.bastion and self.operations.bastion_subnet == "public"
+
+
+#: The context sections in the order the README lists them: (prefix, settings class).
+SECTIONS: tuple[tuple[str, type], ...] = (
+    ("app", AppSettings),
+    ("network", NetworkSettings),
+    ("network", ExistingVpcSettings),
+    ("endpoints", EndpointSettings),
+    ("cluster", ClusterSettings),
+    ("operations", OperationsSettings),
+    ("compliance", ComplianceSettings),
+    ("workloads", WorkloadSettings),
+)

@@ -1,0 +1,79 @@
+"""Context value parsers. `cdk.json` values keep their JSON types; `-c` values arrive as strings, so each parser
+accepts both and raises a one-line ConfigError naming the key."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import ConfigError
+
+
+def text(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(key, f"{value!r} is not allowed; give a non-empty string")
+    return value
+
+
+def optional_text(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(key, f"{value!r} is not allowed; give a string")
+    return value
+
+
+def integer(key: str, value: Any) -> int:
+    if isinstance(value, bool):
+        raise ConfigError(key, f"{value!r} is not allowed; give a whole number")
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ConfigError(key, f"{value!r} is not allowed; give a whole number") from None
+
+
+def boolean(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in ("true", "false"):
+        return word == "true"
+    raise ConfigError(key, f"{value!r} is not allowed; give true or false")
+
+
+def json_value(key: str, value: Any, expected: str) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        raise ConfigError(key, f"{value!r} is not valid JSON; give {expected}") from None
+
+
+def strings(key: str, value: Any) -> tuple[str, ...]:
+    """A JSON list of strings, or a comma-separated string (handy with -c)."""
+    if isinstance(value, str) and not value.strip().startswith("["):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    value = json_value(key, value, "a list of strings")
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(key, f"{value!r} is not allowed; give a list of strings (JSON, or comma-separated)")
+    return tuple(value)
+
+
+def mapping(key: str, value: Any) -> dict[str, str]:
+    value = json_value(key, value, 'an object such as {"owner": "platform-team"}')
+    if not isinstance(value, dict):
+        raise ConfigError(key, f"{value!r} is not allowed; give a JSON object of keys to values")
+    return value
+
+
+def objects(key: str, value: Any, *, required: str, optional: tuple[str, ...], example: str) -> list[dict]:
+    """A JSON list of objects with `required` and `optional` keys (checked; nothing else allowed)."""
+    value = json_value(key, value, f"a list such as {example}")
+    if not isinstance(value, list):
+        raise ConfigError(key, f"{value!r} is not allowed; give a list such as {example}")
+    for index, item in enumerate(value):
+        if not isinstance(item, dict) or required not in item or set(item) - {required, *optional}:
+            allowed = f"'{required}'" + "".join(f" and optional '{name}'" for name in optional)
+            raise ConfigError(f"{key}[{index}]", f"{item!r} is not allowed; give an object with {allowed}")
+    return value
