@@ -18,7 +18,6 @@ os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get(
 
 import aws_cdk as cdk  # noqa: E402
 import pytest  # noqa: E402
-
 from private_eks_fargate import (  # noqa: E402
     ClusterSettings,
     EndpointSettings,
@@ -27,8 +26,8 @@ from private_eks_fargate import (  # noqa: E402
     NetworkSettings,
     PlatformSettings,
     PrivateEksFargate,
-    WorkloadSettings,
     PrivateEksFargateStage,
+    WorkloadSettings,
     enable_compliance_checks,
     settings_from_context,
     stage_from_context,
@@ -45,6 +44,31 @@ EXISTING_VPC = ExistingVpcSettings(
     availability_zones=("eu-west-1a", "eu-west-1b", "eu-west-1c"),
     route_table_ids=("rtb-0aaaaaaaaaaaaaaa1", "rtb-0bbbbbbbbbbbbbbb2", "rtb-0ccccccccccccccc3"),
 )
+
+
+class ReadOnlyDict(dict):
+    """A template dict that refuses changes: the synthesized fixtures are shared by every test of the session.
+    A test that needs a changed template copies it first (``json.loads(json.dumps(template))``)."""
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("shared synthesized template: copy it before changing it")
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse
+
+
+class ReadOnlyList(list):
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("shared synthesized template: copy it before changing it")
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = append = clear = extend = insert = pop = remove = reverse = sort = _refuse
+
+
+def read_only(value):
+    if isinstance(value, dict):
+        return ReadOnlyDict({key: read_only(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return ReadOnlyList(read_only(item) for item in value)
+    return value
 
 
 @dataclass
@@ -77,7 +101,7 @@ def synthesize(outdir: Path, build: Callable[[cdk.App], None], context: dict | N
     assembly = app.synth()
     templates, files, deps = {}, {}, {}
     for stack in _all_stacks(assembly):
-        templates[stack.hierarchical_id] = stack.template
+        templates[stack.hierarchical_id] = read_only(stack.template)
         files[stack.hierarchical_id] = Path(stack.template_full_path)
         deps[stack.hierarchical_id] = [d.id for d in stack.dependencies if not d.id.endswith(".assets")]
     return Synth(app, assembly, templates, files, deps)
@@ -298,9 +322,10 @@ GUARD_ACCOUNT, GUARD_REGION = "123456789012", "eu-west-1"
 ALLOWED_REGISTRY = "registry.corp.example:5000/platform"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def guarded_cluster():
-    """A PrivateCluster in a stack bound to an account and region, constructed (never synthesized) for guard tests."""
+    """A new PrivateCluster in a stack bound to an account and region, constructed (never synthesized) for guard
+    tests; one per test, since tests add manifests to it."""
     from private_eks_fargate import PrivateCluster, PrivateNetwork
 
     app = cdk.App(context=CDK_JSON_CONTEXT)
@@ -310,3 +335,61 @@ def guarded_cluster():
         stack, "Cluster", vpc=network.vpc, subnets=network.cluster_subnets,
         allowed_registries=(ALLOWED_REGISTRY,),
     )
+
+
+# --- helpers shared by test modules ------------------------------------------------------------------------------
+
+CLUSTER = "Dev/Cluster"
+ADMIN = "arn:aws:iam::123456789012:role/PlatformAdmins"
+LOG_KEY = PUBLIC_BASTION_CONTEXT["operations.log_kms_key_arn"]
+
+
+def cluster_name(synth, stack=CLUSTER) -> str:
+    (cluster,) = synth.resources(stack, "AWS::EKS::Cluster").values()
+    return cluster["Properties"]["Name"]
+
+
+def fargate_log_group(synth, stack) -> tuple[str, dict]:
+    """The Fargate container log group (the stack also owns the control-plane log group)."""
+    return find_one(
+        synth.resources(stack, "AWS::Logs::LogGroup"), lambda g: g["Properties"].get("LogGroupName", "").endswith("/fargate")
+    )
+
+
+def manifest(synth, stack, kind, name) -> tuple[str, dict]:
+    """The one (resource id, document) of the applied manifests with this kind and name."""
+    from private_eks_fargate.blocks.image_guard import render
+
+    found = []
+    for key, resource in synth.resources(stack, "Custom::AWSCDK-EKS-KubernetesResource").items():
+        for document in json.loads(render(resource["Properties"]["Manifest"])):
+            if (document["kind"], document["metadata"]["name"]) == (kind, name):
+                found.append((key, document))
+    (only,) = found
+    return only
+
+
+def default_review_text(request) -> str:
+    return request.getfixturevalue("default_review").read_text()
+
+
+def applied_manifests(synth):
+    """(where, manifest) of every Kubernetes manifest the templates apply, pseudo parameters as ${AWS::...}."""
+    from private_eks_fargate.blocks.image_guard import render
+
+    for stack, template in synth.templates.items():
+        for key, resource in template["Resources"].items():
+            if resource["Type"] == "Custom::AWSCDK-EKS-KubernetesResource":
+                # manifests naming the stack's account/region are Fn::Join: render pseudo parameters as ${AWS::...}
+                for manifest in json.loads(render(resource["Properties"]["Manifest"])):
+                    yield f"{stack}:{key}", manifest
+
+
+def kubectl_jsonpath(kubectl, fixture, json_path):
+    """What the real kubectl prints for `json_path` on the object in `fixture` (no cluster needed)."""
+    result = subprocess.run(
+        [str(kubectl), "patch", "--local", "-f", str(fixture), "--type", "merge", "-p", "{}", "-o", f"jsonpath={{{json_path}}}"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout

@@ -11,8 +11,6 @@ import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks as eks_l1
 from aws_cdk import aws_iam as iam
-
-from conftest import ROOT
 from private_eks_fargate.compliance import (
     EKS_LOG_TYPES,
     NAG_PACKS,
@@ -23,6 +21,8 @@ from private_eks_fargate.compliance import (
     enable_compliance_checks,
 )
 from private_eks_fargate.review.report import checkov_skips
+
+from conftest import ROOT
 
 CONFIGS = ["default", "existing-vpc", "user-stack", "public-bastion"]
 
@@ -240,3 +240,54 @@ def test_checkov_lambda_skips_cover_only_custom_resource_lambdas(all_synths, con
     assert lambdas
     for key in lambdas:
         assert CUSTOM_RESOURCE_LAMBDAS.search(key.split(":")[1]), key
+
+import pytest
+from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+from private_eks_fargate import (
+    ConfigError,
+    PrivateEksFargateStage,
+    settings_from_context,
+    stage_from_context,
+)
+
+from conftest import CDK_JSON_CONTEXT
+
+
+def _tag_keys(resource: dict) -> set:
+    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource["Type"]).schema
+    tags = resource.get("Properties", {}).get(schema["tagging"]["tagProperty"].split("/")[-1])
+    if isinstance(tags, list):
+        return {tag["Key"] for tag in tags}
+    return set(tags or {})
+
+
+def _taggable(resource: dict) -> bool:
+    if resource["Type"].startswith("Custom::"):
+        return False
+    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource["Type"]).schema
+    return bool(schema.get("tagging", {}).get("taggable"))
+
+
+@pytest.mark.parametrize("config", ["default", "existing-vpc"])
+def test_every_taggable_resource_carries_the_mandatory_tags(all_synths, config):
+    required = set(CDK_JSON_CONTEXT["compliance.required_tags"])
+    assert required == {"owner", "cost-center", "data-classification"}
+    taggable = {k: r for k, r in all_synths[config].all_resources().items() if _taggable(r)}
+    assert len(taggable) > 20
+    missing = {k: sorted(required - _tag_keys(r)) for k, r in taggable.items() if not required <= _tag_keys(r)}
+    assert missing == {}
+
+
+def test_missing_required_tag_stops_synth_with_one_line():
+    """The stage validates before defining anything; app.py prints such a ConfigError as one line (test_context)."""
+    tags = {"owner": "platform-team", "data-classification": "internal"}
+    context = {**CDK_JSON_CONTEXT, "compliance.tags": json.dumps(tags)}
+    stage_name, env = stage_from_context(context)
+    app = cdk.App()
+    with pytest.raises(ConfigError) as caught:
+        PrivateEksFargateStage(app, stage_name, settings=settings_from_context(context), env=env)
+    assert str(caught.value) == (
+        "compliance.tags: required tag 'cost-center' is missing; give a value for each of owner, cost-center, "
+        "data-classification"
+    )
+    assert app.node.children == []

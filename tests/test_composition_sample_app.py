@@ -4,14 +4,12 @@ import json
 
 import pytest
 import yaml
-
 from private_eks_fargate.blocks.image_guard import render
-from private_eks_fargate.composition.sample_app import DROPPED_CAPABILITIES, manifests
 from private_eks_fargate.blocks.workload import AVAILABLE_JSON_PATH
+from private_eks_fargate.composition.sample_app import DROPPED_CAPABILITIES, manifests
 
-from conftest import find_one
-from test_coredns import kubectl_jsonpath as jsonpath
-from test_manifests import applied_manifests
+from conftest import applied_manifests, find_one
+from conftest import kubectl_jsonpath as jsonpath
 
 ECR_IMAGE = "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/sample-app/nginx:1.28.0"
 

@@ -9,10 +9,9 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
-
 from private_eks_fargate import ConfigError
 from private_eks_fargate.blocks.bastion import KUBECTL_ARCHITECTURE, SsmBastion
-from private_eks_fargate.settings.versions import RELEASES, DEFAULT_KUBERNETES_VERSION
+from private_eks_fargate.settings.versions import DEFAULT_KUBERNETES_VERSION, RELEASES
 
 from conftest import CDK_JSON_CONTEXT, ROOT, find_one
 

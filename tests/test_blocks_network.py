@@ -1,10 +1,33 @@
 """The network: isolated subnets only, DNS on, no NAT or internet gateway; existing VPCs imported without lookups."""
 
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
 import pytest
 
-from conftest import EXISTING_VPC
+from conftest import EXISTING_VPC, synthesize
+
+
+def test_a_cached_zone_lookup_is_used(tmp_path):
+
+    from private_eks_fargate import NetworkSettings, PrivateNetwork
+
+    cached = {"availability-zones:account=111122223333:region=eu-west-1": ["eu-west-1a", "eu-west-1b", "eu-west-1c"]}
+
+    def build(app):
+        stack = cdk.Stack(app, "Net", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+        PrivateNetwork(stack, "Network", settings=NetworkSettings(az_count=3))
+
+    synth = synthesize(tmp_path, build, cached)
+    assert json.loads((Path(synth.assembly.directory) / "manifest.json").read_text()).get("missing", []) == []
+    zones = sorted(s["Properties"]["AvailabilityZone"] for s in synth.resources("Net", "AWS::EC2::Subnet").values())
+    assert zones == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+
 
 NETWORK = "Dev/Network"
+
+
 FORBIDDEN = ("AWS::EC2::NatGateway", "AWS::EC2::InternetGateway", "AWS::EC2::VPCGatewayAttachment", "AWS::EC2::EIP",
              "AWS::EC2::EgressOnlyInternetGateway")
 
@@ -30,7 +53,9 @@ def test_two_isolated_subnets_in_two_zones_by_default(default_app):
 
 @pytest.mark.parametrize("config", ["default", "existing-vpc", "user-stack"])
 def test_no_nat_no_internet_gateway_and_no_default_route_anywhere(all_synths, config):
-    for key, resource in all_synths[config].all_resources().items():
+    resources = all_synths[config].all_resources()
+    assert resources
+    for key, resource in resources.items():
         assert resource["Type"] not in FORBIDDEN, key
         if resource["Type"] == "AWS::EC2::Route":
             pytest.fail(f"{key} adds a route; the cluster subnets must have none beyond local and S3")
@@ -51,3 +76,22 @@ def test_existing_vpc_creates_no_network_stack_and_no_vpc(existing_vpc_app):
 def test_existing_vpc_subnets_are_used_verbatim(existing_vpc_app):
     (cluster,) = existing_vpc_app.resources("Prod/Cluster", "AWS::EKS::Cluster").values()
     assert cluster["Properties"]["ResourcesVpcConfig"]["SubnetIds"] == list(EXISTING_VPC.subnet_ids)
+
+
+def test_vpc_flow_logs_capture_all_traffic_into_the_encrypted_group_without_inline_policies(default_app):
+    (flow_log,) = default_app.resources("Dev/Network", "AWS::EC2::FlowLog").values()
+    props = flow_log["Properties"]
+    assert props["TrafficType"] == "ALL" and props["LogDestinationType"] == "cloud-watch-logs"
+    (vpc_id,) = default_app.resources("Dev/Network", "AWS::EC2::VPC")
+    assert props["ResourceId"] == {"Ref": vpc_id}
+    role_id = props["DeliverLogsPermissionArn"]["Fn::GetAtt"][0]
+    role = default_app.resources("Dev/Network")[role_id]
+    assert "Policies" not in role["Properties"]
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    }
+    (policy,) = default_app.resources("Dev/Network", "AWS::IAM::ManagedPolicy").values()
+    assert policy["Properties"]["Roles"] == [{"Ref": role_id}]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Resource"] == {"Fn::GetAtt": [props["LogGroupName"]["Ref"], "Arn"]}
+    assert not default_app.resources("Dev/Network", "AWS::IAM::Policy")

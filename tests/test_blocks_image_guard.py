@@ -4,7 +4,6 @@ import itertools
 
 import pytest
 from aws_cdk import Stack
-
 from private_eks_fargate import ConfigError
 from private_eks_fargate.blocks.image_guard import ACCOUNT, REGION, ImagePolicy, containers
 from private_eks_fargate.settings.images import ImageRef
@@ -12,10 +11,14 @@ from private_eks_fargate.settings.images import ImageRef
 from conftest import ALLOWED_REGISTRY, GUARD_ACCOUNT, GUARD_REGION, user_deployment
 
 THIS_ECR = f"{GUARD_ACCOUNT}.dkr.ecr.{GUARD_REGION}.amazonaws.com"
+
+
 TAIL = (
     f"; pods of this cluster pull only from this account's ECR in this region ({GUARD_ACCOUNT}.dkr.ecr.{GUARD_REGION}."
     "${AWS::URLSuffix}) or workloads.allowed_registries: mirror the image into ECR (PrivateCluster.add_workload)"
 )
+
+
 _ids = itertools.count()
 
 
@@ -159,7 +162,7 @@ def test_every_container_list_of_a_pod_spec_is_walked():
 
 @pytest.mark.parametrize("config", ["default", "existing-vpc", "user-stack"])
 def test_every_image_the_project_applies_passes_the_guard(all_synths, config):
-    from test_manifests import applied_manifests
+    from conftest import applied_manifests
 
     policy = ImagePolicy(account=ACCOUNT, region=REGION)
     images = [c["image"] for _, m in applied_manifests(all_synths[config]) for c in containers(m)]

@@ -1,14 +1,21 @@
 """The app's settings from cdk.json / -c: parsing, and the one-line error a user sees from `cdk synth`."""
 
+from __future__ import annotations
+
 import json
 
 import pytest
-
-from private_eks_fargate import ConfigError, PlatformSettings, settings_from_context, stage_from_context
+from private_eks_fargate import (
+    ConfigError,
+    OperationsSettings,
+    PlatformSettings,
+    settings_from_context,
+    stage_from_context,
+)
 from private_eks_fargate.settings import SECTIONS
 from private_eks_fargate.settings.catalog import declared
 
-from conftest import CDK_JSON_CONTEXT, run_app
+from conftest import ADMIN, CDK_JSON_CONTEXT, LOG_KEY, PUBLIC_BASTION_CONTEXT, run_app
 
 ALL_KEYS = [spec.key for _, cls in SECTIONS for _, spec in declared(cls)]
 
@@ -62,13 +69,16 @@ def test_every_declared_key_reaches_its_field():
     defaults = PlatformSettings()
     platform_keys = [k for k in ALL_KEYS if not k.startswith(("app.", "network.existing_"))]
     assert sorted(context) == sorted(platform_keys)
+    assert SECTIONS
     for _, cls in SECTIONS:
         section = {"NetworkSettings": "network", "EndpointSettings": "endpoints", "ClusterSettings": "cluster",
                    "ComplianceSettings": "compliance", "OperationsSettings": "operations",
                    "WorkloadSettings": "workloads"}.get(cls.__name__)
         if section is None:
             continue
-        for field, spec in declared(cls):
+        fields = list(declared(cls))
+        assert fields
+        for field, spec in fields:
             assert getattr(getattr(settings, section), field.name) != getattr(getattr(defaults, section), field.name), spec.key
 
 
@@ -141,3 +151,30 @@ def test_cdk_json_uses_only_known_platform_keys():
     assert all(k in ALL_KEYS for k in platform_keys)
     settings_from_context(CDK_JSON_CONTEXT).validate()
     assert json.loads(json.dumps(CDK_JSON_CONTEXT)) == CDK_JSON_CONTEXT
+
+
+def test_context_keys_reach_the_settings():
+    settings = settings_from_context(PUBLIC_BASTION_CONTEXT | {"operations.bastion": "false", "operations.fargate_logging": False})
+    assert settings.operations == OperationsSettings(
+        bastion=False,
+        bastion_subnet="public",
+        admin_access_policy="AmazonEKSAdminPolicy",
+        admin_principal_arns=(ADMIN, "arn:aws:iam::123456789012:user/breakglass"),
+        fargate_logging=False,
+        log_kms_key_arn=LOG_KEY,
+    )
+    assert settings.compliance.log_retention_days == 90
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"operations.bastion": "yes"}, "operations.bastion: 'yes' is not allowed; give true or false"),
+        ({"compliance.log_retention_days": "a year"}, "compliance.log_retention_days: 'a year' is not allowed; give a whole number"),
+        ({"operations.bastoin": "true"}, "operations.bastoin: unknown setting; did you mean operations.bastion?"),
+    ],
+)
+def test_bad_operations_context_values(context, message):
+    with pytest.raises(ConfigError) as error:
+        settings_from_context(context)
+    assert str(error.value).startswith(message)

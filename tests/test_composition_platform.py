@@ -3,7 +3,11 @@
 import subprocess
 import sys
 
-from conftest import EXISTING_VPC, ROOT
+import kubernetes_validate
+import pytest
+from private_eks_fargate.settings.versions import DEFAULT_KUBERNETES_VERSION
+
+from conftest import EXISTING_VPC, ROOT, applied_manifests
 
 
 def test_composite_builds_a_complete_private_cluster_in_one_user_stack(user_stack_app):
@@ -32,3 +36,29 @@ def test_another_app_can_install_and_import_the_library(tmp_path):
     )
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.splitlines() == [str(target / "private_eks_fargate" / "__init__.py"), "PrivateEksFargate"]
+
+
+
+
+def cluster_version(synth) -> str:
+    versions = {
+        r["Properties"]["Version"] for t in synth.templates.values() for r in t["Resources"].values() if r["Type"] == "AWS::EKS::Cluster"
+    }
+    (version,) = versions
+    return version
+
+
+@pytest.mark.parametrize("config", ["default", "existing-vpc", "user-stack", "public-bastion"])
+def test_manifests_validate_strictly_for_the_cluster_version(all_synths, config):
+    synth = all_synths[config]
+    version = cluster_version(synth)
+    assert version == DEFAULT_KUBERNETES_VERSION
+    manifests = list(applied_manifests(synth))
+    assert manifests, "every configuration applies at least the namespace"
+    for where, manifest in manifests:
+        kubernetes_validate.validate(manifest, f"{version}.0", strict=True)
+
+
+def test_validator_rejects_an_invalid_manifest():
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"}, "spec": {"bogus": 1}}, "1.36.0", strict=True)

@@ -6,12 +6,13 @@ import sys
 import types
 
 import pytest
-
 from private_eks_fargate.blocks.image_mirror import BUILD_SPEC, HANDLER, KEEP_IMAGES, RESOURCE_TYPE, UNTAGGED_DAYS
 
 from conftest import CHANGED_SAMPLE_IMAGE, find_one
 
 SAMPLE_SOURCE = "public.ecr.aws/nginx/nginx:1.28.0"
+
+
 THIS_REGISTRY = [{"Ref": "AWS::AccountId"}, ".dkr.ecr.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"}]
 
 

@@ -4,7 +4,6 @@ import json
 
 import pytest
 from aws_cdk import Duration
-
 from private_eks_fargate import ConfigError, MirroredImage, PlatformSettings, WorkloadSettings, settings_from_context
 
 from conftest import USER_IMAGE, find_one, run_app, user_deployment

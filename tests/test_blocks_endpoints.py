@@ -1,14 +1,24 @@
 """VPC endpoints: the derived set, private DNS, one security group admitting 443 from the VPC only, and the why."""
 
+from __future__ import annotations
+
 import pytest
+from private_eks_fargate import (
+    ENDPOINT_CATALOG,
+    OperationsSettings,
+    PlatformSettings,
+    required_endpoints,
+)
+from private_eks_fargate.blocks.endpoints import BASTION, DEFAULT_FEATURES, KUBECTL, LOGGING, platform_features
 
-from private_eks_fargate import ENDPOINT_CATALOG, required_endpoints
-from private_eks_fargate.blocks.endpoints import BASTION, DEFAULT_FEATURES, KUBECTL
-
-from conftest import EXISTING_VPC
+from conftest import EXISTING_VPC, synthesize
 
 ENDPOINTS = "Dev/Endpoints"
+
+
 SEED_AND_KUBECTL = {"ecr.api", "ecr.dkr", "ec2", "sts", "logs", "eks", "lambda"}
+
+
 SSM = {"ssm", "ssmmessages", "ec2messages"}
 
 
@@ -32,7 +42,9 @@ def test_default_interface_endpoints_are_the_seed_list_plus_eks_lambda_and_the_b
 
 def test_interface_endpoints_use_private_dns_and_the_cluster_subnets(default_app):
     subnet_refs = None
-    for service, endpoint in interface_endpoints(default_app, ENDPOINTS).items():
+    endpoints = interface_endpoints(default_app, ENDPOINTS)
+    assert endpoints
+    for service, endpoint in endpoints.items():
         props = endpoint["Properties"]
         assert props["PrivateDnsEnabled"] is True, service
         assert len(props["SubnetIds"]) == 2, service
@@ -79,12 +91,15 @@ def test_endpoint_security_group_admits_only_https_from_the_vpc_cidr(default_app
 
 @pytest.mark.parametrize("config", ["default", "existing-vpc", "user-stack", "public-bastion"])
 def test_nothing_admits_the_internet(all_synths, config):
-    for key, resource in all_synths[config].all_resources().items():
-        if resource["Type"] == "AWS::EC2::SecurityGroup":
-            for rule in resource["Properties"].get("SecurityGroupIngress", []):
-                assert rule.get("CidrIp") != "0.0.0.0/0" and rule.get("CidrIpv6") != "::/0", key
-        if resource["Type"] == "AWS::EC2::SecurityGroupIngress":
-            assert resource["Properties"].get("CidrIp") != "0.0.0.0/0", key
+    resources = all_synths[config].all_resources()
+    rules = [
+        (key, rule)
+        for key, resource in resources.items()
+        if resource["Type"] == "AWS::EC2::SecurityGroup"
+        for rule in resource["Properties"].get("SecurityGroupIngress", [])
+    ] + [(key, r["Properties"]) for key, r in resources.items() if r["Type"] == "AWS::EC2::SecurityGroupIngress"]
+    assert rules
+    assert [key for key, rule in rules if rule.get("CidrIp") == "0.0.0.0/0" or rule.get("CidrIpv6") == "::/0"] == []
 
 
 def test_existing_vpc_endpoint_rule_uses_the_configured_cidr(existing_vpc_app):
@@ -93,7 +108,9 @@ def test_existing_vpc_endpoint_rule_uses_the_configured_cidr(existing_vpc_app):
 
 
 def test_every_endpoint_says_who_needs_it_and_why(default_app):
-    for endpoint in default_app.resources(ENDPOINTS, "AWS::EC2::VPCEndpoint").values():
+    endpoints = default_app.resources(ENDPOINTS, "AWS::EC2::VPCEndpoint")
+    assert endpoints
+    for endpoint in endpoints.values():
         purpose = endpoint["Metadata"]["Purpose"]
         need, _ = ENDPOINT_CATALOG[purpose["Service"]]
         assert purpose == {"Service": need.service, "NeededBy": need.needed_by, "Why": need.why}
@@ -106,7 +123,7 @@ def test_extra_services_are_added_once(existing_vpc_app):
 
 
 def test_endpoints_can_be_turned_off(tmp_path):
-    from conftest import stage_builder, synthesize
+    from conftest import stage_builder
 
     context = {
         "network.existing_vpc_id": EXISTING_VPC.vpc_id,
@@ -126,3 +143,11 @@ def test_catalog_derivation_follows_features():
     assert {"ssm", "ssmmessages", "ec2messages"} <= with_bastion
     assert not {"ssm", "ssmmessages", "ec2messages"} & {n.service for n in required_endpoints()}
     assert [n.service for n in required_endpoints({KUBECTL}, extra_services=["eks", "kms"])] == ["s3", "eks", "lambda", "kms"]
+
+
+def test_features_follow_the_settings():
+    assert platform_features(PlatformSettings()) == DEFAULT_FEATURES | {BASTION}
+    public = PlatformSettings(operations=OperationsSettings(bastion_subnet="public"))
+    assert platform_features(public) == DEFAULT_FEATURES
+    bare = PlatformSettings(operations=OperationsSettings(bastion=False, fargate_logging=False))
+    assert platform_features(bare) == DEFAULT_FEATURES - {LOGGING}

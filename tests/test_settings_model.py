@@ -1,18 +1,22 @@
 """Every bad setting is rejected before any resource is defined, with one line naming the setting and what is allowed."""
 
-import pytest
+from __future__ import annotations
 
+import aws_cdk as cdk
+import pytest
 from private_eks_fargate import (
     ClusterSettings,
+    ComplianceSettings,
     ConfigError,
     EndpointSettings,
     ExistingVpcSettings,
     FargateProfileSpec,
     NetworkSettings,
+    OperationsSettings,
     PlatformSettings,
 )
 
-from conftest import EXISTING_VPC
+from conftest import ADMIN, EXISTING_VPC
 
 
 def existing(**changes):
@@ -160,10 +164,74 @@ def test_default_settings_are_valid():
 
 def test_constructs_validate_before_defining_anything():
     import aws_cdk as cdk
-
     from private_eks_fargate import PrivateEksFargate
 
     stack = cdk.Stack(cdk.App(), "S")
     with pytest.raises(ConfigError, match="^network.az_count: 1 is not allowed"):
         PrivateEksFargate(stack, "P", settings=PlatformSettings(network=NetworkSettings(az_count=1)))
     assert [c.node.id for c in stack.node.children] == []  # the composite never got constructed
+
+
+@pytest.mark.parametrize(
+    ("operations", "message"),
+    [
+        ({"bastion_subnet": "private"}, "operations.bastion_subnet: 'private' is not allowed; use isolated or public"),
+        ({"bastion_instance_type": "t3micro"},
+         "operations.bastion_instance_type: 't3micro' is not an EC2 instance type (e.g. t3.micro)"),
+        ({"admin_access_policy": "AdministratorAccess"},
+         "operations.admin_access_policy: 'AdministratorAccess' is not allowed; use one of AmazonEKSClusterAdminPolicy, "
+         "AmazonEKSAdminPolicy, AmazonEKSEditPolicy, AmazonEKSViewPolicy, AmazonEKSAdminViewPolicy"),
+        ({"admin_principal_arns": ("arn:aws:iam::123456789012:group/admins",)},
+         "operations.admin_principal_arns: 'arn:aws:iam::123456789012:group/admins' is not an IAM role or user ARN "
+         "(arn:aws:iam::123456789012:role/NAME)"),
+        ({"admin_principal_arns": (ADMIN, ADMIN)},
+         f"operations.admin_principal_arns: ['{ADMIN}', '{ADMIN}'] lists a principal more than once"),
+        ({"log_kms_key_arn": "alias/logs"},
+         "operations.log_kms_key_arn: 'alias/logs' is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)"),
+    ],
+)
+def test_bad_operations_settings_are_one_line_errors(operations, message):
+    with pytest.raises(ConfigError) as error:
+        PlatformSettings(operations=OperationsSettings(**operations)).validate()
+    assert str(error.value) == message
+
+
+def test_public_bastion_needs_a_new_vpc():
+    settings = PlatformSettings(
+        network=NetworkSettings(existing_vpc=EXISTING_VPC),
+        operations=OperationsSettings(bastion_subnet="public"),
+    )
+    with pytest.raises(ConfigError) as error:
+        settings.validate()
+    assert str(error.value) == (
+        "operations.bastion_subnet: 'public' needs a new VPC (the bastion's public subnet is created with it); "
+        "with an existing VPC use 'isolated'"
+    )
+    from private_eks_fargate import PrivateNetwork
+
+    stack = cdk.Stack(cdk.App(), "Probe")
+    with pytest.raises(ConfigError) as construct_error:
+        PrivateNetwork(stack, "Network", settings=settings.network, public_bastion_subnet=True)
+    assert str(construct_error.value) == str(error.value)
+    assert stack.node.children == []
+    # with the bastion off the placement does not matter
+    PlatformSettings(
+        network=NetworkSettings(existing_vpc=EXISTING_VPC),
+        operations=OperationsSettings(bastion=False, bastion_subnet="public"),
+    ).validate()
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (dict(log_retention_days=100), "compliance.log_retention_days: 100 is not a CloudWatch Logs retention; use one of 1, 3,"),
+        (dict(tags={"aws:owner": "x"}), "compliance.tags: 'aws:owner' is not an allowed tag key"),
+        (dict(tags={"owner": "a" * 257}), "compliance.tags: tag 'owner' has value"),
+        (dict(tags={"owner": ""}, required_tags=("owner",)), "compliance.tags: required tag 'owner' is missing"),
+        (dict(production="yes"), "compliance.production: 'yes' is not allowed; give true or false"),
+    ],
+)
+def test_bad_compliance_settings_are_refused(settings, message):
+    with pytest.raises(ConfigError) as caught:
+        PlatformSettings(compliance=ComplianceSettings(**settings)).validate()
+    assert str(caught.value).startswith(message)

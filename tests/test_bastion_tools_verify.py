@@ -10,16 +10,18 @@ import ast
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
 from private_eks_fargate.bastion_tools import verify
 
 from conftest import FIXTURES, ROOT
 
 SCENARIOS = FIXTURES / "verify"
+
+
 CHECKS = ["fargate-nodes", "deployment custom-space/sample-app", "coredns", "private-endpoint", "no-internet-images"]
+
+
 PROBE_DELETE = ("delete", "pod", verify.PROBE_POD, "-n", "custom-space", "--ignore-not-found", "--wait=false")
 
 
@@ -79,6 +81,8 @@ class RecordedCluster:
 
 #: what the bastion's VerifyCommand asks for in the default app (tests/test_operations.py checks the output)
 SAMPLE_APP_TARGET = {"namespace": "custom-space", "deployment": "sample-app", "replicas": 3}
+
+
 SAMPLE_APP_ARGS = ["--namespace", "custom-space", "--deployment", "sample-app", "--replicas", "3"]
 
 

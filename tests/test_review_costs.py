@@ -1,0 +1,91 @@
+"""review/costs.py: the fixed monthly cost counted from the templates, and the README's cost table."""
+
+import json
+import re
+
+import pytest
+from private_eks_fargate.review.costs import cost_lines, cost_table_markdown, fargate_pod_size
+from private_eks_fargate.review.report import show
+
+from conftest import ROOT, default_review_text
+
+HOURS, ENDPOINT_HOUR, EKS_HOUR, KMS_MONTH = 730, 0.01, 0.10, 1.00
+T3_MICRO_HOUR, GP3_GB_MONTH = 0.0104, 0.08
+POD_MONTH = HOURS * (0.25 * 0.04048 + 0.5 * 0.004445)  # a 0.25 vCPU, 0.5 GB Fargate pod
+
+
+COREDNS_MONTH = 2 * POD_MONTH
+
+
+def _interface_endpoints(synth):
+    return [
+        r for r in synth.all_resources().values()
+        if r["Type"] == "AWS::EC2::VPCEndpoint" and r["Properties"]["VpcEndpointType"] == "Interface"
+    ]
+
+
+def _count(synth, kind):
+    return sum(r["Type"] == kind for r in synth.all_resources().values())
+
+
+def _deployment_replicas(synth) -> int:
+    """Replicas of the Deployments the app applies; each requests at most 0.25 vCPU and 0.25 GB (asserted)."""
+    deployments = [
+        manifest
+        for resource in synth.all_resources().values()
+        if resource["Type"] == "Custom::AWSCDK-EKS-KubernetesResource"
+        for manifest in json.loads(show(resource["Properties"]["Manifest"]))
+        if manifest["kind"] == "Deployment"
+    ]
+    requests = [c["resources"]["requests"] for d in deployments for c in d["spec"]["template"]["spec"]["containers"]]
+    assert all(r in ({"cpu": "250m", "memory": "256Mi"}, {"cpu": "100m", "memory": "128Mi"}) for r in requests), requests
+    return sum(d["spec"]["replicas"] for d in deployments)
+
+
+@pytest.mark.parametrize("config, azs", [("default", 2), ("existing-vpc", 3)])
+def test_report_cost_lines_are_endpoint_count_times_azs_times_price(request, all_synths, config, azs):
+    synth = all_synths[config]
+    text = default_review_text(request) if config == "default" else request.getfixturevalue("existing_vpc_review")
+    endpoints = _interface_endpoints(synth)
+    assert {len(e["Properties"]["SubnetIds"]) for e in endpoints} == {azs}
+    endpoint_cost = len(endpoints) * azs * ENDPOINT_HOUR * HOURS
+    assert f"| Interface VPC endpoints | $0.01/hour per endpoint per AZ | {len(endpoints)} × {azs} AZ | ${endpoint_cost:,.2f} |" in text
+    keys = _count(synth, "AWS::KMS::Key")
+    assert f"| KMS keys | $1.00/month per key | {keys} | ${keys * KMS_MONTH:,.2f} |" in text
+    assert "| EKS control plane | $0.10/hour (standard support) | 1 | $73.00 |" in text
+    (bastion,) = [r for r in synth.all_resources().values() if r["Type"] == "AWS::EC2::Instance"]
+    assert bastion["Properties"]["InstanceType"] == "t3.micro"
+    volume_gb = bastion["Properties"]["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"]
+    assert f"| EBS gp3 volume (bastion) | $0.08/GB-month | {volume_gb} GB | ${volume_gb * GP3_GB_MONTH:,.2f} |" in text
+    bastion_cost = T3_MICRO_HOUR * HOURS + volume_gb * GP3_GB_MONTH
+    pods = _deployment_replicas(synth)
+    expected_total = EKS_HOUR * HOURS + endpoint_cost + keys * KMS_MONTH + COREDNS_MONTH + bastion_cost + pods * POD_MONTH
+    assert f"| **total (fixed part)** | | | **${expected_total:,.2f}** |" in text
+    assert "List prices in us-east-1, on demand, 730 hours a month" in text
+
+
+def test_default_app_costs(default_app):
+    """The closing numbers of issue 5: 10 interface endpoints (7 + the bastion's 3 SSM) in 2 AZs; 6 KMS keys (secrets,
+    the two stacks' log keys, Fargate logs, bastion volume, workload images); the t3.micro bastion with 16 GB gp3;
+    CoreDNS and the sample app's 3 pods on Fargate."""
+    lines = {line.item: line.monthly for line in cost_lines(default_app.templates.values())}
+    assert round(lines["Interface VPC endpoints"], 2) == 10 * 2 * ENDPOINT_HOUR * HOURS == 146.00
+    assert lines["KMS keys"] == 6.00
+    assert round(lines["EC2 instance t3.micro (bastion)"] + lines["EBS gp3 volume (bastion)"], 2) == 8.87
+    assert round(lines["Fargate, Deployment sample-app (3 pods × 0.25 vCPU, 0.5 GB)"], 2) == round(3 * POD_MONTH, 2) == 27.03
+    assert round(sum(v for v in lines.values() if v), 2) == 278.92
+
+
+@pytest.mark.parametrize(
+    "cpu, memory, size", [(0.25, 0.25, (0.25, 0.5)), (0, 0, (0.25, 0.5)), (0.25, 0.3, (0.25, 1)), (0.3, 0.1, (0.5, 1)), (1, 3, (1, 4))]
+)
+def test_fargate_pod_size_is_the_smallest_that_fits_requests_plus_kubernetes(cpu, memory, size):
+    assert fargate_pod_size(cpu, memory) == size
+
+
+def test_readme_cost_table_is_the_one_the_code_computes_for_the_default_app(default_app):
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- cost-table:begin -->\n(.*?)\n<!-- cost-table:end -->", readme, flags=re.DOTALL)
+    assert block, "README.md lacks the cost-table markers"
+    expected = cost_table_markdown(cost_lines(default_app.templates.values()))
+    assert block.group(1) == expected, f"replace the README's cost table with:\n{expected}"
