@@ -131,7 +131,7 @@ def default_app(tmp_path_factory) -> Synth:
 
 @pytest.fixture(scope="session")
 def existing_vpc_app(tmp_path_factory) -> Synth:
-    """The app's stage on an existing 3-AZ VPC, with two app profiles, an extra endpoint and another sample tag;
+    """The app's stage on an existing 3-AZ VPC, with three app profiles, an extra endpoint and another sample tag;
     a production environment with the strict data perimeter and two-year log retention."""
     context = {
         "network.existing_vpc_id": EXISTING_VPC.vpc_id,
@@ -141,7 +141,8 @@ def existing_vpc_app(tmp_path_factory) -> Synth:
         "network.existing_route_table_ids": json.dumps(list(EXISTING_VPC.route_table_ids)),
         "endpoints.extra_services": "secretsmanager",
         "cluster.app_profiles": json.dumps(
-            [{"namespace": "custom-space"}, {"namespace": "payments", "labels": {"app": "ledger", "tier": "api"}}]
+            [{"namespace": "custom-space"}, {"namespace": "payments", "labels": {"app": "ledger", "tier": "api"}},
+             {"namespace": "batch"}]
         ),
         "cluster.name": "bank-private",
         "workloads.sample_image": CHANGED_SAMPLE_IMAGE,

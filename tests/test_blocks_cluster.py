@@ -126,18 +126,39 @@ def test_profiles_use_only_the_private_cluster_subnets_and_one_role(default_app,
     assert len(roles) == 1
 
 
-def test_profiles_are_created_one_after_another(existing_vpc_app):
+def test_profiles_are_created_one_after_another_coredns_first(existing_vpc_app):
     profiles = _profiles(existing_vpc_app, "Prod/Cluster")
-    assert len(profiles) == 3
-    # a single chain: exactly one profile has no profile dependency, each other depends on exactly one
+    assert len(profiles) == 4  # CoreDNS and three application profiles
+    # a single chain (EKS takes one profile operation at a time): the CoreDNS profile has no profile dependency,
+    # each other profile depends on exactly one, and no two on the same
     deps = {k: [d for d in v.get("DependsOn", []) if d in profiles] for k, v in profiles.items()}
-    assert sorted(len(d) for d in deps.values()) == [0, 1, 1]
-    assert len({d[0] for d in deps.values() if d}) == 2
+    assert sorted(len(d) for d in deps.values()) == [0, 1, 1, 1]
+    assert len({d[0] for d in deps.values() if d}) == 3
+    (first,) = [k for k, d in deps.items() if not d]
+    assert profiles[first]["Properties"]["Selectors"][0]["Namespace"] == "kube-system"
+
+
+def test_only_the_coredns_profile_holds_back_every_kubectl_resource(existing_vpc_app):
+    """aws-cdk-lib's KubectlReadyBarrier waits for every L2 profile; the application profiles are L1, so kubectl
+    work (the CoreDNS patch) does not wait for them."""
+    resources = existing_vpc_app.resources("Prod/Cluster")
+    _, barrier = find_one(resources, lambda r: r["Type"] == "AWS::SSM::Parameter" and r["Properties"]["Value"] == "aws:cdk:eks:kubectl-ready")
+    waited = [d for d in barrier["DependsOn"] if resources[d]["Type"] == "AWS::EKS::FargateProfile"]
+    assert len(waited) == 1
+    assert resources[waited[0]]["Properties"]["Selectors"][0]["Namespace"] == "kube-system"
+
+
+def test_application_profiles_keep_the_logical_ids_they_were_deployed_with(default_app, user_stack_app):
+    """Moving the application profiles from the L2 FargateProfile to the L1 resource kept each construct path, so
+    the logical ids deployed before (issue 12) are unchanged and no profile is replaced."""
+    assert set(_profiles(default_app, CLUSTER)) == {"ClusterCoreDnsProfile24FD293B", "ClusterAppProfile0C58EDE95"}
+    user = _profiles(user_stack_app, "TeamPlatform")
+    assert {"PlatformClusterAppProfile0ABE39676", "PlatformClusterAppProfilewebF27E75A6"} <= set(user)
 
 
 def test_profile_names_change_with_selectors_so_replacements_never_collide(existing_vpc_app):
     names = [p["Properties"]["FargateProfileName"] for p in _profiles(existing_vpc_app, "Prod/Cluster").values()]
-    assert len(set(names)) == 3
+    assert len(set(names)) == 4
     payments = FargateProfileSpec(namespace="payments", labels={"app": "ledger", "tier": "api"})
     assert profile_name("app-payments", payments) in names
     changed = FargateProfileSpec(namespace="payments", labels={"app": "ledger"})

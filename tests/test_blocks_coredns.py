@@ -7,7 +7,7 @@ import pytest
 import yaml
 from private_eks_fargate.blocks.coredns import COMPUTE_TYPE_ANNOTATION, FARGATE_PATCH, READY_JSON_PATH
 
-from conftest import FIXTURES, find_one, kubectl_jsonpath
+from conftest import FIXTURES, find_one, kubectl_jsonpath, manifest
 
 CLUSTER = "Dev/Cluster"
 
@@ -139,3 +139,35 @@ def test_readiness_json_path_is_empty_until_a_replica_is_ready(kubectl_binary, t
     # the kubectl handler keeps polling while the output is empty, and fails the deploy at the timeout
     assert kubectl_jsonpath(kubectl_binary, pending, READY_JSON_PATH) == ""
     assert kubectl_jsonpath(kubectl_binary, ready, READY_JSON_PATH) == "2"
+
+
+def _needs(resources: dict, start: str) -> set[str]:
+    """Everything `start` waits for, directly or transitively (DependsOn and references)."""
+    from private_eks_fargate.review.deploy_path import resource_dependencies
+
+    graph = resource_dependencies({"Resources": resources})
+    seen, todo = set(), [start]
+    while todo:
+        for dependency in graph[todo.pop()] - seen:
+            seen.add(dependency)
+            todo.append(dependency)
+    return seen
+
+
+@pytest.mark.parametrize("config, stack", [("default", CLUSTER), ("existing-vpc", "Prod/Cluster")])
+def test_coredns_patch_and_wait_need_no_application_profile(all_synths, config, stack):
+    """The CoreDNS patch and its wait need their profile, the endpoints and the logging ConfigMap, never an
+    application profile: those are created while CoreDNS rolls out (existing-vpc has three of them)."""
+    resources = all_synths[config].resources(stack)
+    profiles = {k: r for k, r in resources.items() if r["Type"] == "AWS::EKS::FargateProfile"}
+    coredns_profile = {k for k, r in profiles.items() if r["Properties"]["Selectors"][0]["Namespace"] == "kube-system"}
+    assert len(coredns_profile) == 1 and len(profiles) >= 2
+    config_map, _ = manifest(all_synths[config], stack, "ConfigMap", "aws-logging")
+    patch_id, _ = find_one(resources, lambda r: r["Type"] == "Custom::AWSCDK-EKS-KubernetesPatch")
+    wait_id, _ = find_one(
+        resources,
+        lambda r: r["Type"] == "Custom::AWSCDK-EKS-KubernetesObjectValue" and r["Properties"]["ObjectName"] == "coredns",
+    )
+    for needs in (_needs(resources, patch_id), _needs(resources, wait_id)):
+        assert needs & set(profiles) == coredns_profile
+        assert config_map in needs

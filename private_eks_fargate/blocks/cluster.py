@@ -30,6 +30,7 @@ from .coredns import COREDNS_SELECTOR, CoreDnsOnFargate
 from .image_guard import ImageGuard, ImagePolicy
 from .irsa import NATIVE_OIDC_PROVIDER_FLAG
 from .logs import DEFAULT_LOG_RETENTION_DAYS, retained_log_group
+from .network import selected_subnets
 from .workload import Workload
 
 ALL_LOG_TYPES = (
@@ -186,9 +187,21 @@ class PrivateCluster(Construct):
             managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(FARGATE_POD_EXECUTION_POLICY)],
         )
 
-        self.coredns_profile = self._add_profile("CoreDnsProfile", "coredns", COREDNS_PROFILE, subnets)
+        # The CoreDNS profile is aws-cdk-lib's L2: its KubectlReadyBarrier puts every kubectl resource after it (no
+        # kubectl call while it is CREATING, aws-cdk #8854). Application profiles are L1 (_add_app_profile).
+        self.coredns_profile = eks.FargateProfile(
+            self,
+            "CoreDnsProfile",
+            cluster=self.cluster,
+            fargate_profile_name=profile_name("coredns", COREDNS_PROFILE),
+            selectors=[eks.Selector(namespace=COREDNS_PROFILE.namespace, labels=dict(COREDNS_PROFILE.labels))],
+            pod_execution_role=self.pod_execution_role,
+            vpc=self.cluster.vpc,
+            subnet_selection=subnets,
+        )
+        self._profile_chain: list[IDependable] = [self.coredns_profile]
         self.app_profiles = [
-            self._add_profile(f"AppProfile{index}", f"app-{spec.namespace}", spec, subnets)
+            self._add_app_profile(f"AppProfile{index}", f"app-{spec.namespace}", spec)
             for index, spec in enumerate(settings.app_profiles)
         ]
         self._namespace_profiles = {
@@ -255,19 +268,29 @@ class PrivateCluster(Construct):
             "AWS CLI layers; it moves forward when aws-cdk-lib is upgraded, not here.",
         )
 
-    def _add_profile(
-        self, construct_id: str, prefix: str, spec: FargateProfileSpec, subnets: ec2.SubnetSelection
-    ) -> eks.FargateProfile:
-        return eks.FargateProfile(
-            self,
-            construct_id,
-            cluster=self.cluster,
+    def _add_app_profile(self, construct_id: str, prefix: str, spec: FargateProfileSpec) -> eks.CfnFargateProfile:
+        """An application profile as an L1 resource, so that aws-cdk-lib's barrier does not hold every kubectl
+        resource (the CoreDNS patch among them) until it exists: the manifests of its namespace wait for it instead
+        (``Workload.add_manifests``). Chained after the previous profile: EKS takes one profile operation at a time
+        per cluster. The construct path, and so the logical id, is the one the L2 profile had, so no deployed
+        profile is replaced."""
+        profile = eks.CfnFargateProfile(
+            Construct(self, construct_id),
+            "Resource",
+            cluster_name=self.cluster.cluster_name,
             fargate_profile_name=profile_name(prefix, spec),
-            selectors=[eks.Selector(namespace=spec.namespace, labels=dict(spec.labels))],
-            pod_execution_role=self.pod_execution_role,
-            vpc=self.cluster.vpc,
-            subnet_selection=subnets,
+            pod_execution_role_arn=self.pod_execution_role.role_arn,
+            selectors=[
+                eks.CfnFargateProfile.SelectorProperty(
+                    namespace=spec.namespace,
+                    labels=[eks.CfnFargateProfile.LabelProperty(key=k, value=v) for k, v in spec.labels.items()],
+                )
+            ],
+            subnets=selected_subnets(self.cluster.vpc, self._subnets).subnet_ids,
         )
+        profile.node.add_dependency(self._profile_chain[-1])
+        self._profile_chain.append(profile)
+        return profile
 
     def ensure_namespace(self, namespace: str) -> eks.KubernetesManifest:
         """The manifest of `namespace`, created when the cluster does not apply it yet."""
@@ -277,13 +300,12 @@ class PrivateCluster(Construct):
             )
         return self.namespaces[namespace]
 
-    def ensure_profile(self, namespace: str) -> eks.FargateProfile:
-        """A Fargate profile selecting every pod of `namespace`: the configured one, or a new one."""
+    def ensure_profile(self, namespace: str) -> eks.CfnFargateProfile:
+        """A Fargate profile selecting every pod of `namespace`: the configured one, or a new one. Whatever creates
+        pods in `namespace` must depend on it (``Workload.add_manifests`` does)."""
         if namespace not in self._namespace_profiles:
             spec = FargateProfileSpec(namespace=namespace)
-            self._namespace_profiles[namespace] = self._add_profile(
-                f"AppProfile-{namespace}", f"app-{namespace}", spec, self._subnets
-            )
+            self._namespace_profiles[namespace] = self._add_app_profile(f"AppProfile-{namespace}", f"app-{namespace}", spec)
         return self._namespace_profiles[namespace]
 
     def add_workload(

@@ -20,6 +20,13 @@ SUBNET_GROUP = "cluster"
 BASTION_SUBNET_GROUP = "bastion"
 BASTION_SUBNET_CIDR_MASK = 28
 
+SELECTION_FIELDS = ("availability_zones", "one_per_az", "subnet_filters", "subnet_group_name", "subnets", "subnet_type")
+
+
+def selected_subnets(vpc: ec2.IVpc, selection: ec2.SubnetSelection) -> ec2.SelectedSubnets:
+    """``vpc.select_subnets`` for a SubnetSelection value (the Python binding takes its fields as keywords)."""
+    return vpc.select_subnets(**{name: getattr(selection, name) for name in SELECTION_FIELDS})
+
 
 class PrivateNetwork(Construct):
     """A VPC whose cluster subnets have no route to the internet.

@@ -17,6 +17,8 @@ class StackTemplate:
     name: str
     template: dict
     termination_protection: bool = False
+    #: display paths of the stacks deployed before this one
+    dependencies: tuple[str, ...] = ()
 
     @property
     def resources(self) -> dict[str, dict]:
@@ -41,8 +43,9 @@ class Review:
 def load_stacks(assembly_dir: Path) -> list[StackTemplate]:
     """Every stack of the cloud assembly, nested stage assemblies included, in manifest order."""
     manifest = json.loads((assembly_dir / "manifest.json").read_text())
+    artifacts = manifest.get("artifacts", {})
     stacks = []
-    for artifact_id, artifact in manifest.get("artifacts", {}).items():
+    for artifact_id, artifact in artifacts.items():
         properties = artifact.get("properties", {})
         if artifact["type"] == "cdk:cloud-assembly":
             stacks += load_stacks(assembly_dir / properties["directoryName"])
@@ -53,6 +56,10 @@ def load_stacks(assembly_dir: Path) -> list[StackTemplate]:
                     name=properties.get("stackName", artifact_id),
                     template=json.loads((assembly_dir / properties["templateFile"]).read_text()),
                     termination_protection=bool(properties.get("terminationProtection")),
+                    dependencies=tuple(
+                        artifacts[d].get("displayName", d) for d in artifact.get("dependencies", [])
+                        if artifacts.get(d, {}).get("type") == "aws:cloudformation:stack"
+                    ),
                 )
             )
     return stacks

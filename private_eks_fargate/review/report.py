@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping
 
 from .assembly import Review, StackTemplate, checkov_skips, load_review, load_stacks, show
 from .costs import HOURS_PER_MONTH, REGION, cost_lines, cost_table_markdown, total
+from .deploy_path import NOMINAL_MINUTES, longest_path
 
 #: The packs app.py runs on every synth (compliance.NAG_PACKS and OWN_PACK; a test keeps the two lists equal).
 #: The review reads only the cloud assembly, whose validation report names no pack when nothing was found.
@@ -28,6 +29,7 @@ SECTIONS = (
     "Summary",
     "Architecture",
     "Stacks and resources",
+    "Deploy time",
     "Security-group rules",
     "IAM roles",
     "VPC endpoints",
@@ -64,6 +66,19 @@ def stacks_section(review: Review) -> list[str]:
             ("logical id", "type", "construct path"),
             ((lid, r["Type"], _path(r)) for lid, r in stack.resources.items()),
         )
+    return out
+
+
+def deploy_section(review: Review) -> list[str]:
+    path = longest_path(review.stacks)
+    nominal = ", ".join(f"{kind} {minutes:g}" for kind, minutes in NOMINAL_MINUTES.items())
+    out = ["", f"Longest path of a first deploy: **{path.minutes:.1f} minutes**, from the templates' dependencies "
+           f"(DependsOn, Ref, GetAtt, Sub; a stack starts when the stacks it depends on are complete) and nominal "
+           f"minutes per resource type ({nominal}; everything else about 0). Resources on it:", ""]
+    out += _table(
+        ("stack", "logical id", "type", "starts", "done"),
+        ((s.stack, s.logical_id, s.type, f"{s.start:g}", f"{s.finish:g}") for s in path.steps if s.finish > s.start),
+    )
     return out
 
 
@@ -300,12 +315,14 @@ def render(review: Review, diagram: str | None) -> str:
         f"- compliance: {len(unacknowledged_findings(review))} unacknowledged findings, "
         f"{len(acknowledgements(review))} acknowledged",
         f"- fixed cost: ${total(lines):,.2f} a month ({REGION} list prices)",
+        f"- longest deploy path: {longest_path(review.stacks).minutes:.1f} minutes (nominal durations)",
     ]
     body = {
         "Summary": summary,
         "Architecture": ["", f"![architecture]({diagram})" if diagram else "(diagram not drawn)",
                          "", "Drawn from the synthesized templates on every synth."],
         "Stacks and resources": stacks_section(review),
+        "Deploy time": deploy_section(review),
         "Security-group rules": security_groups_section(review),
         "IAM roles": iam_section(review),
         "VPC endpoints": endpoints_section(review),
