@@ -131,7 +131,8 @@ def default_app(tmp_path_factory) -> Synth:
 
 @pytest.fixture(scope="session")
 def existing_vpc_app(tmp_path_factory) -> Synth:
-    """The app's stage on an existing 3-AZ VPC, with three app profiles, an extra endpoint and another sample tag;
+    """The app's stage on an existing 3-AZ VPC, with three app profiles, two extra endpoints (ec2 on request) and
+    another sample tag;
     a production environment with the strict data perimeter and two-year log retention."""
     context = {
         "network.existing_vpc_id": EXISTING_VPC.vpc_id,
@@ -139,7 +140,7 @@ def existing_vpc_app(tmp_path_factory) -> Synth:
         "network.existing_subnet_ids": ",".join(EXISTING_VPC.subnet_ids),
         "network.existing_availability_zones": ",".join(EXISTING_VPC.availability_zones),
         "network.existing_route_table_ids": json.dumps(list(EXISTING_VPC.route_table_ids)),
-        "endpoints.extra_services": "secretsmanager",
+        "endpoints.extra_services": "secretsmanager,ec2",
         "cluster.app_profiles": json.dumps(
             [{"namespace": "custom-space"}, {"namespace": "payments", "labels": {"app": "ledger", "tier": "api"}},
              {"namespace": "batch"}]
@@ -204,6 +205,15 @@ def user_stack_app(tmp_path_factory) -> Synth:
         enable_compliance_checks(app)
 
     return synthesize(tmp_path_factory.mktemp("user"), build)
+
+
+SINGLE_ZONE_CONTEXT = {"endpoints.single_zone": "true"}
+
+
+@pytest.fixture(scope="session")
+def single_zone_app(tmp_path_factory) -> Synth:
+    """The default app with the non-production cost profile: interface endpoints in one zone."""
+    return synthesize(tmp_path_factory.mktemp("single-zone"), stage_builder(SINGLE_ZONE_CONTEXT), SINGLE_ZONE_CONTEXT)
 
 
 @pytest.fixture(scope="session")

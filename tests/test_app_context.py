@@ -53,7 +53,7 @@ def test_every_declared_key_reaches_its_field():
     """A value given under each key arrives in the settings (no key is parsed and then dropped)."""
     context = {
         "network.vpc_cidr": "10.9.0.0/16", "network.az_count": "3", "network.availability_zones": "a1,b1,c1",
-        "endpoints.create": "false", "endpoints.extra_services": "kms",
+        "endpoints.create": "false", "endpoints.extra_services": "kms", "endpoints.single_zone": "true",
         "cluster.kubernetes_version": "1.35", "cluster.name": "x", "cluster.app_profiles": '[{"namespace": "n"}]',
         "cluster.coredns_ready_timeout_minutes": "5",
         "compliance.log_retention_days": "90", "compliance.tags": '{"a": "b"}', "compliance.required_tags": "a",

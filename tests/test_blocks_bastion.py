@@ -221,7 +221,7 @@ def test_public_mode_needs_no_ssm_endpoints(public_bastion_app):
         e["Properties"]["ServiceName"]["Fn::Join"][1][-1].lstrip(".")
         for e in public_bastion_app.resources("Seed/Endpoints", "AWS::EC2::VPCEndpoint").values()
     }
-    assert services == {"s3", "ecr.api", "ecr.dkr", "sts", "logs", "ec2", "eks", "lambda"}
+    assert services == {"s3", "ecr.api", "ecr.dkr", "sts", "logs", "eks", "lambda"}
 
 
 ELF_MACHINES = {0x3E: ec2.InstanceArchitecture.X86_64, 0xB7: ec2.InstanceArchitecture.ARM_64}

@@ -47,7 +47,7 @@ def test_cluster_stack_is_deployed_after_and_destroyed_before_the_endpoints(defa
 def test_in_one_stack_the_kubectl_provider_and_the_patch_wait_for_every_endpoint(user_stack_app):
     resources = user_stack_app.resources("TeamPlatform")
     endpoints = {k for k, v in resources.items() if v["Type"] == "AWS::EC2::VPCEndpoint"}
-    assert len(endpoints) == 11  # 7 interface + S3 gateway + the bastion's ssm, ssmmessages, ec2messages
+    assert len(endpoints) == 10  # 6 interface + S3 gateway + the bastion's ssm, ssmmessages, ec2messages
     patch_id, patch = find_one(resources, lambda r: r["Type"] == "Custom::AWSCDK-EKS-KubernetesPatch")
     assert endpoints <= set(patch["DependsOn"])
     kubectl_lambdas = [(k, fn) for k, fn in resources.items() if fn["Type"] == "AWS::Lambda::Function" and "KubectlProvider" in k]

@@ -9,14 +9,25 @@ from private_eks_fargate import (
     PlatformSettings,
     required_endpoints,
 )
-from private_eks_fargate.blocks.endpoints import BASTION, DEFAULT_FEATURES, KUBECTL, LOGGING, platform_features
+from private_eks_fargate.blocks.endpoints import (
+    BASTION,
+    DEFAULT_FEATURES,
+    EC2_API,
+    FARGATE,
+    IRSA,
+    KUBECTL,
+    LOGGING,
+    USER_CONSUMER,
+    platform_features,
+)
 
 from conftest import EXISTING_VPC, synthesize
 
 ENDPOINTS = "Dev/Endpoints"
 
 
-SEED_AND_KUBECTL = {"ecr.api", "ecr.dkr", "ec2", "sts", "logs", "eks", "lambda"}
+#: the interface endpoints the default features need: image pulls, IRSA, Fargate logs, the kubectl Lambdas
+PLATFORM = {"ecr.api", "ecr.dkr", "sts", "logs", "eks", "lambda"}
 
 
 SSM = {"ssm", "ssmmessages", "ec2messages"}
@@ -36,8 +47,44 @@ def interface_endpoints(synth, stack):
     }
 
 
-def test_default_interface_endpoints_are_the_seed_list_plus_eks_lambda_and_the_bastions_ssm(default_app):
-    assert set(interface_endpoints(default_app, ENDPOINTS)) == SEED_AND_KUBECTL | SSM
+def test_default_interface_endpoints_are_the_platforms_and_the_bastions_ssm_without_ec2(default_app):
+    assert set(interface_endpoints(default_app, ENDPOINTS)) == PLATFORM | SSM
+
+
+#: What in the templates consumes each feature's endpoints (the evidence that the consumer exists).
+CONSUMER_EVIDENCE = {
+    FARGATE: lambda r: r["Type"] == "AWS::EKS::FargateProfile",
+    KUBECTL: lambda r: r["Type"] == "AWS::Lambda::Function" and "VpcConfig" in r["Properties"],
+    LOGGING: lambda r: '"name":"aws-logging"' in str(r.get("Properties", {}).get("Manifest", "")),
+    IRSA: lambda r: r["Type"] == "AWS::IAM::OIDCProvider",
+    BASTION: lambda r: r["Type"] == "AWS::EC2::Instance",
+}
+
+
+def test_default_app_has_no_endpoint_without_a_named_consumer(default_app):
+    """Every endpoint of the default app is wanted by an enabled feature whose consumer is in the templates; none
+    is there for the user (no extra services) or for a consumer that does not exist."""
+    endpoints = default_app.resources(ENDPOINTS, "AWS::EC2::VPCEndpoint")
+    resources = list(default_app.all_resources().values())
+    enabled = platform_features(PlatformSettings())
+    assert len(endpoints) == 10  # S3 gateway, 6 for the platform, 3 for the bastion
+    for endpoint in endpoints.values():
+        purpose = endpoint["Metadata"]["Purpose"]
+        need, wanted_by = ENDPOINT_CATALOG[purpose["Service"]]
+        assert purpose["NeededBy"] == need.needed_by != USER_CONSUMER
+        features = wanted_by & enabled
+        assert features, purpose["Service"]
+        for feature in features:
+            assert any(CONSUMER_EVIDENCE[feature](r) for r in resources), (purpose["Service"], feature)
+
+
+def test_ec2_endpoint_only_on_request_or_with_a_feature_that_calls_ec2(existing_vpc_app):
+    assert "ec2" not in {n.service for n in required_endpoints(DEFAULT_FEATURES | {BASTION})}
+    assert "ec2" in {n.service for n in required_endpoints(DEFAULT_FEATURES | {EC2_API})}
+    (requested,) = [e for e in existing_vpc_app.resources("Prod/Endpoints", "AWS::EC2::VPCEndpoint").values()
+                    if e["Metadata"]["Purpose"]["Service"] == "ec2"]
+    assert requested["Metadata"]["Purpose"]["NeededBy"] == USER_CONSUMER
+    assert requested["Metadata"]["Purpose"]["Why"] == ENDPOINT_CATALOG["ec2"][0].why
 
 
 def test_interface_endpoints_use_private_dns_and_the_cluster_subnets(default_app):
@@ -119,7 +166,7 @@ def test_every_endpoint_says_who_needs_it_and_why(default_app):
 
 def test_extra_services_are_added_once(existing_vpc_app):
     services = set(interface_endpoints(existing_vpc_app, "Prod/Endpoints"))
-    assert services == SEED_AND_KUBECTL | SSM | {"secretsmanager"}
+    assert services == PLATFORM | SSM | {"secretsmanager", "ec2"}
 
 
 def test_endpoints_can_be_turned_off(tmp_path):
@@ -151,3 +198,19 @@ def test_features_follow_the_settings():
     assert platform_features(public) == DEFAULT_FEATURES
     bare = PlatformSettings(operations=OperationsSettings(bastion=False, fargate_logging=False))
     assert platform_features(bare) == DEFAULT_FEATURES - {LOGGING}
+
+
+def test_single_zone_puts_every_interface_endpoint_in_the_first_cluster_subnet(default_app, single_zone_app):
+    """endpoints.single_zone: one ENI per interface endpoint, in the first cluster subnet; the S3 gateway endpoint
+    stays on every route table, and the cluster, its profiles and everything else are unchanged."""
+    (cluster,) = default_app.resources("Dev/Cluster", "AWS::EKS::Cluster").values()
+    first_subnet = cluster["Properties"]["ResourcesVpcConfig"]["SubnetIds"][0]
+    endpoints = interface_endpoints(single_zone_app, ENDPOINTS)
+    assert set(endpoints) == set(interface_endpoints(default_app, ENDPOINTS))
+    for service, endpoint in endpoints.items():
+        assert endpoint["Properties"]["SubnetIds"] == [first_subnet], service
+    (gateway,) = [e for e in single_zone_app.resources(ENDPOINTS, "AWS::EC2::VPCEndpoint").values()
+                  if e["Properties"]["VpcEndpointType"] == "Gateway"]
+    assert len(gateway["Properties"]["RouteTableIds"]) == 2
+    assert single_zone_app.template("Dev/Cluster") == default_app.template("Dev/Cluster")
+    assert single_zone_app.template("Dev/Network") == default_app.template("Dev/Network")

@@ -15,7 +15,7 @@ def test_composite_builds_a_complete_private_cluster_in_one_user_stack(user_stac
     kinds = [r["Type"] for r in user_stack_app.resources("TeamPlatform").values()]
     assert kinds.count("AWS::EKS::Cluster") == 1
     assert kinds.count("AWS::EKS::FargateProfile") == 3  # CoreDNS, custom-space, and web from add_workload
-    assert kinds.count("AWS::EC2::VPCEndpoint") == 11  # with the bastion's three SSM endpoints
+    assert kinds.count("AWS::EC2::VPCEndpoint") == 10  # with the bastion's three SSM endpoints
     assert "AWS::EC2::VPC" not in kinds
     (cluster,) = user_stack_app.resources("TeamPlatform", "AWS::EKS::Cluster").values()
     assert cluster["Properties"]["Name"] == "team-a"

@@ -4,7 +4,14 @@ import json
 import re
 
 import pytest
-from private_eks_fargate.review.costs import cost_lines, cost_table_markdown, fargate_pod_size
+from private_eks_fargate.review.costs import (
+    cost_lines,
+    cost_summary,
+    cost_table_markdown,
+    fargate_pod_size,
+    platform_total,
+    total,
+)
 from private_eks_fargate.review.report import show
 
 from conftest import ROOT, default_review_text
@@ -65,15 +72,34 @@ def test_report_cost_lines_are_endpoint_count_times_azs_times_price(request, all
 
 
 def test_default_app_costs(default_app):
-    """The closing numbers of issue 5: 10 interface endpoints (7 + the bastion's 3 SSM) in 2 AZs; 6 KMS keys (secrets,
-    the two stacks' log keys, Fargate logs, bastion volume, workload images); the t3.micro bastion with 16 GB gp3;
-    CoreDNS and the sample app's 3 pods on Fargate."""
-    lines = {line.item: line.monthly for line in cost_lines(default_app.templates.values())}
-    assert round(lines["Interface VPC endpoints"], 2) == 10 * 2 * ENDPOINT_HOUR * HOURS == 146.00
-    assert lines["KMS keys"] == 6.00
-    assert round(lines["EC2 instance t3.micro (bastion)"] + lines["EBS gp3 volume (bastion)"], 2) == 8.87
-    assert round(lines["Fargate, Deployment sample-app (3 pods × 0.25 vCPU, 0.5 GB)"], 2) == round(3 * POD_MONTH, 2) == 27.03
-    assert round(sum(v for v in lines.values() if v), 2) == 278.92
+    """9 interface endpoints (6 for the platform + the bastion's 3 SSM; no ec2, which nothing calls) in 2 AZs; 6 KMS
+    keys (secrets, the two stacks' log keys, Fargate logs, bastion volume, workload images); the t3.micro bastion with
+    16 GB gp3: the platform without pods at most $220 a month (issue 12). CoreDNS and the sample app's 3 pods on top."""
+    lines = cost_lines(default_app.templates.values())
+    by_item = {line.item: line.monthly for line in lines}
+    assert round(by_item["Interface VPC endpoints"], 2) == round(9 * 2 * ENDPOINT_HOUR * HOURS, 2) == 131.40
+    assert by_item["KMS keys"] == 6.00
+    bastion = by_item["EC2 instance t3.micro (bastion)"] + by_item["EBS gp3 volume (bastion)"]
+    assert round(bastion, 2) == round(T3_MICRO_HOUR * HOURS + 16 * GP3_GB_MONTH, 2) == 8.87
+    platform = platform_total(lines)
+    assert round(platform, 2) == round(EKS_HOUR * HOURS + 131.40 + 6 + bastion, 2)
+    assert platform <= 220
+    assert round(by_item["Fargate, Deployment sample-app (3 pods × 0.25 vCPU, 0.5 GB)"], 2) == round(3 * POD_MONTH, 2) == 27.03
+    assert round(total(lines), 2) == round(platform + COREDNS_MONTH + 3 * POD_MONTH, 2)
+
+
+def test_single_zone_costs_and_the_readme_states_them(default_app, single_zone_app):
+    """The non-production profile pays each interface endpoint in one zone: half the endpoint line of the default."""
+    default, single = cost_lines(default_app.templates.values()), cost_lines(single_zone_app.templates.values())
+    endpoints = {line.item: line for line in single}["Interface VPC endpoints"]
+    assert endpoints.quantity == "9 × 1 AZ"
+    assert round(endpoints.monthly, 2) == round(9 * ENDPOINT_HOUR * HOURS, 2) == 65.70
+    assert round(platform_total(default) - platform_total(single), 2) == 65.70
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- cost-single-zone:begin -->\n(.*?)\n<!-- cost-single-zone:end -->", readme, flags=re.DOTALL)
+    assert block, "README.md lacks the cost-single-zone markers"
+    expected = f"With `endpoints.single_zone=true`: {cost_summary(single)}."
+    assert block.group(1) == expected, f"replace the README's single-zone line with:\n{expected}"
 
 
 @pytest.mark.parametrize(

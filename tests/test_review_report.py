@@ -41,7 +41,7 @@ def test_report_explains_every_endpoint(existing_vpc_app, existing_vpc_review):
     text = existing_vpc_review
     section = text.split("## VPC endpoints")[1].split("## Anything public")[0]
     endpoints = [r for r in existing_vpc_app.all_resources().values() if r["Type"] == "AWS::EC2::VPCEndpoint"]
-    assert len(endpoints) == 12  # S3 gateway, 7 for the cluster, secretsmanager (extra), 3 for the SSM bastion
+    assert len(endpoints) == 12  # S3 gateway, 6 for the cluster, secretsmanager and ec2 (extra), 3 for the SSM bastion
     for endpoint in endpoints:
         purpose = endpoint["Metadata"]["Purpose"]
         assert f"| Prod/Endpoints | {purpose['Service']} |" in section
@@ -86,3 +86,20 @@ def test_report_gives_compliance_results_with_every_acknowledgement_and_reason(d
         assert f"| {rule.replace('|', chr(92) + '|')} | Dev/" in section and f"| {resource} | {reason} |" in section
     for check in ("CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173"):
         assert f"| {check} | " in section
+
+
+def test_report_says_what_single_zone_endpoints_lose_when_their_zone_fails(single_zone_app, default_review):
+    from pathlib import Path
+
+    from private_eks_fargate.review.report import load_review, render
+
+    text = render(load_review(Path(single_zone_app.assembly.directory)), None)
+    section = text.split("## VPC endpoints")[1].split("## Anything public")[0]
+    assert "**Interface endpoints in one zone** (9 endpoints" in section
+    interface = [r for r in single_zone_app.resources("Dev/Endpoints", "AWS::EC2::VPCEndpoint").values()
+                 if r["Properties"]["VpcEndpointType"] == "Interface"]
+    assert len(interface) == 9
+    for endpoint in interface:
+        purpose = endpoint["Metadata"]["Purpose"]
+        assert f"- `{purpose['Service']}`: {purpose['NeededBy']}" in section
+    assert "Interface endpoints in one zone" not in default_review.read_text()

@@ -89,6 +89,15 @@ CASES = {
         "endpoints.extra_services: 'secretmanager' is not an interface endpoint service aws-cdk-lib knows (did you mean "
         "secretsmanager?); use short names such as 'secretsmanager' or 'ecr.api'",
     ),
+    "single-zone endpoints in production": (
+        PlatformSettings(endpoints=EndpointSettings(single_zone=True), compliance=ComplianceSettings(production=True)),
+        "endpoints.single_zone: not allowed with compliance.production: a production VPC keeps its endpoints in every "
+        "zone of the cluster; set endpoints.single_zone false, or compliance.production false for a non-production stage",
+    ),
+    "single zone not a boolean": (
+        PlatformSettings(endpoints=EndpointSettings(single_zone="yes")),
+        "endpoints.single_zone: 'yes' is not allowed; give true or false",
+    ),
     "duplicate endpoint service": (
         PlatformSettings(endpoints=EndpointSettings(extra_services=("kms", "kms"))),
         "endpoints.extra_services: ['kms', 'kms'] lists a service more than once",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
+from .network import selected_subnets
 from .perimeter import interface_endpoint_statements, s3_gateway_statements
 
 if TYPE_CHECKING:
@@ -31,10 +32,14 @@ FARGATE = "fargate-pods"
 KUBECTL = "kubectl-custom-resources"
 LOGGING = "fargate-logging"
 IRSA = "irsa"
-SEED = "seed-baseline"
 BASTION = "ssm-bastion"
+#: Software in the VPC that calls the EC2 API (e.g. the AWS Load Balancer Controller). Nothing in this platform
+#: does; a feature that adds such a caller enables it, a user asks for it with endpoints.extra_services.
+EC2_API = "ec2-api-in-vpc"
 
-DEFAULT_FEATURES = frozenset({FARGATE, KUBECTL, LOGGING, IRSA, SEED})
+DEFAULT_FEATURES = frozenset({FARGATE, KUBECTL, LOGGING, IRSA})
+#: The consumer named for endpoints the user asked for.
+USER_CONSUMER = "user configuration (endpoints.extra_services)"
 
 #: The one place that says which endpoint exists for whom. Order is the order of creation.
 ENDPOINT_CATALOG: dict[str, tuple[EndpointNeed, frozenset[str]]] = {
@@ -85,11 +90,11 @@ ENDPOINT_CATALOG: dict[str, tuple[EndpointNeed, frozenset[str]]] = {
         (
             EndpointNeed(
                 "ec2",
-                "AWS private-cluster baseline",
-                "EC2 API; on the AWS private-cluster list and the original runbook's list. Nothing in the "
-                "default app calls it from the VPC; it serves the AWS Load Balancer Controller and EC2-API tools.",
+                "software in the VPC that calls the EC2 API",
+                "EC2 API, e.g. for the AWS Load Balancer Controller. Nothing in this platform calls it from the "
+                "VPC, so it exists only with a feature that does or on request (endpoints.extra_services).",
             ),
-            (SEED,),
+            (EC2_API,),
         ),
         (
             EndpointNeed(
@@ -141,7 +146,11 @@ def required_endpoints(
     needs = [need for need, wanted_by in ENDPOINT_CATALOG.values() if wanted_by & enabled]
     present = {need.service for need in needs}
     needs += [
-        EndpointNeed(service, "user configuration", "Added by endpoints.extra_services.")
+        EndpointNeed(
+            service,
+            USER_CONSUMER,
+            ENDPOINT_CATALOG[service][0].why if service in ENDPOINT_CATALOG else "Added by endpoints.extra_services.",
+        )
         for service in extra_services
         if service not in present
     ]
@@ -164,6 +173,7 @@ class PrivateEndpoints(Construct):
         needs: Sequence[EndpointNeed] | None = None,
         allowed_cidr: str | None = None,
         strict_data_perimeter: bool = False,
+        single_zone: bool = False,
     ) -> None:
         """
         :param vpc: the VPC to add endpoints to
@@ -173,8 +183,14 @@ class PrivateEndpoints(Construct):
         :param allowed_cidr: who may reach the endpoints on 443. default: the VPC's CIDR. Never 0.0.0.0/0.
         :param strict_data_perimeter: endpoint policies that admit only this account's principals and the S3
             buckets the platform needs (``perimeter.py``). default: false, the AWS default full-access policies
+        :param single_zone: interface endpoints get an ENI in the first of `subnets` only (``endpoints.single_zone``):
+            a cost profile for non-production stages; if that zone fails, the VPC loses every AWS API the interface
+            endpoints serve. default: false, an ENI in every subnet
         """
         super().__init__(scope, construct_id)
+        interface_subnets = subnets
+        if single_zone:
+            interface_subnets = ec2.SubnetSelection(subnets=selected_subnets(vpc, subnets).subnets[:1])
         self.needs = list(needs if needs is not None else required_endpoints())
         self.security_group = ec2.SecurityGroup(
             self,
@@ -205,7 +221,7 @@ class PrivateEndpoints(Construct):
                     construct_name,
                     vpc=vpc,
                     service=ec2.InterfaceVpcEndpointAwsService(need.service),
-                    subnets=subnets,
+                    subnets=interface_subnets,
                     private_dns_enabled=True,
                     open=False,
                     security_groups=[self.security_group],

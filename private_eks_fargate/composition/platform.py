@@ -85,6 +85,7 @@ def compose(settings: PlatformSettings, scopes: Scopes) -> Platform:
             needs=required_endpoints(platform_features(settings), settings.endpoints.extra_services),
             allowed_cidr=network.vpc_cidr,
             strict_data_perimeter=compliance.strict_data_perimeter,
+            single_zone=settings.endpoints.single_zone,
         )
     cluster_stack = Stack.of(scopes.cluster)
     endpoints_alongside = endpoints is not None and Stack.of(endpoints) is cluster_stack

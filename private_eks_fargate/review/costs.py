@@ -42,6 +42,8 @@ class CostLine:
     unit_price: str
     quantity: str
     monthly: float | None  # None: no list price known here
+    #: Fargate pods (CoreDNS, Deployments): what runs on the platform rather than the platform itself
+    pods: bool = False
 
 
 CPU_UNITS = {"m": 0.001, "": 1.0}
@@ -149,14 +151,14 @@ def cost_lines(templates: Iterable[Mapping]) -> list[CostLine]:
         lines.append(CostLine(
             f"Fargate, CoreDNS ({COREDNS_PODS} pods × {COREDNS_VCPU} vCPU, {COREDNS_GB} GB)",
             f"${FARGATE_VCPU_PER_HOUR}/vCPU-hour, ${FARGATE_GB_PER_HOUR}/GB-hour", f"{pods} pods",
-            pods * per_pod_hour * HOURS_PER_MONTH,
+            pods * per_pod_hour * HOURS_PER_MONTH, pods=True,
         ))
     for name, replicas, (vcpu, gigabytes) in deployments(resources):
         per_pod_hour = vcpu * FARGATE_VCPU_PER_HOUR + gigabytes * FARGATE_GB_PER_HOUR
         lines.append(CostLine(
             f"Fargate, Deployment {name} ({replicas} pods × {vcpu} vCPU, {gigabytes} GB)",
             f"${FARGATE_VCPU_PER_HOUR}/vCPU-hour, ${FARGATE_GB_PER_HOUR}/GB-hour", f"{replicas} pods",
-            replicas * per_pod_hour * HOURS_PER_MONTH,
+            replicas * per_pod_hour * HOURS_PER_MONTH, pods=True,
         ))
     return lines
 
@@ -165,11 +167,31 @@ def total(lines: Iterable[CostLine]) -> float:
     return sum(line.monthly or 0.0 for line in lines)
 
 
+def platform_total(lines: Iterable[CostLine]) -> float:
+    """The platform standing still: control plane, endpoints, keys, bastion; no Fargate pods."""
+    return total(line for line in lines if not line.pods)
+
+
+PLATFORM_ROW = "**platform, without pods**"
+
+
 def cost_table_markdown(lines: list[CostLine]) -> str:
-    """The Markdown table the review report and the README show."""
-    rows = ["| item | unit price | quantity | per month |", "|---|---|---|---|"]
-    for line in lines:
+    """The Markdown table the review report and the README show: the platform's lines, their subtotal, the pods."""
+    def row(line: CostLine) -> str:
         monthly = f"${line.monthly:,.2f}" if line.monthly is not None else "not priced"
-        rows.append(f"| {line.item} | {line.unit_price} | {line.quantity} | {monthly} |")
+        return f"| {line.item} | {line.unit_price} | {line.quantity} | {monthly} |"
+
+    pods = [row(line) for line in lines if line.pods]
+    rows = ["| item | unit price | quantity | per month |", "|---|---|---|---|"]
+    rows += [row(line) for line in lines if not line.pods]
+    if pods:
+        rows += [f"| {PLATFORM_ROW} | | | **${platform_total(lines):,.2f}** |", *pods]
     rows.append(f"| **total (fixed part)** | | | **${total(lines):,.2f}** |")
     return "\n".join(rows)
+
+
+def cost_summary(lines: list[CostLine]) -> str:
+    """One line: interface endpoints, the platform without pods and the total (the README's single-zone figure)."""
+    endpoints = next((line for line in lines if line.item == "Interface VPC endpoints"), None)
+    where = f"interface endpoints {endpoints.quantity} ${endpoints.monthly:,.2f}, " if endpoints else ""
+    return f"{where}platform without pods **${platform_total(lines):,.2f}**, total **${total(lines):,.2f}** a month"

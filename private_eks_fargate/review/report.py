@@ -190,6 +190,38 @@ def iam_section(review: Review) -> list[str]:
     return out
 
 
+def single_zone_endpoints(review: Review) -> list[tuple[str, dict]]:
+    """(logical id, endpoint) of the interface endpoints that have fewer zones than the cluster's subnets."""
+    cluster_subnets = max(
+        (len(c["Properties"].get("ResourcesVpcConfig", {}).get("SubnetIds", [])) for _, _, c in review.resources("AWS::EKS::Cluster")),
+        default=0,
+    )
+    return [
+        (lid, endpoint) for _, lid, endpoint in review.resources("AWS::EC2::VPCEndpoint")
+        if endpoint["Properties"].get("VpcEndpointType") == "Interface"
+        and isinstance(endpoint["Properties"].get("SubnetIds"), list)
+        and len(endpoint["Properties"]["SubnetIds"]) < min(cluster_subnets, 2)
+    ]
+
+
+def single_zone_lines(review: Review) -> list[str]:
+    """What is lost when the one zone of single-zone interface endpoints fails (endpoints.single_zone)."""
+    endpoints = single_zone_endpoints(review)
+    if not endpoints:
+        return []
+    subnets = sorted({show(e["Properties"]["SubnetIds"]) for _, e in endpoints})
+    out = ["", f"**Interface endpoints in one zone** ({len(endpoints)} endpoints, subnet {', '.join(subnets)}; "
+           "`endpoints.single_zone`, a non-production cost profile). Pods in the other zones reach them across zones "
+           "(inter-zone data transfer is charged per GB). If that zone fails, the VPC loses these AWS APIs until it "
+           "is back; pods already running elsewhere keep running, and the EKS API server stays reachable (its "
+           "network interfaces span the cluster subnets). Lost, by consumer:", ""]
+    for _, endpoint in endpoints:
+        purpose = endpoint.get("Metadata", {}).get("Purpose", {})
+        service = purpose.get("Service", show(endpoint["Properties"].get("ServiceName")))
+        out.append(f"- `{service}`: {purpose.get('NeededBy', 'no consumer recorded')}")
+    return out
+
+
 def endpoints_section(review: Review) -> list[str]:
     rows = []
     for stack, lid, endpoint in review.resources("AWS::EC2::VPCEndpoint"):
@@ -203,7 +235,8 @@ def endpoints_section(review: Review) -> list[str]:
         ) or "AWS default (full access)"
         rows.append((stack.path, purpose.get("Service", show(props.get("ServiceName"))), kind, where,
                      str(props.get("PrivateDnsEnabled", "-")), purpose.get("NeededBy", "?"), purpose.get("Why", "?"), policy))
-    return [""] + _table(("stack", "service", "type", "where", "private DNS", "needed by", "why", "endpoint policy"), rows)
+    table = _table(("stack", "service", "type", "where", "private DNS", "consumer", "why", "endpoint policy"), rows)
+    return ["", "Each endpoint's consumer and why, from its `Metadata.Purpose`.", "", *table, *single_zone_lines(review)]
 
 
 def public_exposure(review: Review) -> list[str]:

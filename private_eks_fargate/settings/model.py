@@ -205,10 +205,18 @@ class EndpointSettings:
     )
     extra_services: Sequence[str] = setting(
         (), key="endpoints.extra_services", parse=parsers.strings, doc="further interface endpoints",
-        allowed="short service names as aws-cdk-lib names them (secretsmanager, kms, …)",
+        allowed="short service names as aws-cdk-lib names them (secretsmanager, kms, ec2, …)",
+    )
+    single_zone: bool = setting(
+        False, key="endpoints.single_zone", parse=parsers.boolean,
+        doc="interface endpoints in the first availability zone only, a cost profile for non-production stages "
+        "(pods in other zones reach them across zones; if that zone fails the VPC loses the AWS APIs: see the review report)",
+        allowed="true or false; not with compliance.production",
     )
 
     def validate(self) -> None:
+        if not isinstance(self.single_zone, bool):
+            raise ConfigError(key_of(EndpointSettings, "single_zone"), f"{self.single_zone!r} is not allowed; give true or false")
         key = key_of(EndpointSettings, "extra_services")
         known = known_interface_services() if self.extra_services else frozenset()
         for service in self.extra_services:
@@ -492,6 +500,12 @@ class PlatformSettings:
         self.workloads.validate()
         self.endpoints.validate()
         self.operations.validate()
+        if self.endpoints.single_zone and self.compliance.production:
+            raise ConfigError(
+                key_of(EndpointSettings, "single_zone"),
+                "not allowed with compliance.production: a production VPC keeps its endpoints in every zone of the "
+                "cluster; set endpoints.single_zone false, or compliance.production false for a non-production stage",
+            )
         existing = self.network.existing_vpc
         if self.operations.bastion and self.operations.bastion_subnet == "public" and existing:
             raise ConfigError(key_of(OperationsSettings, "bastion_subnet"), PUBLIC_BASTION_NEEDS_NEW_VPC)
