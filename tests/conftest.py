@@ -270,11 +270,19 @@ def _checkov(files: list[str]) -> dict:
 
 
 @pytest.fixture(scope="session")
-def checkov_run(all_synths):
+def lint_files(all_synths, single_zone_app) -> list[str]:
+    """Every template cfn-lint and checkov read: each configuration's, and the single-zone Endpoints stack (the only
+    template endpoints.single_zone changes)."""
+    files = [str(f) for synth in all_synths.values() for f in synth.template_files.values()]
+    return files + [str(single_zone_app.template_files["Dev/Endpoints"])]
+
+
+@pytest.fixture(scope="session")
+def checkov_run(lint_files):
     """checkov once per session over every template of every configuration, in one invocation, in the background:
     about 5 s, half of it checkov's own start-up, so it runs while other tests do (tests/test_compliance.py starts
     it, tests/test_stage.py waits for it). ``.result()`` gives files, reports and the finished process."""
-    files = [str(f) for synth in all_synths.values() for f in synth.template_files.values()]
+    files = lint_files
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         yield pool.submit(_checkov, files)
 
