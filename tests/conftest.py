@@ -18,6 +18,7 @@ os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get(
 
 import aws_cdk as cdk  # noqa: E402
 import pytest  # noqa: E402
+import yaml  # noqa: E402
 from private_eks_fargate import (  # noqa: E402
     ClusterSettings,
     EndpointSettings,
@@ -155,7 +156,7 @@ def existing_vpc_app(tmp_path_factory) -> Synth:
     return synthesize(tmp_path_factory.mktemp("existing"), stage_builder(context), context)
 
 
-CHANGED_SAMPLE_IMAGE = "public.ecr.aws/nginx/nginx:1.29.1"
+CHANGED_SAMPLE_IMAGE = "public.ecr.aws/nginx/nginx-unprivileged:1.29.1"
 USER_IMAGE = MirroredImage(source="registry.k8s.io/pause:3.10", repository="team-a/pause")
 
 
@@ -172,7 +173,14 @@ def user_deployment(image: str) -> dict:
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0}},
             "template": {
                 "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "pause", "image": image, "resources": {"requests": {"cpu": "250m"}}}]},
+                "spec": {
+                    # what Pod Security "restricted" asks of every pod (the pause image runs as 65535)
+                    "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+                    "containers": [{
+                        "name": "pause", "image": image, "resources": {"requests": {"cpu": "250m"}},
+                        "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+                    }],
+                },
             },
         },
     }
@@ -261,7 +269,9 @@ CHECKOV = Path(sys.executable).parent.parent / "checkov" / "bin" / "checkov"
 
 
 def _checkov(files: list[str]) -> dict:
-    args = [str(CHECKOV), "--config-file", str(ROOT / ".checkov.yaml"), "--output", "json", "--quiet", "--compact"]
+    """checkov over the templates (cloudformation) and Kubernetes manifests (kubernetes) in `files`."""
+    args = [str(CHECKOV), "--config-file", str(ROOT / ".checkov.yaml"), "--output", "json", "--compact",
+            "--framework", "cloudformation", "kubernetes"]
     for file in files:
         args += ["--file", file]
     result = subprocess.run(args, capture_output=True, text=True, timeout=300)
@@ -278,13 +288,17 @@ def lint_files(all_synths, single_zone_app) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def checkov_run(lint_files):
+def checkov_run(lint_files, all_synths, tmp_path_factory):
     """checkov once per session over every template of every configuration, in one invocation, in the background:
     about 5 s, half of it checkov's own start-up, so it runs while other tests do (tests/test_compliance.py starts
     it, tests/test_stage.py waits for it). ``.result()`` gives files, reports and the finished process."""
     files = lint_files
+    # the sample Deployment and its namespace as applied, for checkov's Kubernetes checks (a checker not of this project)
+    sample = [m for _, m in applied_manifests(all_synths["default"]) if m["metadata"].get("name") in ("sample-app", "custom-space")]
+    k8s = tmp_path_factory.mktemp("checkov-k8s") / "sample-app.yaml"
+    k8s.write_text(yaml.safe_dump_all(sample))
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        yield pool.submit(_checkov, files)
+        yield pool.submit(_checkov, [*files, str(k8s)])
 
 
 @pytest.fixture(scope="session")

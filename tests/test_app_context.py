@@ -55,7 +55,7 @@ def test_every_declared_key_reaches_its_field():
         "network.vpc_cidr": "10.9.0.0/16", "network.az_count": "3", "network.availability_zones": "a1,b1,c1",
         "endpoints.create": "false", "endpoints.extra_services": "kms", "endpoints.single_zone": "true",
         "cluster.kubernetes_version": "1.35", "cluster.name": "x", "cluster.app_profiles": '[{"namespace": "n"}]',
-        "cluster.coredns_ready_timeout_minutes": "5",
+        "cluster.coredns_ready_timeout_minutes": "5", "cluster.pod_security_levels": '{"n": "baseline"}',
         "compliance.log_retention_days": "90", "compliance.tags": '{"a": "b"}', "compliance.required_tags": "a",
         "compliance.production": "true", "compliance.strict_data_perimeter": "true",
         "operations.bastion": "false", "operations.bastion_subnet": "public", "operations.bastion_instance_type": "t3.small",

@@ -13,6 +13,7 @@ import sys
 
 import pytest
 from private_eks_fargate.bastion_tools import verify
+from private_eks_fargate.pod_security import violations
 
 from conftest import FIXTURES, ROOT
 
@@ -120,6 +121,8 @@ def test_probe_pod_is_a_docker_hub_image_and_is_cleaned_up():
         "name": verify.PROBE_POD, "namespace": "custom-space", "labels": {"app.kubernetes.io/name": verify.PROBE_POD}
     }
     assert created["spec"]["containers"][0]["image"].startswith("docker.io/")
+    # the namespaces enforce Pod Security "restricted": a probe it refused would never reach the image pull
+    assert violations(created["spec"], level="restricted", version="v1.36") == []
     commands = [args for args, _ in cluster.calls]
     create_at = commands.index(("create", "-f", "-"))
     # a leftover probe is removed first, and the probe is deleted after the verdict

@@ -179,8 +179,13 @@ def test_custom_space_namespace_is_created_by_a_manifest(default_app):
     _, namespace = find_one(manifests, lambda m: '"kind":"Namespace","metadata":{"name":"custom-space"' in m["Properties"]["Manifest"])
     (manifest,) = json.loads(namespace["Properties"]["Manifest"])
     assert (manifest["apiVersion"], manifest["kind"], manifest["metadata"]["name"]) == ("v1", "Namespace", "custom-space")
-    # CDK's prune label is the only addition
-    assert list(manifest["metadata"]["labels"]) == [namespace["Properties"]["PruneLabel"]]
+    # Pod Security "restricted" enforced, audited and warned, pinned to the cluster's minor; and CDK's prune label
+    labels = dict(manifest["metadata"]["labels"])
+    assert labels.pop(namespace["Properties"]["PruneLabel"]) == ""
+    assert labels == {
+        f"pod-security.kubernetes.io/{mode}{suffix}": value
+        for mode in ("enforce", "audit", "warn") for suffix, value in (("", "restricted"), ("-version", "v1.36"))
+    }
 
 
 def test_named_cluster_and_outputs(existing_vpc_app):

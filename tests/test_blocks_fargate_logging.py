@@ -24,6 +24,9 @@ from conftest import CLUSTER, LOG_KEY, cluster_name, fargate_log_group, find_one
 def test_observability_namespace_and_logging_config_map(default_app):
     _, namespace = manifest(default_app, CLUSTER, "Namespace", "aws-observability")
     assert namespace["metadata"]["labels"]["aws-observability"] == "enabled"
+    # it runs no pods (Fargate only reads its ConfigMap), so "restricted" costs nothing and refuses any pod put there
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce-version"] == "v1.36"
     key, config_map = manifest(default_app, CLUSTER, "ConfigMap", "aws-logging")
     assert config_map["metadata"]["namespace"] == "aws-observability"
     data = config_map["data"]

@@ -107,9 +107,11 @@ def test_mirrored_image_of_a_workload_passes_and_names_the_stacks_account_and_re
         "Mirrored", namespace="web", images=[MirroredImage(source="public.ecr.aws/nginx/nginx:1.28.0", repository="web/nginx")]
     )
     uri = workload.image_uri("web/nginx")
-    assert Stack.of(guarded_cluster).resolve(uri) == {
-        "Fn::Join": ["", [f"{GUARD_ACCOUNT}.dkr.ecr.{GUARD_REGION}.", {"Ref": "AWS::URLSuffix"}, "/web/nginx:1.28.0"]]
-    }
+    (copy,) = [m.copy for m in workload.mirrors.values()]
+    assert Stack.of(guarded_cluster).resolve(uri) == {"Fn::Join": ["", [
+        f"{GUARD_ACCOUNT}.dkr.ecr.{GUARD_REGION}.", {"Ref": "AWS::URLSuffix"}, "/web/nginx@",
+        {"Fn::GetAtt": [Stack.of(copy).get_logical_id(copy.node.default_child), "Digest"]},
+    ]]}  # by the digest the copy reports: the deploy-time digest pins the image, the registry is this account's
     workload.add_manifests("App", user_deployment(uri))
 
 

@@ -1,16 +1,18 @@
 """The workload repository and the deploy-time copy into it: settings, where it runs, what it may do, when it runs."""
 
 import json
+import re
 import subprocess
 import sys
 import types
 
 import pytest
-from private_eks_fargate.blocks.image_mirror import BUILD_SPEC, HANDLER, KEEP_IMAGES, RESOURCE_TYPE, UNTAGGED_DAYS
+from private_eks_fargate.blocks.image_mirror import BUILD_SPEC, BUILD_SPEC_HASH, HANDLER, KEEP_IMAGES, RESOURCE_TYPE, UNTAGGED_DAYS
 
 from conftest import CHANGED_SAMPLE_IMAGE, find_one
 
-SAMPLE_SOURCE = "public.ecr.aws/nginx/nginx:1.28.0"
+SAMPLE_SOURCE = "public.ecr.aws/nginx/nginx-unprivileged:1.28.0"
+SAMPLE_REPOSITORY = "sample-app/nginx-unprivileged"
 
 
 THIS_REGISTRY = [{"Ref": "AWS::AccountId"}, ".dkr.ecr.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"}]
@@ -39,7 +41,7 @@ def copy(resources):
 def test_repository_is_kms_encrypted_scanned_immutable_expiring_and_retained(resources, repository):
     _, repo = repository
     props = repo["Properties"]
-    assert props["RepositoryName"] == "sample-app/nginx"
+    assert props["RepositoryName"] == SAMPLE_REPOSITORY
     assert props["ImageScanningConfiguration"] == {"ScanOnPush": True}
     assert props["ImageTagMutability"] == "IMMUTABLE"
     key_id = props["EncryptionConfiguration"]["KmsKey"]["Fn::GetAtt"][0]
@@ -65,7 +67,7 @@ def test_copy_build_runs_outside_the_vpc_unprivileged_with_encrypted_retained_lo
     assert env == {
         "SOURCE_IMAGE": SAMPLE_SOURCE,
         "TARGET_REGISTRY": {"Fn::Join": ["", THIS_REGISTRY]},
-        "TARGET_REPOSITORY": "sample-app/nginx",
+        "TARGET_REPOSITORY": SAMPLE_REPOSITORY,
         "TARGET_TAG": "1.28.0",
     }
     assert json.loads(props["Source"]["BuildSpec"]) == BUILD_SPEC
@@ -122,7 +124,8 @@ def test_copy_waits_for_repository_and_build_role_and_names_the_image(copy, proj
         "ServiceToken": resource["Properties"]["ServiceToken"],
         "ProjectName": {"Ref": project[0]},
         "SourceImage": SAMPLE_SOURCE,
-        "TargetImage": {"Fn::Join": ["", [*THIS_REGISTRY, "/sample-app/nginx:1.28.0"]]},
+        "TargetImage": {"Fn::Join": ["", [*THIS_REGISTRY, f"/{SAMPLE_REPOSITORY}:1.28.0"]]},
+        "BuildSpecHash": BUILD_SPEC_HASH,  # a changed copy procedure copies and reports the digest again
     }
 
 
@@ -133,7 +136,7 @@ def test_only_a_changed_image_changes_what_cloudformation_sees(default_app, exis
     changed = existing_vpc_app.resources("Prod/Cluster")
     assert changed[key]["Properties"] == resource["Properties"] | {
         "SourceImage": CHANGED_SAMPLE_IMAGE,
-        "TargetImage": {"Fn::Join": ["", [*THIS_REGISTRY, "/sample-app/nginx:1.29.1"]]},
+        "TargetImage": {"Fn::Join": ["", [*THIS_REGISTRY, f"/{SAMPLE_REPOSITORY}:1.29.1"]]},
     }
     env = {v["Name"]: v["Value"] for v in changed[project[0]]["Properties"]["Environment"]["EnvironmentVariables"]}
     assert (env["SOURCE_IMAGE"], env["TARGET_TAG"]) == (CHANGED_SAMPLE_IMAGE, "1.29.1")
@@ -155,27 +158,40 @@ def test_handler_code_fails_the_deploy_when_the_build_fails(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "boto3", types.SimpleNamespace(client=lambda name: CodeBuild()))
     exec(HANDLER, module.__dict__)
-    props = {"ProjectName": "p", "SourceImage": SAMPLE_SOURCE, "TargetImage": "acct.dkr.ecr.r.amazonaws.com/sample-app/nginx:1.28.0"}
+    props = {"ProjectName": "p", "SourceImage": SAMPLE_SOURCE, "TargetImage": f"acct.dkr.ecr.r.amazonaws.com/{SAMPLE_REPOSITORY}:1.28.0"}
     created = module.on_event({"RequestType": "Create", "ResourceProperties": props}, None)
     assert started == ["p"] and created == {"PhysicalResourceId": props["TargetImage"], "Data": {"BuildId": "b-1"}}
     event = {"RequestType": "Create", "ResourceProperties": props, **created}
     assert module.is_complete(event, None) == {"IsComplete": False}
     builds["b-1"]["buildStatus"] = "SUCCEEDED"
-    assert module.is_complete(event, None)["IsComplete"] is True
+    with pytest.raises(RuntimeError, match=r"copy of \S+ reported no image digest \(''\): https://console/log"):
+        module.is_complete(event, None)  # a build that exported no digest must not let pods run an unknown image
+    digest = "sha256:" + "ab" * 32
+    builds["b-1"]["exportedEnvironmentVariables"] = [{"name": "IMAGE_DIGEST", "value": digest}]
+    assert module.is_complete(event, None) == {"IsComplete": True, "Data": {"BuildId": "b-1", "Digest": digest}}
     builds["b-1"]["buildStatus"] = "FAILED"
-    with pytest.raises(RuntimeError, match=r"copy of public.ecr.aws/nginx/nginx:1.28.0 ended FAILED: https://console/log"):
+    with pytest.raises(RuntimeError, match=rf"copy of {re.escape(SAMPLE_SOURCE)} ended FAILED: https://console/log"):
         module.is_complete(event, None)
     deleted = module.on_event({"RequestType": "Delete", "PhysicalResourceId": "x", "ResourceProperties": props}, None)
     assert deleted == {"PhysicalResourceId": "x"} and started == ["p"]  # delete starts nothing; images are retained
 
 
-@pytest.mark.parametrize("tag_in_ecr, copy_fails", [(True, False), (False, False), (False, True)])
-def test_build_command_copies_only_a_missing_tag_and_fails_with_the_copy(tmp_path, tag_in_ecr, copy_fails):
-    """The build's shell command run by bash, with `aws` and `skopeo` stubbed: what it would do in CodeBuild."""
-    (command,) = BUILD_SPEC["phases"]["build"]["commands"]
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+
+
+@pytest.mark.parametrize(
+    "tag_in_ecr, copy_fails, reported",
+    [(True, False, DIGEST), (False, False, DIGEST), (False, True, DIGEST), (False, False, "None")],
+)
+def test_build_copies_only_a_missing_tag_then_exports_the_digest_ecr_holds(tmp_path, tag_in_ecr, copy_fails, reported):
+    """The build's commands run by bash as CodeBuild runs them (one shell, the phase fails at the first failing
+    command), with `aws` and `skopeo` stubbed: what it would do in CodeBuild."""
+    commands = BUILD_SPEC["phases"]["build"]["commands"]
+    assert len(commands) == 2 and BUILD_SPEC["env"]["exported-variables"] == ["IMAGE_DIGEST"]
     calls = tmp_path / "calls"
     for tool, body in (
         ("aws", f'echo "aws $*" >> {calls}; [ "$2" = get-login-password ] && echo TOKEN; '
+                f'[ "$2" = describe-images ] && [ "$7" = --query ] && echo {reported} && exit 0; '
                 f'[ "$2" = describe-images ] && exit {0 if tag_in_ecr else 254}; exit 0'),
         ("skopeo", f'echo "skopeo $*" >> {calls}; exit {1 if copy_fails else 0}'),
     ):
@@ -183,18 +199,21 @@ def test_build_command_copies_only_a_missing_tag_and_fails_with_the_copy(tmp_pat
         (tmp_path / tool).chmod(0o755)
     env = {
         "PATH": f"{tmp_path}:/usr/bin:/bin", "SOURCE_IMAGE": SAMPLE_SOURCE, "TARGET_REGISTRY": "111122223333.dkr.ecr.eu-west-1.amazonaws.com",
-        "TARGET_REPOSITORY": "sample-app/nginx", "TARGET_TAG": "1.28.0",
+        "TARGET_REPOSITORY": SAMPLE_REPOSITORY, "TARGET_TAG": "1.28.0",
     }
-    result = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == (1 if copy_fails else 0), result.stderr  # non-zero fails the build, then the deploy
-    describe = "aws ecr describe-images --repository-name sample-app/nginx --image-ids imageTag=1.28.0"
-    if tag_in_ecr:
-        assert calls.read_text().splitlines() == [describe]
-        assert result.stdout == "sample-app/nginx:1.28.0 is already in ECR\n"
-    else:
-        assert calls.read_text().splitlines() == [
-            describe,
-            "aws ecr get-login-password",
-            "skopeo --override-os linux --override-arch amd64 copy --dest-creds AWS:TOKEN "
-            f"docker://{SAMPLE_SOURCE} docker://111122223333.dkr.ecr.eu-west-1.amazonaws.com/sample-app/nginx:1.28.0",
-        ]
+    script = "".join(f"{command} || exit $?\n" for command in commands) + 'echo "exported IMAGE_DIGEST=$IMAGE_DIGEST"\n'
+    result = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    fails = copy_fails or reported != DIGEST
+    assert result.returncode == (1 if fails else 0), result.stderr  # non-zero fails the build, then the deploy
+    describe = f"aws ecr describe-images --repository-name {SAMPLE_REPOSITORY} --image-ids imageTag=1.28.0"
+    copied = [
+        "aws ecr get-login-password",
+        "skopeo --override-os linux --override-arch amd64 copy --dest-creds AWS:TOKEN "
+        f"docker://{SAMPLE_SOURCE} docker://111122223333.dkr.ecr.eu-west-1.amazonaws.com/{SAMPLE_REPOSITORY}:1.28.0",
+    ]
+    digest_query = f"{describe} --query imageDetails[0].imageDigest --output text"
+    expected = [describe, *([] if tag_in_ecr else copied), *([] if copy_fails else [digest_query])]
+    assert calls.read_text().splitlines() == expected
+    if not fails:
+        already = f"{SAMPLE_REPOSITORY}:1.28.0 is already in ECR\n" if tag_in_ecr else ""
+        assert result.stdout == f"{already}{SAMPLE_REPOSITORY}:1.28.0 is {DIGEST}\nexported IMAGE_DIGEST={DIGEST}\n"

@@ -40,7 +40,8 @@ def test_user_workload_is_ordered_like_the_sample_app(resources):
     )
     copy_id, _ = find_one(resources, lambda r: r["Type"] == "Custom::ImageCopy")
     _, wait = find_one(resources, lambda r: r["Type"] == "Custom::AWSCDK-EKS-KubernetesObjectValue" and r["Properties"]["ObjectName"] == "web")
-    assert {namespace_id, profile_id, copy_id} <= set(deployment["DependsOn"])
+    assert {namespace_id, profile_id} <= set(deployment["DependsOn"])
+    assert {"Fn::GetAtt": [copy_id, "Digest"]} in deployment["Properties"]["Manifest"]["Fn::Join"][1]  # waits for it
     assert deployment_id in wait["DependsOn"]
     assert (wait["Properties"]["ObjectNamespace"], wait["Properties"]["TimeoutSeconds"]) == ("web", 600)
 
@@ -175,3 +176,84 @@ def test_cdk_synth_prints_the_workload_setting_error_in_one_line():
         "error: workloads.sample_image: 'nginx' is not allowed; give an upstream image with an explicit tag other than "
         "latest (e.g. public.ecr.aws/nginx/nginx:1.28.0), so that a deploy copies a known image"
     ]
+
+
+def root_deployment(image: str, namespace: str = "web") -> dict:
+    """The user's Deployment without the security context Pod Security "restricted" asks for."""
+    deployment = user_deployment(image)
+    deployment["metadata"]["namespace"] = namespace
+    pod = deployment["spec"]["template"]["spec"]
+    del pod["securityContext"], pod["containers"][0]["securityContext"]
+    return deployment
+
+
+def test_add_manifests_rejects_pods_the_namespaces_pod_security_level_refuses(guarded_cluster):
+    from conftest import GUARD_ACCOUNT, GUARD_REGION
+
+    workload = guarded_cluster.add_workload("Root", namespace="web")
+    with pytest.raises(ConfigError) as error:
+        workload.add_manifests("App", root_deployment(f"{GUARD_ACCOUNT}.dkr.ecr.{GUARD_REGION}.amazonaws.com/web:1"))
+    assert str(error.value) == (
+        "manifest Guarded/Cluster/Root/App (Deployment web/web): namespace web enforces Pod Security 'restricted' (v1.36), "
+        "which would refuse its pods: allowPrivilegeEscalation != false (container \"pause\" must set "
+        "securityContext.allowPrivilegeEscalation=false); runAsNonRoot != true (pod or every container must set "
+        "securityContext.runAsNonRoot=true); seccompProfile (container \"pause\" or the pod must set "
+        "securityContext.seccompProfile.type to RuntimeDefault or Localhost); unrestricted capabilities (container "
+        "\"pause\" must set securityContext.capabilities.drop=[\"ALL\"]); change the pod spec, or relax the namespace with "
+        "cluster.pod_security_levels"
+    )
+    assert workload.node.try_find_child("App") is None  # nothing was defined
+
+
+def test_a_relaxed_namespace_is_labelled_with_its_level_and_admits_what_that_level_allows():
+    import aws_cdk as cdk
+    from private_eks_fargate import ClusterSettings, NetworkSettings, PrivateCluster, PrivateNetwork
+
+    from conftest import CDK_JSON_CONTEXT, GUARD_ACCOUNT, GUARD_REGION
+
+    stack = cdk.Stack(cdk.App(context=CDK_JSON_CONTEXT), "Relaxed", env=cdk.Environment(account=GUARD_ACCOUNT, region=GUARD_REGION))
+    network = PrivateNetwork(stack, "Network", settings=NetworkSettings(availability_zones=("eu-west-1a", "eu-west-1b")))
+    cluster = PrivateCluster(
+        stack, "Cluster", vpc=network.vpc, subnets=network.cluster_subnets,
+        settings=ClusterSettings(pod_security_levels={"legacy": "baseline"}, kubernetes_version="1.36"),
+    )
+    workload = cluster.add_workload("Legacy", namespace="legacy")
+    workload.add_manifests("App", root_deployment(f"{GUARD_ACCOUNT}.dkr.ecr.{GUARD_REGION}.amazonaws.com/legacy:1", "legacy"))
+    (namespace,) = json.loads(stack.resolve(workload.namespace_manifest.node.find_child("Resource").node.default_child._cfn_properties["Manifest"]))  # noqa: SLF001
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/warn-version"] == "v1.36"
+    privileged = root_deployment(f"{GUARD_ACCOUNT}.dkr.ecr.{GUARD_REGION}.amazonaws.com/legacy:1", "legacy")
+    privileged["spec"]["template"]["spec"]["hostNetwork"] = True
+    with pytest.raises(ConfigError, match=r"enforces Pod Security 'baseline' \(v1.36\), which would refuse its pods: host namespaces"):
+        workload.add_manifests("HostNetwork", privileged)
+
+
+def test_a_manifest_that_does_not_name_the_digest_still_waits_for_the_copy(guarded_cluster):
+    from conftest import GUARD_ACCOUNT, GUARD_REGION
+
+    workload = guarded_cluster.add_workload("Tagged", namespace="web", images=[USER_IMAGE])
+    manifest = workload.add_manifests("App", user_deployment(f"{GUARD_ACCOUNT}.dkr.ecr.{GUARD_REGION}.amazonaws.com/team-a/pause:3.10"))
+    (copy,) = [m.copy for m in workload.mirrors.values()]
+    assert copy in manifest.node.dependencies
+
+
+POD_SECURITY_CASES = {
+    "unknown level": (
+        {"legacy": "strict"},
+        "cluster.pod_security_levels['legacy']: 'strict' is not a Pod Security level; use privileged, baseline, restricted",
+    ),
+    "reserved namespace": ({"kube-system": "privileged"}, "cluster.pod_security_levels: 'kube-system' is not a namespace the platform creates or labels"),
+    "bad name": (
+        {"Legacy": "baseline"},
+        "cluster.pod_security_levels: 'Legacy' is not a valid Kubernetes namespace name (lower-case letters, digits and "
+        "'-', starting and ending with a letter or digit, at most 63 characters)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", POD_SECURITY_CASES)
+def test_bad_pod_security_levels_are_rejected_with_one_line(case):
+    levels, message = POD_SECURITY_CASES[case]
+    with pytest.raises(ConfigError) as error:
+        settings_from_context({"cluster.pod_security_levels": json.dumps(levels)}).validate()
+    assert str(error.value) == message

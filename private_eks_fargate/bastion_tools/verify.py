@@ -144,9 +144,23 @@ def probe_pod(namespace: str, image: str, labels: Optional[Dict[str, str]] = Non
             "namespace": namespace,
             "labels": {"app.kubernetes.io/name": PROBE_POD, **(labels or {})},
         },
+        # Pod Security "restricted", which the platform's namespaces enforce: else the pod is refused, never pulled
         "spec": {
             "restartPolicy": "Never",
-            "containers": [{"name": "probe", "image": image, "command": ["true"]}],
+            "automountServiceAccountToken": False,
+            "securityContext": {"runAsNonRoot": True, "runAsUser": 65534, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [
+                {
+                    "name": "probe",
+                    "image": image,
+                    "command": ["true"],
+                    "securityContext": {
+                        "allowPrivilegeEscalation": False,
+                        "readOnlyRootFilesystem": True,
+                        "capabilities": {"drop": ["ALL"]},
+                    },
+                }
+            ],
         },
     }
 

@@ -22,6 +22,7 @@ from ..compliance import (
     acknowledge_provider_framework,
     logical_id,
 )
+from ..pod_security import namespace_labels
 from ..settings import ClusterSettings, FargateProfileSpec, MirroredImage, key_of
 from ..settings.checks import RESERVED_NAMESPACES, check_cluster_name
 from ..settings.model import check_registries
@@ -292,11 +293,27 @@ class PrivateCluster(Construct):
         self._profile_chain.append(profile)
         return profile
 
+    @property
+    def pod_security_version(self) -> str:
+        """The Pod Security Standards version the namespaces pin: the cluster's Kubernetes minor."""
+        return f"v{self.release.version}"
+
+    def pod_security_level(self, namespace: str) -> str | None:
+        """The level `namespace` enforces if this cluster creates it (``cluster.pod_security_levels``), else None."""
+        if namespace in RESERVED_NAMESPACES:
+            return None
+        return self.settings.pod_security_level(namespace)
+
+    def pod_security_labels(self, namespace: str) -> dict[str, str]:
+        """The labels that make `namespace` enforce, audit and warn at its level, pinned to the cluster's version."""
+        return namespace_labels(self.settings.pod_security_level(namespace), self.pod_security_version)
+
     def ensure_namespace(self, namespace: str) -> eks.KubernetesManifest:
-        """The manifest of `namespace`, created when the cluster does not apply it yet."""
+        """The manifest of `namespace` (with its Pod Security labels), created when the cluster does not apply it yet."""
         if namespace not in self.namespaces:
+            metadata = {"name": namespace, "labels": self.pod_security_labels(namespace)}
             self.namespaces[namespace] = self.cluster.add_manifest(
-                f"Namespace-{namespace}", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+                f"Namespace-{namespace}", {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
             )
         return self.namespaces[namespace]
 

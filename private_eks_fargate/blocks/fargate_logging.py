@@ -114,6 +114,7 @@ class FargateLogging(Construct):
         log_group_name: str,
         settings: OperationsSettings | None = None,
         retention_days: int = DEFAULT_LOG_RETENTION_DAYS,
+        namespace_labels: Mapping[str, str] | None = None,
     ) -> None:
         """
         :param cluster: the cluster the manifests are applied to
@@ -121,6 +122,8 @@ class FargateLogging(Construct):
         :param log_group_name: the CloudWatch log group's name (a plain string: the ConfigMap's size is checked at synth)
         :param settings: KMS key and extra Fluent Bit sections. default: ``OperationsSettings()``
         :param retention_days: the log group's retention (``compliance.log_retention_days``). default: 365
+        :param namespace_labels: further labels of the ``aws-observability`` namespace, e.g. its Pod Security labels
+            (``PrivateCluster.pod_security_labels``: it runs no pods, so restricted costs nothing). default: none
         """
         settings = settings or OperationsSettings()
         self.data = checked_logging_config(scope, log_group_name, settings)
@@ -171,7 +174,7 @@ class FargateLogging(Construct):
             {
                 "apiVersion": "v1",
                 "kind": "Namespace",
-                "metadata": {"name": NAMESPACE, "labels": {NAMESPACE: "enabled"}},
+                "metadata": {"name": NAMESPACE, "labels": {NAMESPACE: "enabled", **(namespace_labels or {})}},
             },
         )
         self.config_map = cluster.add_manifest(

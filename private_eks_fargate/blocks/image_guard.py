@@ -89,6 +89,9 @@ class ImagePolicy:
         """Why a pod of this cluster cannot pull `image`; None when it can."""
         if isinstance(image, str) and any(image == e or image.startswith(e.rstrip("/") + "/") for e in self.allowed):
             return None
+        if isinstance(image, str) and image.endswith(f"@{UNKNOWN}"):
+            # a digest known at deploy time (the image copy's) pins the image; it does not choose the registry
+            image = image[: -len(UNKNOWN) - 1]
         if isinstance(image, str) and UNKNOWN in image:
             return "is only known at deploy time, so it cannot be checked; build it from the stack's account and region (Workload.image_uri)"
         ref = ImageRef.parse(image)

@@ -6,6 +6,9 @@ the Lambdas of the custom resource that starts the build and waits for it. The d
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_ecr as ecr
@@ -43,9 +46,12 @@ OUTSIDE_VPC = (
 
 #: Copies one image (linux/amd64, the Fargate platform) registry to registry with skopeo: no Docker daemon, so no
 #: privileged build. skopeo comes from Ubuntu's signed archive. A tag already in ECR is left alone (immutable tags).
+#: Then it reads the digest of the tag from ECR (the image pods will run, and the one ECR scanned) and exports it:
+#: the custom resource returns it as its Digest attribute.
+DIGEST_VARIABLE = "IMAGE_DIGEST"
 BUILD_SPEC = {
     "version": "0.2",
-    "env": {"shell": "bash"},
+    "env": {"shell": "bash", "exported-variables": [DIGEST_VARIABLE]},
     "phases": {
         "install": {"commands": ["apt-get update -qq", "apt-get install -y -qq skopeo"]},
         "build": {
@@ -54,15 +60,23 @@ BUILD_SPEC = {
                 '>/dev/null 2>&1; then echo "$TARGET_REPOSITORY:$TARGET_TAG is already in ECR"; else '
                 'skopeo --override-os linux --override-arch amd64 copy '
                 '--dest-creds "AWS:$(aws ecr get-login-password)" '
-                '"docker://$SOURCE_IMAGE" "docker://$TARGET_REGISTRY/$TARGET_REPOSITORY:$TARGET_TAG"; fi'
+                '"docker://$SOURCE_IMAGE" "docker://$TARGET_REGISTRY/$TARGET_REPOSITORY:$TARGET_TAG"; fi',
+                f'{DIGEST_VARIABLE}="$(aws ecr describe-images --repository-name "$TARGET_REPOSITORY" '
+                '--image-ids imageTag="$TARGET_TAG" --query "imageDetails[0].imageDigest" --output text)" '
+                f'&& [[ "${DIGEST_VARIABLE}" =~ ^sha256:[0-9a-f]{{64}}$ ]] && export {DIGEST_VARIABLE} '
+                f'&& echo "$TARGET_REPOSITORY:$TARGET_TAG is ${DIGEST_VARIABLE}"',
             ]
         },
     },
 }
+#: Part of the custom resource's properties: a changed copy procedure copies (and reports the digest) again.
+BUILD_SPEC_HASH = hashlib.sha256(json.dumps(BUILD_SPEC, sort_keys=True).encode()).hexdigest()[:16]
 
 #: onEvent starts the build; isComplete polls it and raises (failing the deploy) when it did not succeed.
 #: Delete does nothing: images are data and the repository is retained.
 HANDLER = '''
+import re
+
 import boto3
 
 codebuild = boto3.client("codebuild")
@@ -83,10 +97,14 @@ def is_complete(event, context):
     status = build["buildStatus"]
     if status == "IN_PROGRESS":
         return {"IsComplete": False}
+    link = build.get("logs", {}).get("deepLink", "")
     if status != "SUCCEEDED":
-        link = build.get("logs", {}).get("deepLink", "")
         raise RuntimeError(f"copy of {event['ResourceProperties']['SourceImage']} ended {status}: {link}")
-    return {"IsComplete": True, "Data": {"BuildId": build["id"]}}
+    exported = {v["name"]: v.get("value", "") for v in build.get("exportedEnvironmentVariables", [])}
+    digest = exported.get("IMAGE_DIGEST", "")
+    if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+        raise RuntimeError(f"copy of {event['ResourceProperties']['SourceImage']} reported no image digest ({digest!r}): {link}")
+    return {"IsComplete": True, "Data": {"BuildId": build["id"], "Digest": digest}}
 '''
 
 
@@ -201,12 +219,12 @@ class ImageMirror(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.registry = f"{stack.account}.dkr.ecr.{stack.region}.{stack.url_suffix}"
-        #: the mirrored image as pods reference it: account and region are the stack's
-        self.image_uri = f"{self.registry}/{image.repository}:{image.tag}"
+        #: the tag the copy writes: account and region are the stack's
+        self.tagged_uri = f"{self.registry}/{image.repository}:{image.tag}"
         self.project = codebuild.Project(
             self,
             "Copy",
-            description=f"Copies {image.source} into ECR {image.repository}:{image.tag}",
+            description=f"Copies {image.source} into ECR {image.repository}:{image.tag} and reports its digest",
             environment=codebuild.BuildEnvironment(
                 build_image=codebuild.LinuxBuildImage.STANDARD_7_0,
                 compute_type=codebuild.ComputeType.SMALL,
@@ -239,8 +257,17 @@ class ImageMirror(Construct):
             "Done",
             service_token=provider.provider.service_token,
             resource_type=RESOURCE_TYPE,
-            properties={"ProjectName": self.project.project_name, "SourceImage": image.source, "TargetImage": self.image_uri},
+            properties={
+                "ProjectName": self.project.project_name,
+                "SourceImage": image.source,
+                "TargetImage": self.tagged_uri,
+                "BuildSpecHash": BUILD_SPEC_HASH,
+            },
         )
+        #: the digest of the copied tag in ECR (known at deploy time), which ECR scanned
+        self.digest = self.copy.get_att_string("Digest")
+        #: the mirrored image as pods reference it, by digest: exactly the image that was copied and scanned
+        self.image_uri = f"{self.registry}/{image.repository}@{self.digest}"
         # the build pushes into the repository with the project's role and its policy: all must exist before it starts
         self.copy.node.add_dependency(self.repository, self.project.role)
         self._acknowledge_findings()

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from aws_cdk import Duration
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
+from ..pod_security import pod_templates, violations
 from ..settings import MirroredImage
 from ..settings.checks import check_namespace, check_ready_timeout
 from ..settings.errors import ConfigError
 from .image_mirror import ImageMirror
-from .image_guard import check_manifests
+from .image_guard import check_manifests, describe
 
 if TYPE_CHECKING:
     from .cluster import PrivateCluster
@@ -80,15 +82,37 @@ class Workload(Construct):
     def add_manifests(self, construct_id: str, *manifests: Mapping[str, Any]) -> eks.KubernetesManifest:
         """Apply `manifests` (Python dicts, `apiVersion` spelled as in YAML) after namespace, profile and images.
 
-        Raises ConfigError naming the manifest, container and image when an image is not pullable (images.py).
+        Raises ConfigError naming the manifest, container and image when an image is not pullable (image_guard.py),
+        and naming the manifest and every control when its namespace's Pod Security level would refuse its pods.
         """
-        check_manifests(self, f"{self.node.path}/{construct_id}", manifests, self.policy)
+        where = f"{self.node.path}/{construct_id}"
+        check_manifests(self, where, manifests, self.policy)
+        for item in manifests:
+            self._check_pod_security(where, item)
         manifest = eks.KubernetesManifest(self, construct_id, cluster=self.cluster.cluster, manifest=list(manifests))
-        manifest.node.add_dependency(self.namespace_manifest, self.profile, *(m.copy for m in self.mirrors.values()))
+        # a manifest naming an image by digest already waits for its copy (Fn::GetAtt); the others wait explicitly
+        text = json.dumps(manifests, default=str)
+        copies = [m.copy for m in self.mirrors.values() if m.digest not in text]
+        manifest.node.add_dependency(self.namespace_manifest, self.profile, *copies)
         for item in manifests:
             if item.get("kind") == "Deployment":
                 self._deployments[item["metadata"]["name"]] = (item, manifest)
         return manifest
+
+    def _check_pod_security(self, where: str, manifest: Mapping[str, Any]) -> None:
+        namespace = (manifest.get("metadata") or {}).get("namespace") or self.namespace
+        if namespace not in self.cluster.namespaces:
+            return  # not a namespace this cluster labels: its Pod Security level is not ours to know
+        level = self.cluster.pod_security_level(namespace)
+        for metadata, spec in pod_templates(manifest):
+            refused = violations(spec, level=level, version=self.cluster.pod_security_version, metadata=metadata)
+            if refused:
+                raise ConfigError(
+                    f"manifest {where} ({describe(manifest)})",
+                    f"namespace {namespace} enforces Pod Security {level!r} ({self.cluster.pod_security_version}), "
+                    f"which would refuse its pods: {'; '.join(refused)}; change the pod spec, or relax the namespace "
+                    "with cluster.pod_security_levels",
+                )
 
     def wait_until_available(self, deployment: str, construct_id: str | None = None) -> eks.KubernetesObjectValue:
         """Make the deploy wait until `deployment` (added with ``add_manifests``) has every replica ready.

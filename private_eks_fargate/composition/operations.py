@@ -11,6 +11,7 @@ from constructs import Construct
 
 from ..blocks.bastion import SsmBastion, check_instance_type
 from ..blocks.cluster import PrivateCluster
+from ..blocks.fargate_logging import NAMESPACE as LOGGING_NAMESPACE
 from ..blocks.fargate_logging import FargateLogging, checked_logging_config
 from ..blocks.network import PrivateNetwork
 from ..settings import ClusterSettings, OperationsSettings
@@ -104,6 +105,7 @@ class ClusterOperations(Construct):
                 log_group_name=log_group_name,
                 settings=settings,
                 retention_days=cluster.log_retention_days,
+                namespace_labels=cluster.pod_security_labels(LOGGING_NAMESPACE),
             )
             # CoreDNS is rolled out by the Fargate patch: after the ConfigMap, so its pods already log
             cluster.coredns.patch.node.add_dependency(self.logging.config_map)

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from ..pod_security import LEVELS as POD_SECURITY_LEVELS
 from . import parsers
 from .catalog import key_of, setting
 from .checks import (
@@ -255,6 +256,12 @@ class ClusterSettings:
         10, key="cluster.coredns_ready_timeout_minutes", parse=parsers.integer,
         doc="how long the deploy waits for CoreDNS to be ready before failing", allowed="1 to 14 (the kubectl Lambda stops at 15 minutes)",
     )
+    pod_security_levels: Mapping[str, str] = setting(
+        key="cluster.pod_security_levels", parse=parsers.mapping, default_factory=dict,
+        doc="a Pod Security level other than restricted for a namespace the platform creates (enforce, audit and warn)",
+        allowed='JSON object of namespace to baseline or privileged, e.g. {"legacy-app": "baseline"}',
+        default_text="none (every namespace the platform creates enforces restricted)",
+    )
 
     def validate(self) -> KubernetesRelease:
         key = lambda name: key_of(ClusterSettings, name)  # noqa: E731
@@ -272,7 +279,24 @@ class ClusterSettings:
                 )
             seen[profile.selector_key] = index
         check_ready_timeout(key("coredns_ready_timeout_minutes"), self.coredns_ready_timeout_minutes)
+        self._validate_pod_security_levels(key("pod_security_levels"))
         return release
+
+    def _validate_pod_security_levels(self, key: str) -> None:
+        if not isinstance(self.pod_security_levels, Mapping):
+            raise ConfigError(key, f"{self.pod_security_levels!r} is not a mapping of namespaces to Pod Security levels")
+        for namespace, level in self.pod_security_levels.items():
+            check_namespace(key, namespace)
+            if namespace in RESERVED_NAMESPACES:
+                raise ConfigError(key, f"{namespace!r} is not a namespace the platform creates or labels")
+            if level not in POD_SECURITY_LEVELS:
+                raise ConfigError(
+                    f"{key}[{namespace!r}]", f"{level!r} is not a Pod Security level; use {', '.join(POD_SECURITY_LEVELS)}"
+                )
+
+    def pod_security_level(self, namespace: str) -> str:
+        """The level a namespace the platform creates enforces: restricted unless relaxed in pod_security_levels."""
+        return self.pod_security_levels.get(namespace, "restricted")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -438,11 +462,12 @@ class WorkloadSettings:
         doc="namespace of the sample application (a Fargate profile for it is ensured)", allowed="a namespace name, not default or kube-system",
     )
     sample_image: str = setting(
-        "public.ecr.aws/nginx/nginx:1.28.0", key="workloads.sample_image", parse=parsers.text,
-        doc="the upstream image the sample application runs, copied into ECR at deploy", allowed="an image with a pinned tag, never latest",
+        "public.ecr.aws/nginx/nginx-unprivileged:1.28.0", key="workloads.sample_image", parse=parsers.text,
+        doc="the upstream image the sample application runs, copied into ECR at deploy",
+        allowed="an image with a pinned tag, never latest; it must run as uid 101 on port 8080 (an nginx-unprivileged tag)",
     )
     sample_repository: str = setting(
-        "sample-app/nginx", key="workloads.sample_repository", parse=parsers.text,
+        "sample-app/nginx-unprivileged", key="workloads.sample_repository", parse=parsers.text,
         doc="ECR repository the sample image is copied into", allowed="an ECR repository name, unique per account and region",
     )
     ready_timeout_minutes: int = setting(
