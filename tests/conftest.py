@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tarfile
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -259,8 +260,46 @@ def find_one(resources: dict[str, dict], predicate: Callable[[dict], bool]) -> t
 
 def run_app(context: dict[str, Any], cwd: Path = ROOT) -> subprocess.CompletedProcess:
     """Run app.py the way the CDK CLI does (context through CDK_CONTEXT_JSON), without the CLI."""
-    env = dict(os.environ, CDK_CONTEXT_JSON=json.dumps({**CDK_JSON_CONTEXT, **context}), CDK_OUTDIR=str(cwd / "cdk.out.test"))
+    outdir = tempfile.mkdtemp(prefix="run-app-")  # its own: several run at once in the background
+    env = dict(os.environ, CDK_CONTEXT_JSON=json.dumps({**CDK_JSON_CONTEXT, **context}), CDK_OUTDIR=outdir)
     return subprocess.run([sys.executable, "app.py"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+# --- background work -------------------------------------------------------------------------------------------------
+# The subprocess-heavy checks (CDK CLI, app.py runs, pip, cfn-lint, checkov) run in threads while the in-process tests
+# use the other core; the test then only collects the result. A test module lists its jobs in BACKGROUND (name ->
+# function without arguments); they start when the session's tests are collected. A job runs subprocesses only,
+# never jsii (the jsii kernel of this process is not thread-safe).
+
+BACKGROUND_WORKERS = 2
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=BACKGROUND_WORKERS, thread_name_prefix="background")
+_JOBS: dict[str, concurrent.futures.Future] = {}
+
+
+def background(name: str, work: Callable[[], Any]) -> concurrent.futures.Future:
+    """Start `work` once per session in a background thread (if not started yet); its future."""
+    if name not in _JOBS:
+        _JOBS[name] = _POOL.submit(work)
+    return _JOBS[name]
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Tests that wait for background work (marker ``background``, or the lint results) run last, in their order:
+    until then the main thread runs the others instead of waiting."""
+    def waits(item) -> bool:
+        return item.get_closest_marker("background") is not None or "lint_jobs" in getattr(item, "fixturenames", ())
+
+    items[:] = [item for item in items if not waits(item)] + [item for item in items if waits(item)]
+
+
+def pytest_collection_finish(session) -> None:
+    """Start the BACKGROUND jobs of every test module that has a selected test."""
+    if any("lint_jobs" in getattr(item, "fixturenames", ()) for item in session.items):
+        _LINT_WANTED.append(True)
+    modules = {item.module for item in session.items if getattr(item, "module", None) is not None}
+    for module in sorted(modules, key=lambda m: m.__name__):
+        for name, work in getattr(module, "BACKGROUND", {}).items():
+            background(name, work)
 
 
 # --- compliance and review (issue 5) ------------------------------------------------------------------------------
@@ -287,18 +326,51 @@ def lint_files(all_synths, single_zone_app) -> list[str]:
     return files + [str(single_zone_app.template_files["Dev/Endpoints"])]
 
 
+CFN_LINT = Path(sys.executable).parent / "cfn-lint"
+
+
+def broken_template(default_template: dict, directory: Path) -> Path:
+    """The default Cluster template with the API server's EndpointPublicAccess not a boolean: cfn-lint must report it
+    (proof that the lint step can fail; it is linted in the same cfn-lint run as every real template)."""
+    template = json.loads(json.dumps(default_template))
+    (cluster_id,) = [k for k, v in template["Resources"].items() if v["Type"] == "AWS::EKS::Cluster"]
+    template["Resources"][cluster_id]["Properties"]["ResourcesVpcConfig"]["EndpointPublicAccess"] = "no"
+    path = directory / "broken.template.json"
+    path.write_text(json.dumps(template))
+    return path
+
+
+def _cfn_lint(files: list[str]) -> dict:
+    result = subprocess.run([str(CFN_LINT), "--format", "json", "--", *files], capture_output=True, text=True, timeout=600)
+    return {"files": files, "findings": json.loads(result.stdout or "[]"), "result": result}
+
+
 @pytest.fixture(scope="session")
-def checkov_run(lint_files, all_synths, tmp_path_factory):
-    """checkov once per session over every template of every configuration, in one invocation, in the background:
-    about 5 s, half of it checkov's own start-up, so it runs while other tests do (tests/test_compliance.py starts
-    it, tests/test_stage.py waits for it). ``.result()`` gives files, reports and the finished process."""
-    files = lint_files
+def lint_jobs(lint_files, default_app, all_synths, tmp_path_factory) -> dict[str, concurrent.futures.Future]:
+    """cfn-lint (every template and the broken one, one run) and checkov (every template and the sample app's
+    manifests, one run) in the background; each ``.result()`` gives the files, the findings or reports, and the
+    finished process."""
+    broken = broken_template(default_app.template("Dev/Cluster"), tmp_path_factory.mktemp("broken"))
     # the sample Deployment and its namespace as applied, for checkov's Kubernetes checks (a checker not of this project)
     sample = [m for _, m in applied_manifests(all_synths["default"]) if m["metadata"].get("name") in ("sample-app", "custom-space")]
     k8s = tmp_path_factory.mktemp("checkov-k8s") / "sample-app.yaml"
     k8s.write_text(yaml.safe_dump_all(sample))
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        yield pool.submit(_checkov, [*files, str(k8s)])
+    return {
+        "cfn-lint": background("cfn-lint", lambda: _cfn_lint([*lint_files, str(broken)])),
+        "checkov": background("checkov", lambda: _checkov([*lint_files, str(k8s)])),
+    }
+
+
+#: Set at collection when a selected test reads the lint results: the scans then start with the first test.
+_LINT_WANTED: list[bool] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _start_lint_early(request) -> None:
+    """Synthesize every configuration first and start cfn-lint and checkov on them, so that both run while the rest of
+    the suite does (only when a selected test needs them)."""
+    if _LINT_WANTED:
+        request.getfixturevalue("lint_jobs")
 
 
 @pytest.fixture(scope="session")

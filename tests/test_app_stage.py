@@ -4,11 +4,12 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, stage_builder, synthesize
+from conftest import ROOT, background, stage_builder, synthesize
 
 BIN = Path(sys.executable).parent
 
@@ -17,50 +18,58 @@ def test_default_app_has_the_three_stacks_in_a_stage(default_app):
     assert sorted(default_app.templates) == ["Dev/Cluster", "Dev/Endpoints", "Dev/Network"]
 
 
-@pytest.fixture(scope="module")
-def cfn_lint_results(lint_files):
-    files = lint_files
-    result = subprocess.run(
-        [str(BIN / "cfn-lint"), "--format", "json", "--", *files], capture_output=True, text=True, timeout=600
-    )
-    return files, json.loads(result.stdout or "[]"), result
+def _findings(lint: dict, broken: bool) -> list[dict]:
+    return [f for f in lint["findings"] if f["Filename"].endswith("broken.template.json") == broken]
 
 
-def test_cfn_lint_reports_zero_errors_and_zero_warnings_on_every_template(cfn_lint_results):
-    files, findings, result = cfn_lint_results
+def test_cfn_lint_reports_zero_errors_and_zero_warnings_on_every_template(lint_jobs):
+    lint = lint_jobs["cfn-lint"].result(timeout=900)
+    files = [f for f in lint["files"] if not f.endswith("broken.template.json")]
     assert len(files) == 10  # default: 3 stacks; existing VPC: Endpoints and Cluster; user stack: 1; public bastion: 3; single zone: Endpoints
-    problems = [f for f in findings if f["Level"] in ("Error", "Warning")]
+    problems = [f for f in _findings(lint, broken=False) if f["Level"] in ("Error", "Warning")]
     assert problems == [], json.dumps(problems, indent=1)
-    assert result.returncode in (0, 8), result.stderr  # 2 would mean errors, 4 warnings; 8 informational
+    # 2: errors (the broken template's, below); 4 warnings would add to it; 8 informational
+    assert lint["result"].returncode in (2, 10), lint["result"].stderr
 
 
-def test_cfn_lint_catches_a_broken_template(tmp_path, default_app):
-    """The lint step can fail: a cluster without its required Version type is reported."""
-    template = json.loads(json.dumps(default_app.template("Dev/Cluster")))
-    (cluster_id,) = [k for k, v in template["Resources"].items() if v["Type"] == "AWS::EKS::Cluster"]
-    template["Resources"][cluster_id]["Properties"]["ResourcesVpcConfig"]["EndpointPublicAccess"] = "no"
-    broken = tmp_path / "broken.json"
-    broken.write_text(json.dumps(template))
-    result = subprocess.run([str(BIN / "cfn-lint"), "--format", "json", "--", str(broken)], capture_output=True, text=True, timeout=300)
-    assert any(f["Level"] == "Error" for f in json.loads(result.stdout))
+def test_cfn_lint_catches_a_broken_template(lint_jobs):
+    """The lint step can fail: the broken copy of the default Cluster template, linted in the same run, is reported."""
+    lint = lint_jobs["cfn-lint"].result(timeout=900)
+    assert any(f["Level"] == "Error" and "EndpointPublicAccess" in json.dumps(f) for f in _findings(lint, broken=True))
 
 
-def test_cdk_cli_reaches_the_stage_stacks_with_the_documented_selector(tmp_path):
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", CDK_DISABLE_CLI_TELEMETRY="true")
-    cdk = [str(BIN / "node"), str(ROOT / "node_modules" / "aws-cdk" / "bin" / "cdk"), "--no-notices", "--output", str(tmp_path / "out")]
-    listed = subprocess.run([*cdk, "ls", "Dev/*"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+def cli_runs() -> tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess]:
+    """`cdk ls 'Dev/*'` (a full synth by the CLI, as `make synth` runs it, with every test tool unimportable: the app
+    and its review report need only the runtime requirements, tests/test_setup.py), then `cdk deploy --all` on the
+    assembly it wrote (--app DIR: no second synth)."""
+    from test_setup import blocking_test_tools
+
+    tmp_path = Path(tempfile.mkdtemp(prefix="cli-"))
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", CDK_DISABLE_CLI_TELEMETRY="true",
+               AWS_EC2_METADATA_DISABLED="true", PYTHONPATH=blocking_test_tools(tmp_path / "block"))
+    cli = [str(BIN / "node"), str(ROOT / "node_modules" / "aws-cdk" / "bin" / "cdk"), "--no-notices"]
+    listed = subprocess.run([*cli, "--output", str(tmp_path / "out"), "ls", "Dev/*"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=600)
+    everything = subprocess.run([*cli, "--app", str(tmp_path / "out"), "deploy", "--all"], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=600)
+    return tmp_path, listed, everything
+
+
+BACKGROUND = {"cdk-cli": cli_runs}
+
+
+@pytest.mark.background
+def test_cdk_cli_reaches_the_stage_stacks_with_the_documented_selector():
+    tmp_path, listed, everything = background("cdk-cli", cli_runs).result(timeout=900)
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.splitlines() == [
         "Dev/Network (Dev-Network)", "Dev/Endpoints (Dev-Endpoints)", "Dev/Cluster (Dev-Cluster)"
     ]
     assert "end-of-life" not in listed.stderr + listed.stdout
     # the synth behind every CLI command writes the review report and diagram
-    assert (tmp_path / "out" / "review" / "REVIEW.md").is_file() and (tmp_path / "out" / "review" / "architecture.png").is_file()
+    assert (tmp_path / "out" / "review" / "REVIEW.md").is_file() and (tmp_path / "out" / "review" / "architecture.svg").is_file()
     # `--all` selects no stack inside a stage (DESIGN-NOTES §1), which is why the README deploys 'Dev/*'.
     # It fails while selecting, before any AWS call.
-    # The assembly `ls` just wrote is reused (--app DIR), so the app is not synthesized a second time.
-    reuse = [str(BIN / "node"), str(ROOT / "node_modules" / "aws-cdk" / "bin" / "cdk"), "--no-notices", "--app", str(tmp_path / "out")]
-    everything = subprocess.run([*reuse, "deploy", "--all"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert everything.returncode != 0
     assert "No stack found in the main cloud assembly" in everything.stderr
 
@@ -91,8 +100,8 @@ def test_resynth_is_stable(tmp_path, default_app):
     assert again.templates == default_app.templates
 
 
-def test_checkov_reports_zero_failed_checks_on_every_template(checkov_run):
-    checkov_results = checkov_run.result()
+def test_checkov_reports_zero_failed_checks_on_every_template(lint_jobs):
+    checkov_results = lint_jobs["checkov"].result(timeout=900)
     assert len(checkov_results["files"]) == 11  # 10 templates and the sample app's manifests (tests/test_composition_sample_app.py)
     reports = [r for r in checkov_results["reports"] if r["check_type"] == "cloudformation"]
     summaries = [report["summary"] for report in reports]

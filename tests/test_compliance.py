@@ -198,12 +198,7 @@ def test_acknowledge_goes_on_the_resource_itself():
     }
 
 
-# --- checkov (the scan itself is asserted in test_stage.py, next to cfn-lint) ------------------------------------
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _start_checkov(checkov_run):
-    """Start the session's checkov scan now, so that it runs while the remaining modules' tests do."""
+# --- checkov (the scan itself is asserted in test_app_stage.py, next to cfn-lint) --------------------------------
 
 
 def test_every_checkov_skip_has_its_reason_in_the_one_config_file():

@@ -2,12 +2,14 @@
 
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import kubernetes_validate
 import pytest
 from private_eks_fargate.settings.versions import DEFAULT_KUBERNETES_VERSION
 
-from conftest import EXISTING_VPC, ROOT, applied_manifests
+from conftest import EXISTING_VPC, ROOT, applied_manifests, background
 
 
 def test_composite_builds_a_complete_private_cluster_in_one_user_stack(user_stack_app):
@@ -22,18 +24,28 @@ def test_composite_builds_a_complete_private_cluster_in_one_user_stack(user_stac
     assert cluster["Properties"]["ResourcesVpcConfig"]["SubnetIds"] == list(EXISTING_VPC.subnet_ids)
 
 
-def test_another_app_can_install_and_import_the_library(tmp_path):
+def install_and_import() -> tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess]:
     """pip-install the project (no deps: they are in this venv) into a fresh target and import it from there."""
-    target = tmp_path / "site"
+    target = Path(tempfile.mkdtemp(prefix="library-")) / "site"
     install = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(ROOT)],
         capture_output=True, text=True, timeout=600,
     )
-    assert install.returncode == 0, install.stderr
     probe = subprocess.run(
         [sys.executable, "-c", "import private_eks_fargate as p; print(p.__file__); print(p.PrivateEksFargate.__name__)"],
-        cwd=tmp_path, env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=300,
+        cwd=target.parent, env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
+        timeout=300,
     )
+    return target, install, probe
+
+
+BACKGROUND = {"library-install": install_and_import}
+
+
+@pytest.mark.background
+def test_another_app_can_install_and_import_the_library():
+    target, install, probe = background("library-install", install_and_import).result(timeout=900)
+    assert install.returncode == 0, install.stderr
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.splitlines() == [str(target / "private_eks_fargate" / "__init__.py"), "PrivateEksFargate"]
 

@@ -163,9 +163,9 @@ CHECKOV_RESTRICTED = {
 CHECKOV_ALSO = {"CKV_K8S_8", "CKV_K8S_9", "CKV_K8S_22", "CKV_K8S_43"}
 
 
-def test_sample_deployment_passes_restricted_by_a_checker_not_of_this_project(checkov_run):
+def test_sample_deployment_passes_restricted_by_a_checker_not_of_this_project(lint_jobs):
     """The Done-when: checkov (maintained by others) runs its Kubernetes checks over the applied manifests."""
-    reports = [r for r in checkov_run.result()["reports"] if r["check_type"] == "kubernetes"]
+    reports = [r for r in lint_jobs["checkov"].result(timeout=900)["reports"] if r["check_type"] == "kubernetes"]
     assert len(reports) == 1
     results = reports[0]["results"]
     on_deployment = lambda checks: {c["check_id"] for c in checks if c["resource"].startswith("Deployment.")}  # noqa: E731

@@ -1,6 +1,6 @@
 """The review report: what a security reviewer asks, answered from the synthesized templates alone.
 
-``write_review(assembly_dir)`` writes ``review/REVIEW.md`` and ``review/architecture.png`` into the cloud assembly
+``write_review(assembly_dir)`` writes ``review/REVIEW.md`` and ``review/architecture.svg`` into the cloud assembly
 (``cdk.out``): per stack the resources, every security-group rule, every IAM role with its trust and policies,
 every VPC endpoint with its purpose, anything public, the compliance results with every acknowledgement and its
 reason, a fixed monthly cost estimate and an architecture diagram. ``app.py`` calls it after every synth.
@@ -17,6 +17,7 @@ from typing import Any, Iterable, Mapping
 from .assembly import Review, StackTemplate, checkov_skips, load_review, load_stacks, show
 from .costs import HOURS_PER_MONTH, REGION, cost_lines, cost_table_markdown, total
 from .deploy_path import NOMINAL_MINUTES, longest_path
+from .diagram import draw_architecture
 
 #: The packs app.py runs on every synth (compliance.NAG_PACKS and OWN_PACK; a test keeps the two lists equal).
 #: The review reads only the cloud assembly, whose validation report names no pack when nothing was found.
@@ -24,7 +25,7 @@ PACKS_RUN = ("AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321", 
 
 REVIEW_DIR = "review"
 REPORT_FILE = "REVIEW.md"
-DIAGRAM_FILE = "architecture.png"
+DIAGRAM_FILE = "architecture.svg"
 SECTIONS = (
     "Summary",
     "Architecture",
@@ -372,8 +373,6 @@ def render(review: Review, diagram: str | None) -> str:
 
 def write_review(assembly_dir: Path, checkov_config: Path | None = Path(".checkov.yaml")) -> Path:
     """Write REVIEW.md and the diagram into ``<assembly_dir>/review/``; returns the report's path."""
-    from .diagram import draw_architecture  # matplotlib is imported only when a report is written
-
     review = load_review(Path(assembly_dir), checkov_config)
     out_dir = Path(assembly_dir) / REVIEW_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
