@@ -2,12 +2,63 @@
 
 from __future__ import annotations
 
+import dataclasses
+import subprocess
+from typing import Any
+
 from aws_cdk import Environment, Stack, Stage
 from constructs import Construct
 
 from ..compliance import apply_tags, enable_compliance_checks
 from ..composition.platform import Platform, Scopes, compose
-from ..settings import PlatformSettings
+from ..settings import SECTIONS, PlatformSettings
+from ..settings.catalog import declared
+
+#: The stage's record of what it was built from, in the cloud assembly (manifest metadata of the Cluster stack):
+#: the review report reads it from there, never from the app.
+BUILD_RECORD = "private-eks-fargate:build"
+_PLATFORM_SECTIONS = {"network": "network", "endpoints": "endpoints", "cluster": "cluster", "operations": "operations",
+                      "compliance": "compliance", "workloads": "workloads"}  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return "not set" if value is None else value  # the assembly's metadata drops nulls
+
+
+def effective_settings(settings: PlatformSettings) -> dict[str, Any]:
+    """Every declared platform setting by its context key, as this stage uses it (defaults included)."""
+    values: dict[str, Any] = {}
+    for prefix, cls in SECTIONS:
+        section = getattr(settings, _PLATFORM_SECTIONS.get(prefix, ""), None)
+        if cls.__name__ == "ExistingVpcSettings":
+            section = settings.network.existing_vpc
+        if section is None or not isinstance(section, cls):
+            continue
+        for field, spec in declared(cls):
+            values[spec.key] = _plain(getattr(section, field.name))
+    return values
+
+
+def _changed(settings: PlatformSettings) -> list[str]:
+    """The keys whose value differs from the declared default (what the summary lists)."""
+    defaults = effective_settings(PlatformSettings(network=settings.network))
+    return [key for key, value in effective_settings(settings).items() if defaults.get(key) != value]
+
+
+def source_revision() -> str:
+    """The git commit the app was synthesized from (with a note when the work tree has changes), if any."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "not a git checkout"
+    return f"{commit} (with uncommitted changes)" if dirty else commit
 
 
 class PrivateEksFargateStage(Stage):
@@ -53,5 +104,10 @@ class PrivateEksFargateStage(Stage):
             ),
         )
         apply_tags(self, settings.compliance.tags)
+        self.cluster_stack.node.add_metadata(
+            BUILD_RECORD,
+            {"stage": construct_id, "environment": f"{env.account}/{env.region}" if env else "environment-agnostic",
+             "settings": effective_settings(settings), "changed": _changed(settings), "commit": source_revision()},
+        )
         if compliance_checks:
             enable_compliance_checks(self)

@@ -19,10 +19,19 @@ class StackTemplate:
     termination_protection: bool = False
     #: display paths of the stacks deployed before this one
     dependencies: tuple[str, ...] = ()
+    #: the assembly's metadata of this stack: construct path -> entries (logical ids, the app's build record)
+    metadata: dict[str, list[dict]] = field(default_factory=dict)
 
     @property
     def resources(self) -> dict[str, dict]:
         return self.template.get("Resources", {})
+
+    def construct_path(self, logical_id: str) -> str:
+        """The construct path of a resource, from the assembly's metadata (templates carry no aws:cdk:path here)."""
+        for path, entries in self.metadata.items():
+            if any(e.get("type") == "aws:cdk:logicalId" and e.get("data") == logical_id for e in entries):
+                return path.lstrip("/")
+        return ""
 
 
 @dataclass
@@ -30,6 +39,8 @@ class Review:
     stacks: list[StackTemplate]
     validation: dict | None = None
     checkov_skips: list[tuple[str, str]] = field(default_factory=list)
+    #: results of checks run outside the synth (``results/<tool>.json``): tool -> its record
+    results: dict[str, dict] = field(default_factory=dict)
 
     def resources(self, *types: str) -> list[tuple[StackTemplate, str, dict]]:
         return [
@@ -60,9 +71,19 @@ def load_stacks(assembly_dir: Path) -> list[StackTemplate]:
                         artifacts[d].get("displayName", d) for d in artifact.get("dependencies", [])
                         if artifacts.get(d, {}).get("type") == "aws:cloudformation:stack"
                     ),
+                    metadata=_metadata(assembly_dir, artifact),
                 )
             )
     return stacks
+
+
+def _metadata(assembly_dir: Path, artifact: Mapping) -> dict[str, list[dict]]:
+    """A stack's metadata: inline in the manifest, or in the file it names (newer assemblies)."""
+    metadata = dict(artifact.get("metadata", {}))
+    extra = artifact.get("additionalMetadataFile")
+    if extra and (assembly_dir / extra).exists():
+        metadata.update(json.loads((assembly_dir / extra).read_text()))
+    return metadata
 
 
 def load_review(assembly_dir: Path, checkov_config: Path | None = None) -> Review:
@@ -71,7 +92,25 @@ def load_review(assembly_dir: Path, checkov_config: Path | None = None) -> Revie
         stacks=load_stacks(assembly_dir),
         validation=json.loads(report.read_text()) if report.exists() else None,
         checkov_skips=checkov_skips(checkov_config) if checkov_config and checkov_config.exists() else [],
+        results=load_results(assembly_dir),
     )
+
+
+#: where checks that run outside the synth (cfn-lint, checkov, Control Tower) leave their results in the assembly
+RESULTS_DIR = "results"
+
+
+def load_results(assembly_dir: Path) -> dict[str, dict]:
+    """Each tool's recorded results (``results/<tool>.json``); a file that cannot be read counts as not run."""
+    results = {}
+    for path in sorted((Path(assembly_dir) / RESULTS_DIR).glob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if isinstance(data, Mapping):
+            results[path.stem] = dict(data)
+    return results
 
 
 def checkov_skips(config: Path) -> list[tuple[str, str]]:

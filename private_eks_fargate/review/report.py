@@ -18,6 +18,16 @@ from .assembly import Review, StackTemplate, checkov_skips, load_review, load_st
 from .costs import HOURS_PER_MONTH, REGION, cost_lines, cost_table_markdown, total
 from .deploy_path import NOMINAL_MINUTES, longest_path
 from .diagram import draw_architecture
+from .summary import (
+    RESULT_TOOLS,
+    admin_lines,
+    build_record,
+    deployed_lines,
+    internet_lines,
+    kms_lines,
+    pod_security_results,
+    result_line,
+)
 
 #: The packs app.py runs on every synth (compliance.NAG_PACKS and OWN_PACK; a test keeps the two lists equal).
 #: The review reads only the cloud assembly, whose validation report names no pack when nothing was found.
@@ -25,6 +35,7 @@ PACKS_RUN = ("AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321", 
 
 REVIEW_DIR = "review"
 REPORT_FILE = "REVIEW.md"
+RESOURCES_FILE = "resources.json"
 DIAGRAM_FILE = "architecture.svg"
 SECTIONS = (
     "Summary",
@@ -35,8 +46,10 @@ SECTIONS = (
     "IAM roles",
     "VPC endpoints",
     "Anything public",
+    "Pod Security",
     "Compliance",
     "Monthly cost estimate",
+    "Settings",
 )
 
 
@@ -51,23 +64,34 @@ def _table(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> list[str]:
     return lines
 
 
-def _path(resource: Mapping) -> str:
-    return resource.get("Metadata", {}).get("aws:cdk:path", "")
-
-
 # --- sections -------------------------------------------------------------------------------------------------
 
 
 def stacks_section(review: Review) -> list[str]:
-    out = []
+    out = ["", f"Resources by type; every resource with its construct path, deletion policy and acknowledgements is in "
+           f"`{RESOURCES_FILE}` beside this report.", ""]
+    rows = []
     for stack in review.stacks:
         protection = "on" if stack.termination_protection else "off"
-        out += ["", f"### {stack.path} (`{stack.name}`): {len(stack.resources)} resources, termination protection {protection}", ""]
-        out += _table(
-            ("logical id", "type", "construct path"),
-            ((lid, r["Type"], _path(r)) for lid, r in stack.resources.items()),
-        )
-    return out
+        counts: dict[str, int] = {}
+        for resource in stack.resources.values():
+            counts[resource["Type"]] = counts.get(resource["Type"], 0) + 1
+        kinds = ", ".join(f"{kind.replace('AWS::', '')} × {n}" for kind, n in sorted(counts.items()))
+        rows.append((f"{stack.path} (`{stack.name}`)", len(stack.resources), protection, kinds))
+    return out + _table(("stack", "resources", "termination protection", "types"), rows)
+
+
+def resource_records(review: Review) -> list[dict]:
+    """The machine-readable per-resource list written beside the report."""
+    records = []
+    for stack, lid, resource in review.resources():
+        acks = resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
+        records.append({
+            "stack": stack.path, "logical_id": lid, "type": resource["Type"], "construct_path": stack.construct_path(lid),
+            "deletion_policy": resource.get("DeletionPolicy", "Delete"),
+            "acknowledgements": [{"rule": a["id"], "reason": a["reason"]} for a in acks],
+        })
+    return records
 
 
 def deploy_section(review: Review) -> list[str]:
@@ -172,14 +196,14 @@ def iam_section(review: Review) -> list[str]:
     policies = review.resources("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
     for stack, lid, role in review.resources("AWS::IAM::Role"):
         props = role["Properties"]
-        out += ["", f"### {stack.path}: `{lid}`", "", f"- construct: `{_path(role)}`"]
+        out += ["", f"### {stack.path}: `{lid}`", ""]
         if props.get("Description"):
             out.append(f"- description: {props['Description']}")
         for statement in props.get("AssumeRolePolicyDocument", {}).get("Statement", []):
             condition = f" when {_condition(statement['Condition'])}" if "Condition" in statement else ""
             out.append(f"- trust: {show(statement.get('Action'))} by {_principal(statement)}{condition}")
         for arn in props.get("ManagedPolicyArns", []):
-            out.append(f"- AWS-managed or attached policy: `{show(arn)}`")
+            out.append(f"- managed policy: `{show(arn)}`")
         for inline in props.get("Policies", []):
             for line in _statements(inline.get("PolicyDocument", {})):
                 out.append(f"- inline policy `{inline.get('PolicyName')}`: {line}")
@@ -318,9 +342,12 @@ def compliance_section(review: Review) -> list[str]:
         base = rule.split("[")[0]
         by_rule[base] = by_rule.get(base, 0) + 1
     out = ["", f"Packs run on every synth: {packs}.", "", result, "",
-           f"{len(acks)} acknowledged findings, one resource and one rule at a time "
-           f"({', '.join(f'{rule} × {count}' for rule, count in sorted(by_rule.items()))}):", ""]
-    out += _table(("rule", "stack", "resource", "reason"), acks)
+           f"{len(acks)} acknowledged findings, each one rule on one resource with its own reason (all of them in "
+           f"`{RESOURCES_FILE}`); by rule, with the reason of its first resource:", ""]
+    first: dict[str, str] = {}
+    for rule, _, _, reason in acks:
+        first.setdefault(rule.split("[")[0], reason)
+    out += _table(("rule", "findings", "reason (of the first)"), ((rule, count, first[rule]) for rule, count in sorted(by_rule.items())))
     ignores = cfn_lint_ignores(review)
     if ignores:
         out += ["", "cfn-lint checks skipped on single resources (template Metadata `cfn-lint`): W3005 is "
@@ -338,21 +365,73 @@ def cost_section(review: Review) -> list[str]:
             "processing, log ingestion, traffic or workload pods).", "", cost_table_markdown(lines)]
 
 
-def render(review: Review, diagram: str | None) -> str:
-    resources = sum(len(stack.resources) for stack in review.stacks)
+def summary_section(review: Review) -> list[str]:
+    """The approver's one screen: every line read from the assembly (summary.py)."""
+    record = build_record(review)
     lines = cost_lines(stack.template for stack in review.stacks)
-    public = public_exposure(review)
-    summary = [
+    namespaces, pods, refused = pod_security_results(review)
+    acks = acknowledgements(review)
+    open_findings = unacknowledged_findings(review)
+    packs = []
+    for pack in PACKS_RUN:
+        acked = sum(1 for rule, *_ in acks if rule.startswith(f"{pack}-"))
+        opened = sum(1 for v in open_findings if str(v.get("ruleName", "")).startswith(f"{pack}-"))
+        packs.append(f"{pack} {opened} open / {acked} acknowledged")
+    nag = ("not run on this synth" if review.validation is None else "; ".join(packs))
+    relaxed = [f"{ns} {level}" for ns, level, _ in namespaces if level != "restricted"]
+    retained = [r for _, _, r in review.resources() if r.get("DeletionPolicy") == "Retain"]
+    retained_kinds: dict[str, int] = {}
+    for resource in retained:
+        retained_kinds[resource["Type"]] = retained_kinds.get(resource["Type"], 0) + 1
+    settings = record.get("settings", {})
+    out = [
         "",
-        f"- stacks: {', '.join(stack.path for stack in review.stacks)} ({resources} resources)",
-        f"- public exposure: {'none' if not public else f'{len(public)} findings'}",
-        f"- compliance: {len(unacknowledged_findings(review))} unacknowledged findings, "
-        f"{len(acknowledgements(review))} acknowledged",
-        f"- fixed cost: ${total(lines):,.2f} a month ({REGION} list prices)",
+        f"Stage `{record.get('stage', '?')}` ({record.get('environment', 'environment not recorded')}), stacks "
+        f"{', '.join(stack.path for stack in review.stacks)}; built from commit `{record.get('commit', 'not recorded')}`.",
+        "", "**What is deployed**", *deployed_lines(review),
+        "", "**Who can administer the cluster** (EKS access entry -> principal -> who can act as it)", *admin_lines(review),
+        "", "**Paths to or from the internet**", *internet_lines(review),
+        "", "**KMS keys and who may use them** (key policy in words)", *kms_lines(review),
+        "", "**Retained on destroy**: " + (", ".join(f"{k.replace('AWS::', '')} × {n}" for k, n in sorted(retained_kinds.items()))
+                                        or "nothing"),
+        "", f"**Monthly cost** (fixed part, {REGION} list prices): ${total(lines):,.2f}",
         f"- longest deploy path: {longest_path(review.stacks).minutes:.1f} minutes (nominal durations)",
+        "", "**Results**",
+        f"- cdk-nag: {nag}",
+        f"- {result_line(RESULT_TOOLS['control-tower'], review.results.get('control-tower'))}",
+        f"- {result_line('cfn-lint', review.results.get('cfn-lint'))}",
+        f"- {result_line('checkov', review.results.get('checkov'))}",
+        f"- Pod Security: {pods} pod templates checked against their namespace's level, {len(refused)} refused; "
+        f"{len(namespaces)} namespaces labelled, relaxed: {', '.join(relaxed) or 'none'}",
+        f"- public exposure: {len(public_exposure(review)) or 'none'}",
+        "",
+        f"**Effective settings**: {len(settings)} (all under Settings); not the default:"
+        if settings else "**Effective settings**: not recorded in this assembly (built without the app's stage)",
     ]
+    changed = record.get("changed", [])
+    out += [f"- `{key}` = `{json.dumps(settings.get(key))}`" for key in changed] or (["- none"] if settings else [])
+    return out
+
+
+def settings_section(review: Review) -> list[str]:
+    settings = build_record(review).get("settings", {})
+    if not settings:
+        return ["", "Not recorded in this assembly."]
+    return [""] + _table(("setting", "value"), ((f"`{k}`", json.dumps(v)) for k, v in settings.items()))
+
+
+def pod_security_section(review: Review) -> list[str]:
+    namespaces, pods, refused = pod_security_results(review)
+    out = ["", f"Namespaces the templates create, with the Pod Security level they enforce (audit and warn alike); "
+           f"{pods} pod templates checked against their namespace's level with `private_eks_fargate/pod_security.py`.", ""]
+    out += _table(("namespace", "enforced level", "version"), namespaces)
+    out += ["", *(f"- refused: {r}" for r in refused)] if refused else ["", "No pod template would be refused."]
+    return out
+
+
+def render(review: Review, diagram: str | None) -> str:
     body = {
-        "Summary": summary,
+        "Summary": summary_section(review),
         "Architecture": ["", f"![architecture]({diagram})" if diagram else "(diagram not drawn)",
                          "", "Drawn from the synthesized templates on every synth."],
         "Stacks and resources": stacks_section(review),
@@ -361,11 +440,13 @@ def render(review: Review, diagram: str | None) -> str:
         "IAM roles": iam_section(review),
         "VPC endpoints": endpoints_section(review),
         "Anything public": public_section(review),
+        "Pod Security": pod_security_section(review),
         "Compliance": compliance_section(review),
         "Monthly cost estimate": cost_section(review),
+        "Settings": settings_section(review),
     }
     text = ["# Review report", "", "Generated from the cloud assembly by `make synth` / `make review`; every "
-            "statement below is read from the synthesized CloudFormation templates."]
+            "statement below is read from the synthesized CloudFormation templates and the assembly's metadata."]
     for title in SECTIONS:
         text += ["", f"## {title}", *body[title]]
     return "\n".join(text) + "\n"
@@ -377,6 +458,7 @@ def write_review(assembly_dir: Path, checkov_config: Path | None = Path(".checko
     out_dir = Path(assembly_dir) / REVIEW_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
     draw_architecture(review, out_dir / DIAGRAM_FILE)
+    (out_dir / RESOURCES_FILE).write_text(json.dumps(resource_records(review), indent=1))
     report = out_dir / REPORT_FILE
     report.write_text(render(review, DIAGRAM_FILE))
     return report

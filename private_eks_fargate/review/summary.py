@@ -1,0 +1,199 @@
+"""The approver's one-screen summary, read from the cloud assembly alone: what is deployed, who administers it and
+how, every path to or from the internet, each KMS key and who may use it, what is retained, the cost, the results
+of every check that ran (and "not run" for those that did not), the effective settings and the commit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..pod_security import enforced, pod_templates, violations
+from .assembly import RESULTS_DIR, Review, show
+
+#: the tools whose results the summary reports, in this order, by the file name they write (``<name>.json``)
+RESULT_TOOLS = {"control-tower": "Control Tower proactive controls", "cfn-lint": "cfn-lint", "checkov": "checkov"}
+NAG_PACKS = ("AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321", "PrivateEks")
+BUILD_RECORD = "private-eks-fargate:build"
+KUBERNETES_RESOURCE = "Custom::AWSCDK-EKS-KubernetesResource"
+
+
+def record_results(assembly_dir: Path, tool: str, *, version: str, checked: int, findings: list[Mapping]) -> Path:
+    """Write one tool's results where the summary reads them: what was checked and each failed finding."""
+    out = Path(assembly_dir) / RESULTS_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{tool}.json"
+    path.write_text(json.dumps({"tool": tool, "version": version, "checked": checked, "failed": len(findings),
+                                "findings": list(findings)}, indent=1))
+    return path
+
+
+def result_line(name: str, data: Mapping | None) -> str:
+    if data is None:
+        return f"{name}: not run on this assembly"
+    findings = data.get("findings") if isinstance(data.get("findings"), list) else []
+    if "failed" not in data and "findings" not in data:
+        return f"{name}: results recorded in a format this report does not read (see {RESULTS_DIR}/)"
+    failed = data.get("failed", len(findings))
+    checked = f", {data['checked']} checked" if "checked" in data else ""
+    version = f" {data['version']}" if data.get("version") else ""
+    rules = sorted({str(f.get("rule") or f.get("id") or "?") for f in findings if isinstance(f, Mapping)})
+    named = f" ({', '.join(rules)})" if rules else ""
+    return f"{name}{version}: {failed} failed{checked}{named}"
+
+
+def build_record(review: Review) -> dict:
+    for stack in review.stacks:
+        for entry in stack.metadata.get(f"/{stack.path}", []):
+            if entry.get("type") == BUILD_RECORD:
+                return entry.get("data") or {}
+    return {}
+
+
+def _by_id(review: Review) -> dict[str, dict]:
+    return {lid: resource for _, lid, resource in review.resources()}
+
+
+def _ref(value: Any) -> str | None:
+    if isinstance(value, Mapping) and "Fn::GetAtt" in value:
+        return value["Fn::GetAtt"][0]
+    if isinstance(value, Mapping) and "Ref" in value:
+        return value["Ref"]
+    return None
+
+
+def reached_by(review: Review, role_id: str) -> str:
+    """Who can act as the role: from its trust and what in the templates carries it."""
+    resources = _by_id(review)
+    role = resources.get(role_id, {})
+    services = [s for st in role.get("Properties", {}).get("AssumeRolePolicyDocument", {}).get("Statement", [])
+                for s in ([st.get("Principal", {}).get("Service")] if isinstance(st.get("Principal"), Mapping) else [])]
+    if any("ec2" in show(s) for s in services):
+        profiles = [lid for lid, r in resources.items() if r["Type"] == "AWS::IAM::InstanceProfile"
+                    and {"Ref": role_id} in r["Properties"].get("Roles", [])]
+        instances = [lid for lid, r in resources.items() if r["Type"] == "AWS::EC2::Instance"
+                     and _ref(r["Properties"].get("IamInstanceProfile")) in profiles]
+        return (f"the instance {', '.join(instances) or '?'}: anyone allowed ssm:StartSession on it (no SSH, no key pair)")
+    functions = [lid for lid, r in resources.items() if r["Type"] == "AWS::Lambda::Function"
+                 and _ref(r["Properties"].get("Role")) == role_id]
+    if functions:
+        return f"the Lambda {', '.join(functions)}, invoked only by CloudFormation through the custom-resource provider"
+    return f"whoever its trust admits ({', '.join(show(s) for s in services) or 'see IAM roles'})"
+
+
+def admin_lines(review: Review) -> list[str]:
+    lines = []
+    for stack, lid, entry in review.resources("AWS::EKS::AccessEntry"):
+        props = entry["Properties"]
+        policies = ", ".join(show(p.get("PolicyArn")).rsplit("/", 1)[-1] for p in props.get("AccessPolicies", []))
+        principal = props.get("PrincipalArn")
+        role_id = _ref(principal)
+        if role_id:
+            lines.append(f"- `{lid}` ({policies or 'no access policy'}) -> role `{role_id}` -> {reached_by(review, role_id)}")
+        else:
+            lines.append(f"- `{lid}` ({policies or 'no access policy'}) -> `{show(principal)}` (configured) -> whoever may "
+                         "assume or sign in as it, outside this app")
+    return lines or ["- no access entries in these templates"]
+
+
+def internet_lines(review: Review) -> list[str]:
+    lines = []
+    gateways = review.resources("AWS::EC2::InternetGateway", "AWS::EC2::NatGateway")
+    default_routes = [lid for _, lid, r in review.resources("AWS::EC2::Route")
+                      if r["Properties"].get("DestinationCidrBlock") == "0.0.0.0/0"]
+    if gateways:
+        lines.append(f"- from the VPC: {', '.join(r['Type'].split('::')[-1] + ' ' + lid for _, lid, r in gateways)}, "
+                     f"default routes {', '.join(default_routes) or 'none'} (public bastion subnets only)")
+    else:
+        lines.append("- from the VPC: none (no internet or NAT gateway, no default route; AWS services via endpoints)")
+    for _, lid, project in review.resources("AWS::CodeBuild::Project"):
+        props = project["Properties"]
+        env = {v.get("Name"): show(v.get("Value")) for v in props.get("Environment", {}).get("EnvironmentVariables", [])}
+        where = "inside the VPC" if props.get("VpcConfig") else "outside the VPC (CodeBuild's network)"
+        lines.append(f"- image copy `{lid}` {where}: pulls {env.get('SOURCE_IMAGE', '?')} at deploy, pushes to ECR")
+    outside = [lid for _, lid, r in review.resources("AWS::Lambda::Function") if not r["Properties"].get("VpcConfig")]
+    if outside:
+        lines.append(f"- {len(outside)} deploy-time Lambdas outside the VPC: AWS APIs only (CodeBuild, EC2), no inbound")
+    public_instances = [lid for _, lid, r in review.resources("AWS::EC2::Instance")
+                        if any(n.get("AssociatePublicIpAddress") for n in r["Properties"].get("NetworkInterfaces", []))]
+    if public_instances:
+        lines.append(f"- to the internet: public IP on {', '.join(public_instances)} (no inbound rule)")
+    return lines
+
+
+def _principal_words(statement: Mapping) -> str:
+    principal = statement.get("Principal", {})
+    if isinstance(principal, Mapping) and "AWS" in principal and show(principal["AWS"]).endswith(":root"):
+        return "the account (IAM policies decide who)"
+    if isinstance(principal, Mapping) and "Service" in principal:
+        return f"service {show(principal['Service'])}"
+    return show(principal)
+
+
+def kms_lines(review: Review) -> list[str]:
+    policies = review.resources("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+    lines = []
+    for stack, lid, key in review.resources("AWS::KMS::Key"):
+        props = key["Properties"]
+        grants = []
+        for statement in props.get("KeyPolicy", {}).get("Statement", []):
+            actions = statement.get("Action")
+            actions = "kms:*" if actions == "kms:*" else "use (" + show(actions).replace("kms:", "") + ")"
+            condition = statement.get("Condition")
+            when = " for " + "; ".join(show(v) for c in condition.values() for v in c.values()) if condition else ""
+            grants.append(f"{_principal_words(statement)}: {actions}{when}")
+        users = sorted({show(r) for _, _, policy in policies
+                        for st in policy["Properties"].get("PolicyDocument", {}).get("Statement", [])
+                        if {"Fn::GetAtt": [lid, "Arn"]} in (st.get("Resource") if isinstance(st.get("Resource"), list) else [st.get("Resource")])
+                        for r in policy["Properties"].get("Roles", [])})
+        rotation = "rotating" if props.get("EnableKeyRotation") else "NOT rotating"
+        used = f"; IAM grants it to {', '.join(users)}" if users else ""
+        lines.append(f"- {stack.path} `{lid}` ({props.get('Description', '')}, {rotation}): {'; '.join(grants)}{used}")
+    return lines or ["- no KMS keys created here"]
+
+
+def pod_security_results(review: Review) -> tuple[list[tuple[str, str, str]], int, list[str]]:
+    """(namespace, level, version) of every namespace the templates create, the number of pod templates checked
+    against their namespace's level, and each refusal."""
+    namespaces: dict[str, tuple[str, str]] = {}
+    pods = []
+    for _, lid, resource in review.resources(KUBERNETES_RESOURCE):
+        try:
+            manifests = json.loads(show(resource["Properties"].get("Manifest", "[]")))
+        except json.JSONDecodeError:
+            continue
+        for manifest in manifests:
+            metadata = manifest.get("metadata") or {}
+            if manifest.get("kind") == "Namespace":
+                namespaces[metadata.get("name")] = enforced(metadata.get("labels") or {})
+            for pod_meta, spec in pod_templates(manifest):
+                pods.append((lid, manifest, pod_meta, spec))
+    refused = []
+    for lid, manifest, pod_meta, spec in pods:
+        namespace = (manifest.get("metadata") or {}).get("namespace", "default")
+        level, version = namespaces.get(namespace, ("privileged", "latest"))
+        for why in violations(spec, level=level, version=version, metadata=pod_meta):
+            refused.append(f"{manifest.get('kind')} {namespace}/{manifest['metadata'].get('name')} in `{lid}`: {why}")
+    return [(ns, *namespaces[ns]) for ns in sorted(namespaces)], len(pods), refused
+
+
+def deployed_lines(review: Review) -> list[str]:
+    lines = []
+    for _, lid, cluster in review.resources("AWS::EKS::Cluster"):
+        props = cluster["Properties"]
+        vpc = props.get("ResourcesVpcConfig", {})
+        access = "private only" if vpc.get("EndpointPublicAccess") is False else "PUBLIC"
+        access += " (public access off, private on)" if vpc.get("EndpointPrivateAccess") else ""
+        encryption = props.get("EncryptionConfig", [])
+        keys = ", ".join(show(e.get("Provider", {}).get("KeyArn")) for e in encryption) or "none"
+        types = props.get("Logging", {}).get("ClusterLogging", {}).get("EnabledTypes", [])
+        auth = props.get("AccessConfig", {}).get("AuthenticationMode", "?")
+        lines += [
+            f"- EKS cluster `{show(props.get('Name'))}`: Kubernetes {props.get('Version')}, API endpoint {access}, "
+            f"authentication {auth}",
+            f"- secrets envelope-encrypted with KMS key {keys}; control-plane logs: "
+            f"{', '.join(t.get('Type', '?') for t in types) or 'none'}",
+        ]
+    profiles = review.resources("AWS::EKS::FargateProfile")
+    lines.append(f"- {len(profiles)} Fargate profiles; every pod runs on Fargate in the cluster subnets")
+    return lines
