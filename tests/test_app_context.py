@@ -15,7 +15,7 @@ from private_eks_fargate import (
 from private_eks_fargate.settings import SECTIONS
 from private_eks_fargate.settings.catalog import declared
 
-from conftest import ADMIN, CDK_JSON_CONTEXT, LOG_KEY, PUBLIC_BASTION_CONTEXT, background, run_app
+from conftest import ADMIN, CDK_JSON_CONTEXT, LOG_KEY, PUBLIC_BASTION_CONTEXT, background_job, run_app
 
 ALL_KEYS = [spec.key for _, cls in SECTIONS for _, spec in declared(cls)]
 
@@ -138,12 +138,14 @@ def test_cdk_context_keys_of_other_tools_are_left_alone():
     assert settings_from_context(context) == PlatformSettings()
 
 
-BACKGROUND = {"app-with-bad-settings": lambda: run_app({"network.az_count": "1"})}
+@background_job
+def app_with_bad_settings():
+    return run_app({"network.az_count": "1"})
 
 
 @pytest.mark.background
 def test_app_prints_one_line_and_exits_1_on_bad_settings():
-    result = background("app-with-bad-settings", BACKGROUND["app-with-bad-settings"]).result(timeout=600)
+    result = app_with_bad_settings.result()
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == ["error: network.az_count: 1 is not allowed; use a whole number from 2 to 6"]
     assert "Traceback" not in result.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, background, stage_builder, synthesize
+from conftest import ROOT, background_job, stage_builder, synthesize
 
 BIN = Path(sys.executable).parent
 
@@ -38,6 +38,7 @@ def test_cfn_lint_catches_a_broken_template(lint_jobs):
     assert any(f["Level"] == "Error" and "EndpointPublicAccess" in json.dumps(f) for f in _findings(lint, broken=True))
 
 
+@background_job
 def cli_runs() -> tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess]:
     """`cdk ls 'Dev/*'` (a full synth by the CLI, as `make synth` runs it, with every test tool unimportable: the app
     and its review report need only the runtime requirements, tests/test_setup.py), then `cdk deploy --all` on the
@@ -55,12 +56,9 @@ def cli_runs() -> tuple[Path, subprocess.CompletedProcess, subprocess.CompletedP
     return tmp_path, listed, everything
 
 
-BACKGROUND = {"cdk-cli": cli_runs}
-
-
 @pytest.mark.background
 def test_cdk_cli_reaches_the_stage_stacks_with_the_documented_selector():
-    tmp_path, listed, everything = background("cdk-cli", cli_runs).result(timeout=900)
+    tmp_path, listed, everything = cli_runs.result()
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.splitlines() == [
         "Dev/Network (Dev-Network)", "Dev/Endpoints (Dev-Endpoints)", "Dev/Cluster (Dev-Cluster)"

@@ -6,7 +6,7 @@ import pytest
 from aws_cdk import Duration
 from private_eks_fargate import ConfigError, MirroredImage, PlatformSettings, WorkloadSettings, settings_from_context
 
-from conftest import USER_IMAGE, background, find_one, run_app, user_deployment
+from conftest import USER_IMAGE, background_job, find_one, run_app, user_deployment
 
 STACK = "TeamPlatform"
 
@@ -169,12 +169,14 @@ def test_workload_settings_come_from_context():
     )
 
 
-BACKGROUND = {"app-with-a-latest-image": lambda: run_app({"workloads.sample_image": "nginx"})}
+@background_job
+def app_with_an_untagged_image():
+    return run_app({"workloads.sample_image": "nginx"})
 
 
 @pytest.mark.background
 def test_cdk_synth_prints_the_workload_setting_error_in_one_line():
-    result = background("app-with-a-latest-image", BACKGROUND["app-with-a-latest-image"]).result(timeout=600)
+    result = app_with_an_untagged_image.result()
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "error: workloads.sample_image: 'nginx' is not allowed; give an upstream image with an explicit tag other than "

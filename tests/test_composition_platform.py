@@ -9,7 +9,7 @@ import kubernetes_validate
 import pytest
 from private_eks_fargate.settings.versions import DEFAULT_KUBERNETES_VERSION
 
-from conftest import EXISTING_VPC, ROOT, applied_manifests, background
+from conftest import EXISTING_VPC, ROOT, applied_manifests, background_job
 
 
 def test_composite_builds_a_complete_private_cluster_in_one_user_stack(user_stack_app):
@@ -24,6 +24,7 @@ def test_composite_builds_a_complete_private_cluster_in_one_user_stack(user_stac
     assert cluster["Properties"]["ResourcesVpcConfig"]["SubnetIds"] == list(EXISTING_VPC.subnet_ids)
 
 
+@background_job
 def install_and_import() -> tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess]:
     """pip-install the project (no deps: they are in this venv) into a fresh target and import it from there."""
     target = Path(tempfile.mkdtemp(prefix="library-")) / "site"
@@ -39,12 +40,9 @@ def install_and_import() -> tuple[Path, subprocess.CompletedProcess, subprocess.
     return target, install, probe
 
 
-BACKGROUND = {"library-install": install_and_import}
-
-
 @pytest.mark.background
 def test_another_app_can_install_and_import_the_library():
-    target, install, probe = background("library-install", install_and_import).result(timeout=900)
+    target, install, probe = install_and_import.result()
     assert install.returncode == 0, install.stderr
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.splitlines() == [str(target / "private_eks_fargate" / "__init__.py"), "PrivateEksFargate"]
