@@ -184,3 +184,5 @@ def test_report_says_what_single_zone_endpoints_lose_when_their_zone_fails(singl
         purpose = endpoint["Metadata"]["Purpose"]
         assert f"- `{purpose['Service']}`: {purpose['NeededBy']}" in section
     assert "Interface endpoints in one zone" not in default_review.read_text()
+    summary = text.split("## Summary")[1].split("## ")[0]
+    assert "- interface endpoints in one zone (`endpoints.single_zone`): if that zone fails, the VPC loses 9 AWS APIs" in summary

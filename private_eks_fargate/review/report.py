@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .assembly import Review, StackTemplate, checkov_skips, load_review, load_stacks, show
-from .costs import HOURS_PER_MONTH, REGION, cost_lines, cost_table_markdown, total
+from .costs import HOURS_PER_MONTH, REGION, cost_lines, cost_table_markdown, platform_total, total
 from .deploy_path import NOMINAL_MINUTES, longest_path
 from .diagram import draw_architecture
 from .summary import (
@@ -394,7 +394,11 @@ def summary_section(review: Review) -> list[str]:
         "", "**KMS keys and who may use them** (key policy in words)", *kms_lines(review),
         "", "**Retained on destroy**: " + (", ".join(f"{k.replace('AWS::', '')} × {n}" for k, n in sorted(retained_kinds.items()))
                                         or "nothing"),
-        "", f"**Monthly cost** (fixed part, {REGION} list prices): ${total(lines):,.2f}",
+        "", f"**Monthly cost** (fixed part, {REGION} list prices): ${total(lines):,.2f}; the platform without pods "
+        f"${platform_total(lines):,.2f}",
+        *([f"- interface endpoints in one zone (`endpoints.single_zone`): if that zone fails, the VPC loses "
+           f"{len(single_zone_endpoints(review))} AWS APIs until it is back (see VPC endpoints)"]
+          if single_zone_endpoints(review) else []),
         f"- longest deploy path: {longest_path(review.stacks).minutes:.1f} minutes (nominal durations)",
         "", "**Results**",
         f"- cdk-nag: {nag}",
