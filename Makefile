@@ -53,9 +53,11 @@ review: synth
 test: setup-test
 	$(BIN)/pytest
 
-# the README's configuration table, rendered from the setting declarations (a test keeps it identical)
-docs:
-	python3 -m private_eks_fargate.settings.docs --write README.md
+# the README's configuration table (from the setting declarations), its change table and destroy section (from the
+# change matrix's synthesized templates, about 20 s); tests keep all three identical
+docs: setup
+	$(BIN)/python -m private_eks_fargate.settings.docs --write README.md
+	$(BIN)/python -m private_eks_fargate.app.changes --synth $$(mktemp -d) --write README.md
 
 bench: setup-test
 	$(BIN)/python scripts/bench.py

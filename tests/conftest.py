@@ -523,3 +523,43 @@ def kubectl_jsonpath(kubectl, fixture, json_path):
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+# --- the change matrix (issue 9) ----------------------------------------------------------------------------------
+
+MATRIX_TESTS = "test_app_changes.py"
+
+
+def pytest_collection_modifyitems(items):
+    """The change matrix's configurations are synthesized by a background process started with the session: its
+    tests run last (stable sort), so the rest of the suite overlaps with that synthesis."""
+    items.sort(key=lambda item: item.path.name == MATRIX_TESTS)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def change_matrix_synthesis(request, tmp_path_factory):
+    """Starts ``python -m private_eks_fargate.app.changes --synth DIR`` at session start, when the matrix tests are
+    selected (about 15 s of one core: one jsii runtime, one app per configuration, no compliance packs)."""
+    if not any(item.path.name == MATRIX_TESTS for item in request.session.items):
+        yield None
+        return
+    outdir = tmp_path_factory.mktemp("changes")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "private_eks_fargate.app.changes", "--synth", str(outdir)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    yield process, outdir
+    if process.poll() is None:
+        process.kill()
+        process.communicate()
+
+
+@pytest.fixture(scope="session")
+def change_matrix(change_matrix_synthesis):
+    """Every configuration of the change matrix, by name (``app.changes.configurations()``)."""
+    from private_eks_fargate.app.changes import load
+
+    process, outdir = change_matrix_synthesis
+    _, stderr = process.communicate(timeout=600)
+    assert process.returncode == 0, stderr[-3000:]
+    return load(outdir)

@@ -1,6 +1,7 @@
 """The app as users run it: three stacks in a stage, reached by the CLI selector, valid for CloudFormation."""
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -131,10 +132,16 @@ def test_default_app_is_environment_agnostic_and_needs_no_lookup(default_app):
 
 def test_with_account_and_region_the_zone_lookup_is_left_to_the_cli_and_cdk_context_json(tmp_path):
     synth = synthesize(tmp_path, stage_builder(ACCOUNT_REGION), ACCOUNT_REGION)
-    (lookup,) = missing_context(synth)
-    # the CDK CLI resolves this with the lookup role and caches it in cdk.context.json, then synthesizes again
-    assert lookup["provider"] == "availability-zones"
-    assert lookup["key"] == "availability-zones:account=111122223333:region=eu-west-1"
+    lookups = {lookup["provider"]: lookup["key"] for lookup in missing_context(synth)}
+    # the CDK CLI resolves these with the lookup role and caches them in cdk.context.json, then synthesizes again:
+    # the zones, and the bastion's AMI (so a new Amazon Linux release does not replace the bastion)
+    assert lookups.pop("availability-zones") == "availability-zones:account=111122223333:region=eu-west-1"
+    assert re.fullmatch(
+        r"ssm:account=111122223333:parameterName=/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-[\w.]+-x86_64"
+        r":region=eu-west-1",
+        lookups.pop("ssm"),
+    )
+    assert lookups == {}
     stacks = synth.assembly.nested_assemblies[0].nested_assembly.stacks
     assert {(s.environment.account, s.environment.region) for s in stacks} == {("111122223333", "eu-west-1")}
 

@@ -4,7 +4,6 @@ import json
 
 import pytest
 from private_eks_fargate.blocks.cluster import default_cluster_name, profile_name
-from private_eks_fargate.settings import FargateProfileSpec
 
 from conftest import find_one
 
@@ -156,15 +155,17 @@ def test_application_profiles_keep_the_logical_ids_they_were_deployed_with(defau
     assert {"PlatformClusterAppProfile0ABE39676", "PlatformClusterAppProfilewebF27E75A6"} <= set(user)
 
 
-def test_profile_names_change_with_selectors_so_replacements_never_collide(existing_vpc_app):
+def test_profile_names_change_with_every_create_only_property_and_the_path(existing_vpc_app):
     names = [p["Properties"]["FargateProfileName"] for p in _profiles(existing_vpc_app, "Prod/Cluster").values()]
     assert len(set(names)) == 4
-    payments = FargateProfileSpec(namespace="payments", labels={"app": "ledger", "tier": "api"})
-    assert profile_name("app-payments", payments) in names
-    changed = FargateProfileSpec(namespace="payments", labels={"app": "ledger"})
-    assert profile_name("app-payments", changed) != profile_name("app-payments", payments)
-    reordered = FargateProfileSpec(namespace="payments", labels={"tier": "api", "app": "ledger"})
-    assert profile_name("app-payments", reordered) == profile_name("app-payments", payments)
+    identity = {"path": "Cluster/AppProfile1", "cluster": "c", "role": {"Fn::GetAtt": ["R", "Arn"]},
+                "subnets": ["subnet-1", "subnet-2"], "selector": ["payments", [["app", "ledger"]]]}
+    name = profile_name("app-payments", identity)
+    assert name.startswith("app-payments-") and len(name) == len("app-payments-") + 8
+    assert profile_name("app-payments", dict(reversed(identity.items()))) == name
+    for key, other in (("path", "Cluster/AppProfile0"), ("cluster", "d"), ("role", {"Fn::GetAtt": ["S", "Arn"]}),
+                       ("subnets", ["subnet-1", "subnet-3"]), ("selector", ["payments", []])):
+        assert profile_name("app-payments", {**identity, key: other}) != name, key
 
 
 def test_labelled_profile_renders_its_labels(existing_vpc_app):

@@ -47,8 +47,8 @@ def test_observability_namespace_and_logging_config_map(default_app):
     namespace_key, _ = manifest(default_app, CLUSTER, "Namespace", "aws-observability")
     assert {namespace_key, group_id} <= set(resources[key]["DependsOn"])
     # CoreDNS is rolled onto Fargate after the config exists, so its pods log from the start
-    (patch,) = default_app.resources(CLUSTER, "Custom::AWSCDK-EKS-KubernetesPatch").values()
-    assert key in patch["DependsOn"]
+    (addon,) = default_app.resources(CLUSTER, "AWS::EKS::Addon").values()
+    assert key in addon["DependsOn"]
 
 
 def test_log_group_is_owned_retained_and_encrypted_with_a_key_the_logs_service_may_use(default_app):

@@ -12,7 +12,7 @@ from private_eks_fargate.blocks.image_mirror import BUILD_SPEC, BUILD_SPEC_HASH,
 from conftest import CHANGED_SAMPLE_IMAGE, find_one
 
 SAMPLE_SOURCE = "public.ecr.aws/nginx/nginx-unprivileged:1.28.0"
-SAMPLE_REPOSITORY = "sample-app/nginx-unprivileged"
+SAMPLE_REPOSITORY = "devcluster-baa1fb0d/sample-app"
 
 
 THIS_REGISTRY = [{"Ref": "AWS::AccountId"}, ".dkr.ecr.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"}]
@@ -41,7 +41,8 @@ def copy(resources):
 def test_repository_is_kms_encrypted_scanned_immutable_expiring_and_retained(resources, repository):
     _, repo = repository
     props = repo["Properties"]
-    assert props["RepositoryName"] == SAMPLE_REPOSITORY
+    # named after the cluster (DevCluster-BAA1FB0D): another stage in the account has a repository of its own
+    assert props["RepositoryName"] == SAMPLE_REPOSITORY == "devcluster-baa1fb0d/sample-app"
     assert props["ImageScanningConfiguration"] == {"ScanOnPush": True}
     assert props["ImageTagMutability"] == "IMMUTABLE"
     key_id = props["EncryptionConfiguration"]["KmsKey"]["Fn::GetAtt"][0]
@@ -119,7 +120,13 @@ def test_copy_waits_for_repository_and_build_role_and_names_the_image(copy, proj
     _, resource = copy
     role = project[1]["Properties"]["ServiceRole"]["Fn::GetAtt"][0]
     (policy,) = [k for k, v in resources.items() if v["Type"] == "AWS::IAM::Policy" and {"Ref": role} in v["Properties"]["Roles"]]
-    assert {repository[0], role, policy} <= set(resource["DependsOn"])
+    # the handlers start and poll the build with permissions in policies of their own: the copy must not race them
+    handler_policies = [
+        k for k, v in resources.items()
+        if v["Type"] == "AWS::IAM::Policy" and {"codebuild:StartBuild", "codebuild:BatchGetBuilds"} & set(json.dumps(v["Properties"]["PolicyDocument"]).replace('"', " ").split())
+    ]
+    assert len(handler_policies) == 2
+    assert {repository[0], role, policy, *handler_policies} <= set(resource["DependsOn"])
     assert resource["Properties"] == {
         "ServiceToken": resource["Properties"]["ServiceToken"],
         "ProjectName": {"Ref": project[0]},
@@ -136,7 +143,7 @@ def test_only_a_changed_image_changes_what_cloudformation_sees(default_app, exis
     changed = existing_vpc_app.resources("Prod/Cluster")
     assert changed[key]["Properties"] == resource["Properties"] | {
         "SourceImage": CHANGED_SAMPLE_IMAGE,
-        "TargetImage": {"Fn::Join": ["", [*THIS_REGISTRY, f"/{SAMPLE_REPOSITORY}:1.29.1"]]},
+        "TargetImage": {"Fn::Join": ["", [*THIS_REGISTRY, "/bank-private/sample-app:1.29.1"]]},
     }
     env = {v["Name"]: v["Value"] for v in changed[project[0]]["Properties"]["Environment"]["EnvironmentVariables"]}
     assert (env["SOURCE_IMAGE"], env["TARGET_TAG"]) == (CHANGED_SAMPLE_IMAGE, "1.29.1")

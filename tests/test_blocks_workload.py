@@ -39,7 +39,7 @@ def test_user_workload_is_ordered_like_the_sample_app(resources):
         lambda r: r["Type"] == "AWS::EKS::FargateProfile" and r["Properties"]["Selectors"][0]["Namespace"] == "web",
     )
     copy_id, _ = find_one(resources, lambda r: r["Type"] == "Custom::ImageCopy")
-    _, wait = find_one(resources, lambda r: r["Type"] == "Custom::AWSCDK-EKS-KubernetesObjectValue" and r["Properties"]["ObjectName"] == "web")
+    _, wait = find_one(resources, lambda r: r["Type"] == "Custom::AWSCDK-EKS-KubernetesObjectValue" and r["Properties"]["ObjectName"] == "deployment/web")
     assert {namespace_id, profile_id} <= set(deployment["DependsOn"])
     assert {"Fn::GetAtt": [copy_id, "Digest"]} in deployment["Properties"]["Manifest"]["Fn::Join"][1]  # waits for it
     assert deployment_id in wait["DependsOn"]
@@ -104,19 +104,23 @@ def test_workload_api_misuse_is_one_clear_line(guarded_cluster, call, message):
     assert str(error.value) == message
 
 
-def test_waiting_needs_a_rollout_that_keeps_every_replica(guarded_cluster):
+def test_any_rolling_update_can_be_waited_for_the_wait_checks_every_replica_itself(guarded_cluster):
     from conftest import GUARD_ACCOUNT, GUARD_REGION
+    from aws_cdk import Stack
+    from private_eks_fargate.blocks.rollout import rollout_json_path, revision
 
     workload = guarded_cluster.add_workload("Surge", namespace="web")
     deployment = user_deployment(f"{GUARD_ACCOUNT}.dkr.ecr.{GUARD_REGION}.amazonaws.com/web:1")
     deployment["spec"]["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%"}}
     workload.add_manifests("App", deployment)
-    with pytest.raises(ConfigError) as error:
-        workload.wait_until_available("web")
-    assert str(error.value) == (
-        "Deployment web/web: set spec.strategy.rollingUpdate.maxUnavailable to 0 and no minReadySeconds: only then is the "
-        "Available condition the deploy waits for reached with every replica ready"
-    )
+    wait = workload.wait_until_available("web")
+    cfn = wait.node.default_child.node.default_child
+    props = Stack.of(wait).resolve(cfn._cfn_properties)
+    assert (props["ObjectType"], props["ObjectName"]) == ("deployment/web", "deployment/web")
+    # the revision is of the Deployment as applied: another image is another revision, so the wait runs again
+    assert props["JsonPath"] == rollout_json_path(revision(deployment, wait))
+    deployment["spec"]["template"]["spec"]["containers"][0]["image"] += "-2"
+    assert rollout_json_path(revision(deployment, wait)) != props["JsonPath"]
 
 
 SETTING_CASES = {

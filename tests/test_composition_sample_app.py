@@ -3,16 +3,14 @@
 import json
 
 import pytest
-import yaml
 from private_eks_fargate.blocks.image_guard import render
-from private_eks_fargate.blocks.workload import AVAILABLE_JSON_PATH
+from private_eks_fargate.blocks.rollout import rollout_json_path
 from private_eks_fargate.composition.sample_app import manifests
 
 from conftest import applied_manifests, find_one
-from conftest import kubectl_jsonpath as jsonpath
 
 #: by digest: the Digest attribute of the image copy, known at deploy time
-ECR_IMAGE = "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/sample-app/nginx-unprivileged@${deploy-time value}"
+ECR_IMAGE = "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/devcluster-baa1fb0d/sample-app@${deploy-time value}"
 
 
 @pytest.fixture(scope="module")
@@ -96,55 +94,19 @@ def test_deploy_order_namespace_profile_copy_then_deployment_then_readiness_wait
     repository_id, _ = find_one(resources, lambda r: r["Type"] == "AWS::ECR::Repository")
     wait_id, wait = find_one(
         resources,
-        lambda r: r["Type"] == "Custom::AWSCDK-EKS-KubernetesObjectValue" and r["Properties"]["ObjectName"] == "sample-app",
+        lambda r: r["Type"] == "Custom::AWSCDK-EKS-KubernetesObjectValue" and r["Properties"]["ObjectName"] == "deployment/sample-app",
     )
+    # Fargate routes the logs of pods started after the aws-logging ConfigMap: the first pods must find it
+    config_map_id, _ = find_one(resources, lambda r: "aws-logging" in json.dumps(r["Properties"].get("Manifest", "")))
     assert repository_id in copy["DependsOn"]
-    assert {namespace_id, profile_id} <= set(manifest["DependsOn"])
+    assert {namespace_id, profile_id, config_map_id} <= set(manifest["DependsOn"])
     # the image copy through the digest the Deployment names (Fn::GetAtt): a DependsOn too would be redundant (W3005)
     assert {"Fn::GetAtt": [copy_id, "Digest"]} in manifest["Properties"]["Manifest"]["Fn::Join"][1]
     assert manifest_id in wait["DependsOn"]
     props = wait["Properties"]
-    assert (props["ObjectType"], props["ObjectNamespace"], props["JsonPath"], props["TimeoutSeconds"]) == (
-        "deployment", "custom-space", AVAILABLE_JSON_PATH, 600
-    )
-
-
-def with_status(tmp_path, name, ready, available_condition):
-    """The sample Deployment as the API server returns it: status written by the Deployment controller.
-
-    With maxUnavailable 0 the controller sets Available=True (reason MinimumReplicasAvailable) only when
-    availableReplicas >= replicas - 0, i.e. all 3 replicas ready (minReadySeconds 0)."""
-    deployment = manifests(image="x", namespace="custom-space")[0]
-    status = "True" if available_condition else "False"
-    reason = "MinimumReplicasAvailable" if available_condition else "MinimumReplicasUnavailable"
-    deployment["status"] = {
-        "observedGeneration": 1, "replicas": 3, "updatedReplicas": 3, "readyReplicas": ready, "availableReplicas": ready,
-        "unavailableReplicas": 3 - ready,
-        "conditions": [
-            {"type": "Available", "status": status, "reason": reason},
-            {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable" if ready == 3 else "ReplicaSetUpdated"},
-        ],
-    }
-    if ready == 0:
-        for key in ("readyReplicas", "availableReplicas"):
-            deployment["status"].pop(key)
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(deployment))
-    return path
-
-
-def test_readiness_json_path_is_empty_until_3_replicas_are_ready(kubectl_binary, tmp_path):
-    new = tmp_path / "new.yaml"
-    new.write_text(yaml.safe_dump(manifests(image="x", namespace="custom-space")[0]))  # no status yet
-    none_ready = with_status(tmp_path, "none", 0, False)
-    two_ready = with_status(tmp_path, "two", 2, False)
-    three_ready = with_status(tmp_path, "three", 3, True)
-    assert jsonpath(kubectl_binary, new, AVAILABLE_JSON_PATH) == ""
-    assert jsonpath(kubectl_binary, none_ready, AVAILABLE_JSON_PATH) == ""
-    assert jsonpath(kubectl_binary, two_ready, AVAILABLE_JSON_PATH) == ""
-    assert jsonpath(kubectl_binary, three_ready, AVAILABLE_JSON_PATH) == "True"
-    # why not `.status.readyReplicas`: it is already non-empty with 2 of 3 ready, so the wait would end too early
-    assert jsonpath(kubectl_binary, two_ready, ".status.readyReplicas") == "2"
+    assert (props["ObjectType"], props["ObjectNamespace"], props["TimeoutSeconds"]) == ("deployment/sample-app", "custom-space", 600)
+    revision = props["JsonPath"].split("}{")[0].removeprefix(".metadata.annotations.rev-")
+    assert props["JsonPath"] == rollout_json_path(revision)
 
 
 def test_sample_app_can_be_switched_off(user_stack_app):

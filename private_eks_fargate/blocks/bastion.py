@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import RemovalPolicy, Stack, Tags
+import jsii
+from aws_cdk import Annotations, RemovalPolicy, Stack, Tags, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
@@ -29,6 +30,7 @@ VERIFY_SOURCE = Path(__file__).parent.parent / "bastion_tools" / "verify.py"
 VERIFY_COMMAND = "private-eks-verify"
 HTTPS = 443
 ROOT_VOLUME_GIB = 16
+AMI_WARNING = "private-eks-fargate:bastionAmiResolvedAtDeploy"
 UNIQUE_IMDSV2_TEMPLATE_FLAG = "@aws-cdk/aws-ec2:uniqueImdsv2TemplateName"
 _ARCH_NAMES = {ec2.InstanceArchitecture.X86_64: "x86_64", ec2.InstanceArchitecture.ARM_64: "arm64"}
 
@@ -37,6 +39,39 @@ def layer_location(layer: lambda_.LayerVersion) -> s3.Location:
     """The S3 object CloudFormation builds a layer from: the bastion fetches kubectl from the same object."""
     content = layer.node.default_child.content
     return s3.Location(bucket_name=content.s3_bucket, object_key=content.s3_key)
+
+
+@jsii.implements(ec2.IMachineImage)
+class PinnedImage:
+    """An AMI id written into the template as it is: it changes only when the configuration does."""
+
+    def __init__(self, ami: str) -> None:
+        self.ami = ami
+
+    def get_image(self, scope: Construct) -> ec2.MachineImageConfig:
+        return ec2.MachineImageConfig(image_id=self.ami, os_type=ec2.OperatingSystemType.LINUX, user_data=ec2.UserData.for_linux())
+
+
+def bastion_image(scope: Construct, ami: str | None) -> ec2.IMachineImage:
+    """The bastion's AMI: `ami` if given; else the newest AL2023 of the stack's region, looked up once and kept in
+    cdk.context.json when the stack is bound to an account and region, resolved at every deploy otherwise (a new
+    release then replaces the bastion: synth says so)."""
+    if ami is not None:
+        return PinnedImage(ami)
+    cached = not Token.is_unresolved(Stack.of(scope).region)
+    if not cached:
+        Annotations.of(scope).add_warning_v2(
+            AMI_WARNING,
+            "The bastion's AMI is resolved at every deploy (environment-agnostic stack): a new Amazon Linux 2023 release "
+            "replaces the bastion. Pin it with operations.bastion_ami=ami-..., or bind the stage to app.account/app.region "
+            "(the AMI is then looked up once and kept in cdk.context.json).",
+        )
+    return ec2.MachineImage.latest_amazon_linux2023(
+        cpu_type=ec2.AmazonLinuxCpuType.X86_64
+        if KUBECTL_ARCHITECTURE == ec2.InstanceArchitecture.X86_64
+        else ec2.AmazonLinuxCpuType.ARM_64,
+        cached_in_context=cached,
+    )
 
 
 def check_instance_type(instance_type: str, release: KubernetesRelease) -> None:
@@ -72,6 +107,7 @@ class SsmBastion(Construct):
         release: KubernetesRelease,
         kubectl_layer: lambda_.LayerVersion,
         instance_type: str = "t3.micro",
+        ami: str | None = None,
         public: bool = False,
         verify_args: str = "",
     ) -> None:
@@ -83,6 +119,8 @@ class SsmBastion(Construct):
         :param kubectl_layer: the cluster's kubectl layer; its zip (already uploaded for the kubectl Lambda) holds the
             kubectl the bastion installs
         :param instance_type: EC2 instance type, of the architecture the shipped kubectl is built for. default: t3.micro
+        :param ami: the AMI id, pinned. default: the newest AL2023, kept in cdk.context.json for an account-bound stack
+            (``npx cdk context --reset KEY`` moves it), resolved at every deploy for an environment-agnostic one
         :param public: the subnets are public: give the instance a public address to reach Systems Manager.
             default: false, Systems Manager is reached through VPC endpoints
         :param verify_args: arguments baked into the documented verify command line. default: none
@@ -170,11 +208,7 @@ class SsmBastion(Construct):
             vpc=vpc,
             vpc_subnets=subnets,
             instance_type=ec2.InstanceType(instance_type),
-            machine_image=ec2.MachineImage.latest_amazon_linux2023(
-                cpu_type=ec2.AmazonLinuxCpuType.X86_64
-                if KUBECTL_ARCHITECTURE == ec2.InstanceArchitecture.X86_64
-                else ec2.AmazonLinuxCpuType.ARM_64
-            ),
+            machine_image=bastion_image(self, ami),
             role=self.role,
             security_group=self.security_group,
             require_imdsv2=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-from typing import Sequence
+from typing import Any, Sequence
 
 from aws_cdk import Annotations, Aws, CfnOutput, CfnResource, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -48,9 +48,14 @@ COREDNS_PROFILE = FargateProfileSpec(
 )
 
 
-def profile_name(prefix: str, spec: FargateProfileSpec) -> str:
-    """Readable and unique per selector: a changed selector gets a new name, so its replacement never collides."""
-    digest = hashlib.sha256(json.dumps(spec.selector_key).encode()).hexdigest()[:8]
+def profile_name(prefix: str, identity: Any) -> str:
+    """Readable, and new whenever CloudFormation would replace the profile.
+
+    `identity` holds every create-only property of the profile (cluster, pod execution role, subnets, selectors) as
+    CloudFormation sees them, and its construct path: a change of any of them replaces the profile (or moves it to
+    another logical id), and CloudFormation cannot create the replacement while the old profile holds the name.
+    """
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:8]
     return f"{prefix}-{digest}"[:100]
 
 
@@ -194,7 +199,7 @@ class PrivateCluster(Construct):
             self,
             "CoreDnsProfile",
             cluster=self.cluster,
-            fargate_profile_name=profile_name("coredns", COREDNS_PROFILE),
+            fargate_profile_name=self._profile_name("CoreDnsProfile", "coredns", COREDNS_PROFILE),
             selectors=[eks.Selector(namespace=COREDNS_PROFILE.namespace, labels=dict(COREDNS_PROFILE.labels))],
             pod_execution_role=self.pod_execution_role,
             vpc=self.cluster.vpc,
@@ -212,15 +217,34 @@ class PrivateCluster(Construct):
         for spec in settings.app_profiles:
             if spec.namespace not in RESERVED_NAMESPACES:
                 self.ensure_namespace(spec.namespace)
+        #: what every pod-creating resource must follow (e.g. the Fargate logging ConfigMap: pods log only if it
+        #: existed when they started); ``before_pods`` adds to it
+        self._pod_prerequisites: list[IDependable] = []
+        self._pod_creators: list[Construct] = []
         self.coredns = CoreDnsOnFargate(
             self,
             "CoreDns",
             cluster=self.cluster,
+            release=self.release,
             profile=self.coredns_profile,
             timeout=Duration.minutes(settings.coredns_ready_timeout_minutes),
             after=endpoints,
         )
+        self._pod_creators.append(self.coredns.addon)
         self._acknowledge_findings()
+
+    def before_pods(self, *resources: IDependable) -> None:
+        """Make every resource that starts pods (CoreDNS, workload manifests, also those added later) follow
+        `resources`."""
+        self._pod_prerequisites.extend(resources)
+        for creator in self._pod_creators:
+            creator.node.add_dependency(*resources)
+
+    def starts_pods(self, creator: Construct) -> None:
+        """Register `creator` (a manifest with Deployments): it follows everything given to ``before_pods``."""
+        self._pod_creators.append(creator)
+        if self._pod_prerequisites:
+            creator.node.add_dependency(*self._pod_prerequisites)
 
     def _acknowledge_findings(self) -> None:
         """Compliance findings on resources whose shape EKS or aws-cdk-lib dictates, each on its resource."""
@@ -269,6 +293,17 @@ class PrivateCluster(Construct):
             "AWS CLI layers; it moves forward when aws-cdk-lib is upgraded, not here.",
         )
 
+    def _profile_name(self, construct_id: str, prefix: str, spec: FargateProfileSpec) -> str:
+        """The name of profile `construct_id`, from all it is created with (see ``profile_name``)."""
+        stack = Stack.of(self)
+        return profile_name(prefix, {
+            "path": f"{self.node.path}/{construct_id}"[len(stack.node.path) + 1 :],
+            "cluster": self.cluster_name,
+            "role": stack.resolve(self.pod_execution_role.role_arn),
+            "subnets": stack.resolve(selected_subnets(self.cluster.vpc, self._subnets).subnet_ids),
+            "selector": spec.selector_key,
+        })
+
     def _add_app_profile(self, construct_id: str, prefix: str, spec: FargateProfileSpec) -> eks.CfnFargateProfile:
         """An application profile as an L1 resource, so that aws-cdk-lib's barrier does not hold every kubectl
         resource (the CoreDNS patch among them) until it exists: the manifests of its namespace wait for it instead
@@ -279,7 +314,7 @@ class PrivateCluster(Construct):
             Construct(self, construct_id),
             "Resource",
             cluster_name=self.cluster.cluster_name,
-            fargate_profile_name=profile_name(prefix, spec),
+            fargate_profile_name=self._profile_name(construct_id, prefix, spec),
             pod_execution_role_arn=self.pod_execution_role.role_arn,
             selectors=[
                 eks.CfnFargateProfile.SelectorProperty(

@@ -229,7 +229,7 @@ class PrivateEndpoints(Construct):
             if strict_data_perimeter:
                 for statement in s3_gateway_statements() if need.gateway else interface_endpoint_statements(need.service):
                     endpoint.add_to_policy(statement)
-            endpoint.node.default_child.cfn_options.metadata = {
-                "Purpose": {"Service": need.service, "NeededBy": need.needed_by, "Why": need.why}
-            }
+            endpoint.node.default_child.add_metadata(
+                "Purpose", {"Service": need.service, "NeededBy": need.needed_by, "Why": need.why}
+            )
             self.endpoints[need.service] = endpoint

@@ -268,8 +268,9 @@ class ImageMirror(Construct):
         self.digest = self.copy.get_att_string("Digest")
         #: the mirrored image as pods reference it, by digest: exactly the image that was copied and scanned
         self.image_uri = f"{self.registry}/{image.repository}@{self.digest}"
-        # the build pushes into the repository with the project's role and its policy: all must exist before it starts
-        self.copy.node.add_dependency(self.repository, self.project.role)
+        # the build pushes into the repository with the project's role and its policy, and the handlers start and poll
+        # it with policies of their own (separate AWS::IAM::Policy resources): all must exist before it starts
+        self.copy.node.add_dependency(self.repository, self.project.role, provider.on_event, provider.is_complete)
         self._acknowledge_findings()
 
     def _acknowledge_findings(self) -> None:

@@ -113,11 +113,13 @@ class PrivateNetwork(Construct):
                 **zone_choice,
             )
             self.flow_log_group = retained_log_group(self, "FlowLogs", retention_days=log_retention_days)
-            self.vpc.add_flow_log(
+            flow_log = self.vpc.add_flow_log(
                 "FlowLog",
                 destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group, self._flow_log_role()),
                 traffic_type=ec2.FlowLogTrafficType.ALL,
             )
+            # the role's permissions are a separate managed policy: the flow log must not start delivering before it
+            flow_log.node.add_dependency(self.flow_log_policy)
             restrict_default_sg = stack.node.find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider")
             ignore_cfn_lint(restrict_default_sg.node.find_child("Handler"), REDUNDANT_ROLE_DEPENDENCY)
             for subnet in self.vpc.public_subnets:
@@ -140,7 +142,7 @@ class PrivateNetwork(Construct):
                 "vpc-flow-logs.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
             ),
         )
-        iam.ManagedPolicy(
+        self.flow_log_policy = iam.ManagedPolicy(
             self,
             "FlowLogPolicy",
             description="Write VPC flow logs to the flow-log group of this VPC",

@@ -15,16 +15,12 @@ from ..settings.checks import check_namespace, check_ready_timeout
 from ..settings.errors import ConfigError
 from .image_mirror import ImageMirror
 from .image_guard import check_manifests, describe
+from .rollout import rollout_wait
 
 if TYPE_CHECKING:
     from .cluster import PrivateCluster
 
 DEFAULT_READY_MINUTES = 10
-#: Empty until the Deployment controller reports the Available condition True (reason MinimumReplicasAvailable):
-#: availableReplicas >= replicas - maxUnavailable. With maxUnavailable 0 and minReadySeconds 0 that is "every
-#: replica is ready". The kubectl handler polls while the output is empty and fails the deploy at the timeout.
-#: (`.status.readyReplicas` cannot be compared in kubectl's JSONPath: filters work on lists only.)
-AVAILABLE_JSON_PATH = '.status.conditions[?(@.reason=="MinimumReplicasAvailable")].status'
 
 
 class Workload(Construct):
@@ -34,7 +30,8 @@ class Workload(Construct):
     - the namespace is created and a Fargate profile selecting it is ensured (reused when the cluster has one);
     - ``add_manifests`` checks every container image with the image guard, then applies the manifests after the
       namespace, the profile and every image copy;
-    - ``wait_until_available`` makes the deploy wait until a Deployment is fully available, and fail otherwise.
+    - ``wait_until_available`` makes every deploy that changes a Deployment wait until its rollout is complete, and
+      fail otherwise.
     """
 
     def __init__(
@@ -94,6 +91,7 @@ class Workload(Construct):
         text = json.dumps(manifests, default=str)
         copies = [m.copy for m in self.mirrors.values() if m.digest not in text]
         manifest.node.add_dependency(self.namespace_manifest, self.profile, *copies)
+        self.cluster.starts_pods(manifest)
         for item in manifests:
             if item.get("kind") == "Deployment":
                 self._deployments[item["metadata"]["name"]] = (item, manifest)
@@ -115,31 +113,20 @@ class Workload(Construct):
                 )
 
     def wait_until_available(self, deployment: str, construct_id: str | None = None) -> eks.KubernetesObjectValue:
-        """Make the deploy wait until `deployment` (added with ``add_manifests``) has every replica ready.
-
-        The Deployment must roll out with ``maxUnavailable: 0`` (and no ``minReadySeconds``), so that its
-        Available condition means every replica is ready.
-        """
+        """Make every deploy that changes `deployment` (added with ``add_manifests``) wait until its rollout is
+        complete: the new generation observed, every replica updated and available, no old replica left. A rollout
+        that does not complete within ``ready_timeout`` fails the deploy, which rolls back."""
         if deployment not in self._deployments:
             raise ConfigError("deployment", f"{deployment!r} is not a Deployment added to this workload with add_manifests")
         spec, manifest = self._deployments[deployment]
-        rolling = ((spec.get("spec") or {}).get("strategy") or {}).get("rollingUpdate") or {}
-        if rolling.get("maxUnavailable") not in (0, "0%") or (spec.get("spec") or {}).get("minReadySeconds"):
-            raise ConfigError(
-                f"Deployment {self.namespace}/{deployment}",
-                "set spec.strategy.rollingUpdate.maxUnavailable to 0 and no minReadySeconds: only then is the "
-                "Available condition the deploy waits for reached with every replica ready",
-            )
-        wait = eks.KubernetesObjectValue(
+        wait = rollout_wait(
             self,
             construct_id or f"{deployment}-Ready",
             cluster=self.cluster.cluster,
-            object_type="deployment",
-            object_name=deployment,
-            object_namespace=self.namespace,
-            json_path=AVAILABLE_JSON_PATH,
+            namespace=self.namespace,
+            deployment=deployment,
+            applied=spec,
             timeout=self.ready_timeout,
         )
         wait.node.add_dependency(manifest)
         return wait
-

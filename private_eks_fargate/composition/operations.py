@@ -107,8 +107,8 @@ class ClusterOperations(Construct):
                 retention_days=cluster.log_retention_days,
                 namespace_labels=cluster.pod_security_labels(LOGGING_NAMESPACE),
             )
-            # CoreDNS is rolled out by the Fargate patch: after the ConfigMap, so its pods already log
-            cluster.coredns.patch.node.add_dependency(self.logging.config_map)
+            # Fargate applies the logging configuration to pods started after it: CoreDNS and workloads follow it
+            cluster.before_pods(self.logging.config_map)
 
         self.bastion = None
         if settings.bastion:
@@ -122,6 +122,7 @@ class ClusterOperations(Construct):
                 release=cluster.release,
                 kubectl_layer=cluster.kubectl_layer,
                 instance_type=settings.bastion_instance_type,
+                ami=settings.bastion_ami,
                 public=public,
                 verify_args=verify.arguments,
             )

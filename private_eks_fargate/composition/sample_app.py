@@ -8,7 +8,8 @@ from aws_cdk import Duration
 from constructs import Construct
 
 from ..blocks.workload import Workload
-from ..settings import MirroredImage, WorkloadSettings
+from ..settings import MirroredImage, WorkloadSettings, key_of
+from ..settings.checks import check_repository_name
 from .operations import VerifyTarget
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def manifests(*, image: str, namespace: str) -> list[dict[str, Any]]:
         "spec": {
             "replicas": REPLICAS,
             "selector": {"matchLabels": labels},
-            # maxUnavailable 0: the Available condition the deploy waits for then means all replicas are ready
+            # maxUnavailable 0: a rollout keeps all 3 old replicas serving until new ones are ready
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "template": {
                 "metadata": {"labels": labels},
@@ -90,7 +91,10 @@ class SampleApp(Workload):
         :param cluster: the cluster the sample application runs on
         :param settings: its namespace, upstream image, ECR repository and readiness timeout
         """
-        image = MirroredImage(source=settings.sample_image, repository=settings.sample_repository)
+        # named after the cluster by default: two stages in one account and region never share a repository
+        repository = settings.sample_repository or f"{cluster.cluster_name.lower()}/{NAME}"
+        check_repository_name(key_of(WorkloadSettings, "sample_repository"), repository)
+        image = MirroredImage(source=settings.sample_image, repository=repository)
         super().__init__(
             scope,
             construct_id,

@@ -141,10 +141,7 @@ def cost_lines(templates: Iterable[Mapping]) -> list[CostLine]:
             lines.append(CostLine(
                 "Public IPv4 address (bastion)", f"${PUBLIC_IPV4_PER_HOUR}/hour", "1", PUBLIC_IPV4_PER_HOUR * HOURS_PER_MONTH
             ))
-    coredns = [
-        r for r in by_type.get("Custom::AWSCDK-EKS-KubernetesPatch", [])
-        if r["Properties"].get("ResourceName") == "deployment/coredns"
-    ]
+    coredns = [r for r in by_type.get("AWS::EKS::Addon", []) if r["Properties"].get("AddonName") == "coredns"]
     if coredns:
         pods = COREDNS_PODS * len(coredns)
         per_pod_hour = COREDNS_VCPU * FARGATE_VCPU_PER_HOUR + COREDNS_GB * FARGATE_GB_PER_HOUR

@@ -19,6 +19,7 @@ NOMINAL_MINUTES: Mapping[str, float] = {
     "AWS::EKS::FargateProfile": 2.5,
     "Custom::AWSCDK-EKS-KubernetesResource": 0.5,
     "Custom::AWSCDK-EKS-KubernetesPatch": 0.5,
+    "AWS::EKS::Addon": 0.5,
     "Custom::AWSCDK-EKS-HelmChart": 0.5,
     "Custom::AWSCDK-EKS-KubernetesObjectValue": 1.5,
 }

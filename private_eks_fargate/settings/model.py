@@ -34,10 +34,11 @@ from .checks import (
 )
 from .errors import ConfigError
 from .images import ImageRef
-from .versions import DEFAULT_KUBERNETES_VERSION, KubernetesRelease, allowed_versions, resolve_release
+from .versions import DEFAULT_KUBERNETES_VERSION, KubernetesRelease, allowed_versions, check_upgrade, resolve_release
 
 #: CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+AMI_ID = re.compile(r"^ami-([0-9a-f]{8}|[0-9a-f]{17})$")
 _TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
 _TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
 BASTION_SUBNETS = ("isolated", "public")
@@ -241,6 +242,12 @@ class ClusterSettings:
         DEFAULT_KUBERNETES_VERSION, key="cluster.kubernetes_version", parse=parsers.text, doc="Kubernetes minor version",
         allowed=f"{allowed_versions()}; other than {DEFAULT_KUBERNETES_VERSION}: pip install aws-cdk.lambda-layer-kubectl-vNN",
     )
+    deployed_kubernetes_version: str | None = setting(
+        None, key="cluster.deployed_kubernetes_version", parse=parsers.text,
+        doc="the version the deployed cluster runs (record it after each deploy): kubernetes_version may then only "
+        "stay or move one minor version up, as EKS upgrades",
+        allowed="a version, e.g. 1.35", default_text="none (nothing deployed yet: no check)",
+    )
     cluster_name: str | None = setting(
         None, key="cluster.name", parse=parsers.text, doc="EKS cluster name",
         allowed="1-100 of [A-Za-z0-9-_], starting with a letter or digit",
@@ -266,6 +273,12 @@ class ClusterSettings:
     def validate(self) -> KubernetesRelease:
         key = lambda name: key_of(ClusterSettings, name)  # noqa: E731
         release = resolve_release(self.kubernetes_version, setting=key("kubernetes_version"))
+        if self.deployed_kubernetes_version is not None:
+            if not re.fullmatch(r"1\.\d+", str(self.deployed_kubernetes_version)):
+                raise ConfigError(
+                    key("deployed_kubernetes_version"), f"{self.deployed_kubernetes_version!r} is not a version such as 1.35"
+                )
+            check_upgrade(self.kubernetes_version, self.deployed_kubernetes_version, setting=key("kubernetes_version"))
         if self.cluster_name is not None:
             check_cluster_name(key("cluster_name"), self.cluster_name)
         seen: dict[tuple, int] = {}
@@ -373,6 +386,13 @@ class OperationsSettings:
         "t3.micro", key="operations.bastion_instance_type", parse=parsers.text, doc="the bastion's EC2 instance type",
         allowed="an x86_64 type: the kubectl that can be installed offline is x86_64, so Graviton types are rejected",
     )
+    bastion_ami: str | None = setting(
+        None, key="operations.bastion_ami", parse=parsers.text,
+        doc="the bastion's AMI, pinned so that a new Amazon Linux release does not replace the bastion",
+        allowed="ami-… of the stage's region",
+        default_text="none: an account-bound stage looks up the newest AL2023 once and keeps it in cdk.context.json; "
+        "an environment-agnostic one resolves it at every deploy",
+    )
     admin_access_policy: str = setting(
         "AmazonEKSClusterAdminPolicy", key="operations.admin_access_policy", parse=parsers.text,
         doc="EKS access policy (cluster scope) of the bastion's role and every admin principal", allowed=", ".join(ACCESS_POLICIES),
@@ -411,6 +431,8 @@ class OperationsSettings:
             raise ConfigError(
                 key("bastion_instance_type"), f"{self.bastion_instance_type!r} is not an EC2 instance type (e.g. t3.micro)"
             )
+        if self.bastion_ami is not None and not (isinstance(self.bastion_ami, str) and AMI_ID.match(self.bastion_ami)):
+            raise ConfigError(key("bastion_ami"), f"{self.bastion_ami!r} is not an AMI id (ami- and 8 or 17 hex digits)")
         if self.admin_access_policy not in ACCESS_POLICIES:
             raise ConfigError(
                 key("admin_access_policy"), f"{self.admin_access_policy!r} is not allowed; use one of {', '.join(ACCESS_POLICIES)}"
@@ -466,9 +488,11 @@ class WorkloadSettings:
         doc="the upstream image the sample application runs, copied into ECR at deploy",
         allowed="an image with a pinned tag, never latest; it must run as uid 101 on port 8080 (an nginx-unprivileged tag)",
     )
-    sample_repository: str = setting(
-        "sample-app/nginx-unprivileged", key="workloads.sample_repository", parse=parsers.text,
-        doc="ECR repository the sample image is copied into", allowed="an ECR repository name, unique per account and region",
+    sample_repository: str | None = setting(
+        None, key="workloads.sample_repository", parse=parsers.text,
+        doc="ECR repository the sample image is copied into (retained on destroy, adopted by the next deploy)",
+        allowed="an ECR repository name, unique per account and region",
+        default_text="CLUSTER-NAME/sample-app in lower case, e.g. devcluster-baa1fb0d/sample-app (one per stage)",
     )
     ready_timeout_minutes: int = setting(
         10, key="workloads.ready_timeout_minutes", parse=parsers.integer,
@@ -488,7 +512,8 @@ class WorkloadSettings:
         if self.sample_namespace in RESERVED_NAMESPACES:
             raise ConfigError(key("sample_namespace"), f"{self.sample_namespace!r} is not allowed; use a namespace of its own")
         check_image_source(key("sample_image"), self.sample_image)
-        check_repository_name(key("sample_repository"), self.sample_repository)
+        if self.sample_repository is not None:
+            check_repository_name(key("sample_repository"), self.sample_repository)
         check_ready_timeout(key("ready_timeout_minutes"), self.ready_timeout_minutes)
         check_registries(key("allowed_registries"), self.allowed_registries)
 

@@ -1,4 +1,5 @@
-"""Kubernetes versions the platform can create, each mapped to its kubectl layer package (one table)."""
+"""Kubernetes versions the platform can create, each mapped to its kubectl layer package and its CoreDNS add-on
+version (one table), and the one-minor-version-at-a-time rule of EKS upgrades."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ class KubernetesRelease:
     version: str
     #: where the version stands in the EKS support calendar (DESIGN-NOTES §3), for the README and review
     support: str
+    #: the CoreDNS EKS add-on version installed with this Kubernetes version (source: COREDNS_SOURCES)
+    coredns: str
 
     @property
     def _suffix(self) -> str:
@@ -49,12 +52,24 @@ class KubernetesRelease:
 RELEASES: dict[str, KubernetesRelease] = {
     r.version: r
     for r in (
-        KubernetesRelease("1.32", support="extended support (extra charge) until 2027-03-23"),
-        KubernetesRelease("1.33", support="extended support (extra charge); standard ended 2026-07-29"),
-        KubernetesRelease("1.34", support="standard support until 2026-12-02"),
-        KubernetesRelease("1.35", support="standard support until 2027-03-27"),
-        KubernetesRelease("1.36", support="standard support; newest in aws-cdk-lib 2.275"),
+        KubernetesRelease("1.32", support="extended support (extra charge) until 2027-03-23", coredns="v1.11.4-eksbuild.33"),
+        KubernetesRelease("1.33", support="extended support (extra charge); standard ended 2026-07-29", coredns="v1.13.2-eksbuild.4"),
+        KubernetesRelease("1.34", support="standard support until 2026-12-02", coredns="v1.13.2-eksbuild.4"),
+        KubernetesRelease("1.35", support="standard support until 2027-03-27", coredns="v1.13.2-eksbuild.4"),
+        KubernetesRelease("1.36", support="standard support; newest in aws-cdk-lib 2.275", coredns="v1.14.3-eksbuild.14"),
     )
+}
+
+#: Where each CoreDNS add-on version comes from. Before moving a version, check what EKS offers in your region:
+#: aws eks describe-addon-versions --addon-name coredns --kubernetes-version 1.NN \
+#:   --query "addons[].addonVersions[?compatibilities[?defaultVersion]].addonVersion"
+COREDNS_SOURCES = {
+    "1.32": "EKS user guide, 'Manage CoreDNS', CoreDNS versions table (docs snapshot 2026)",
+    "1.33": "EKS user guide, 'Manage CoreDNS', CoreDNS versions table (docs snapshot 2026)",
+    "1.34": "EKS user guide, 'Manage CoreDNS', CoreDNS versions table (docs snapshot 2026)",
+    "1.35": "EKS user guide, 'Manage CoreDNS', CoreDNS versions table (docs snapshot 2026)",
+    "1.36": "not yet in that table: the default `aws eks describe-addon-versions --kubernetes-version 1.36` reported "
+    "in 2026-09, as recorded in public Terraform configurations; unverified here",
 }
 
 #: Versions EKS no longer creates clusters on, with the date their extended support ended.
@@ -86,6 +101,23 @@ def resolve_release(
             f"(the package is not installed)",
         )
     return release
+
+
+def check_upgrade(version: str, deployed: str | None, *, setting: str) -> None:
+    """Raise ConfigError unless going from the `deployed` version to `version` is one EKS does: the same version,
+    or exactly one minor version newer (EKS neither skips nor downgrades)."""
+    if deployed is None or deployed == version:
+        return
+    minor = lambda v: int(v.split(".")[1])  # noqa: E731
+    if minor(version) < minor(deployed):
+        raise ConfigError(setting, f"{version!r} is older than the deployed {deployed!r}; EKS cannot downgrade a cluster")
+    if minor(version) > minor(deployed) + 1:
+        step = f"1.{minor(deployed) + 1}"
+        raise ConfigError(
+            setting,
+            f"{version!r} skips {step}: EKS upgrades one minor version at a time; deploy {step} first "
+            f"(the deployed version is {deployed})",
+        )
 
 
 def allowed_versions() -> str:

@@ -1,0 +1,224 @@
+"""The change matrix: one-setting changes a platform team makes over the years, each synthesized before and after,
+with what CloudFormation would do to every resource (``review.changeplan``, from the AWS resource schemas).
+
+``python -m private_eks_fargate.app.changes --synth DIR`` synthesizes every configuration into ``DIR/<name>/`` (the
+test session does this in the background); ``--write README.md`` also renders the README's change table and its
+destroy section between their markers. Each configuration is the app as ``cdk synth`` builds it from ``cdk.json``
+plus ``-c`` overrides, without the compliance packs (they do not change templates).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..review.assembly import StackTemplate, load_stacks
+from ..settings.docs import replace_between_markers
+from ..review.changeplan import REPLACING, Change, StagePlan, plan_stage, retained_resources
+
+#: The account's first zones, as ``Fn::GetAZs`` returns them where the stage runs today (us-east-1 in the
+#: examples): an environment-agnostic stage picks its subnets' zones with ``Fn::Select [i, Fn::GetAZs]``.
+ACCOUNT_AZS = ("us-east-1a", "us-east-1b", "us-east-1c")
+EXISTING_SUBNETS = ("subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2", "subnet-0ccccccccccccccc3")
+EXISTING_VPC = {
+    "network.existing_vpc_id": "vpc-0a1b2c3d4e5f60718",
+    "network.existing_vpc_cidr": "10.20.0.0/16",
+    "network.existing_subnet_ids": ",".join(EXISTING_SUBNETS),
+    "network.existing_availability_zones": ",".join(ACCOUNT_AZS),
+    "network.existing_route_table_ids": "rtb-0aaaaaaaaaaaaaaa1,rtb-0bbbbbbbbbbbbbbb2,rtb-0ccccccccccccccc3",
+}
+PREVIOUS_KUBERNETES = "1.35"
+
+#: Configurations a change starts from: the app as cdk.json has it, and three others a matrix entry needs.
+BASES: dict[str, dict[str, Any]] = {
+    "default": {},
+    "existing-vpc": EXISTING_VPC,
+    "kubernetes-previous": {
+        "cluster.kubernetes_version": PREVIOUS_KUBERNETES,
+        "cluster.deployed_kubernetes_version": PREVIOUS_KUBERNETES,
+    },
+    "no-bastion": {"operations.bastion": "false"},
+}
+
+
+@dataclass(frozen=True)
+class SettingChange:
+    """One setting changed from a base configuration, as the user would type it (``-c key=value``)."""
+
+    name: str
+    setting: str
+    change: str
+    overrides: Mapping[str, Any]
+    base: str = "default"
+    #: values that must come along with the setting (e.g. zone names for more zones), not a second change
+    with_: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return {**BASES[self.base], **self.with_, **self.overrides}
+
+
+CHANGES: tuple[SettingChange, ...] = (
+    SettingChange(
+        "az-count", "network.az_count", "2 → 3 (with network.availability_zones us-east-1a,b,c)",
+        {"network.az_count": "3"}, with_={"network.availability_zones": ",".join(ACCOUNT_AZS)},
+    ),
+    SettingChange(
+        "existing-subnets", "network.existing_subnet_ids", "one subnet of an existing VPC swapped for another",
+        {"network.existing_subnet_ids": ",".join((*EXISTING_SUBNETS[:2], "subnet-0ddddddddddddddd4"))}, base="existing-vpc",
+    ),
+    SettingChange(
+        "new-namespace", "cluster.app_profiles", "a second application namespace (payments)",
+        {"cluster.app_profiles": json.dumps([{"namespace": "custom-space"}, {"namespace": "payments"}])},
+    ),
+    SettingChange(
+        "profile-labels", "cluster.app_profiles", "labels on the custom-space profile (tier=web)",
+        {"cluster.app_profiles": json.dumps([{"namespace": "custom-space", "labels": {"tier": "web"}}])},
+    ),
+    SettingChange(
+        "sample-image", "workloads.sample_image", "nginx-unprivileged 1.28.0 → 1.29.1",
+        {"workloads.sample_image": "public.ecr.aws/nginx/nginx-unprivileged:1.29.1"},
+    ),
+    SettingChange(
+        "kubernetes-upgrade", "cluster.kubernetes_version", f"{PREVIOUS_KUBERNETES} → 1.36 (one minor version)",
+        {"cluster.kubernetes_version": "1.36"}, base="kubernetes-previous",
+    ),
+    SettingChange(
+        "bastion-public", "operations.bastion_subnet", "isolated → public", {"operations.bastion_subnet": "public"}
+    ),
+    SettingChange("bastion-on", "operations.bastion", "false → true", {"operations.bastion": "true"}, base="no-bastion"),
+    SettingChange(
+        "logging-off", "operations.fargate_logging", "true → false", {"operations.fargate_logging": "false"}
+    ),
+    SettingChange(
+        "log-retention", "compliance.log_retention_days", "365 → 731", {"compliance.log_retention_days": "731"}
+    ),
+    SettingChange(
+        "strict-perimeter", "compliance.strict_data_perimeter", "false → true",
+        {"compliance.strict_data_perimeter": "true"},
+    ),
+    SettingChange(
+        "extra-endpoint", "endpoints.extra_services", "+ secretsmanager", {"endpoints.extra_services": "secretsmanager"}
+    ),
+    SettingChange(
+        "admin-principal", "operations.admin_principal_arns", "+ one IAM role",
+        {"operations.admin_principal_arns": "arn:aws:iam::123456789012:role/PlatformAdmins"},
+    ),
+    SettingChange(
+        "tags", "compliance.tags", "owner platform-team → team-b",
+        {"compliance.tags": json.dumps({"owner": "team-b", "cost-center": "CC-0000", "data-classification": "internal"})},
+    ),
+    SettingChange("production", "compliance.production", "false → true", {"compliance.production": "true"}),
+)
+
+
+def configurations() -> dict[str, dict[str, Any]]:
+    """Every configuration to synthesize: the bases and the changed ones (overrides of cdk.json's context)."""
+    return {**{f"base-{name}": context for name, context in BASES.items()}, **{c.name: c.context for c in CHANGES}}
+
+
+def synthesize(outdir: Path, cdk_json: Path = Path("cdk.json")) -> None:
+    """Synthesize every configuration into ``outdir/<name>/``, one CDK app each in this process (one jsii runtime:
+    after the first, a configuration takes well under a second)."""
+    import aws_cdk as cdk  # noqa: PLC0415 (jsii starts only when something is synthesized)
+
+    from .context import settings_from_context, stage_from_context
+    from .stage import PrivateEksFargateStage
+
+    project_context = json.loads(cdk_json.read_text())["context"]
+    for name, overrides in configurations().items():
+        # path metadata as the CDK CLI writes it, so a person reads construct paths instead of logical ids
+        context = {**project_context, **overrides, "aws:cdk:enable-path-metadata": True, "aws:cdk:disable-asset-staging": True}
+        app = cdk.App(outdir=str(outdir / name), context=context)
+        stage, env = stage_from_context(context)
+        PrivateEksFargateStage(app, stage, settings=settings_from_context(context), env=env, compliance_checks=False)
+        app.synth()
+
+
+def load(outdir: Path) -> dict[str, list[StackTemplate]]:
+    """The synthesized configurations, by name."""
+    return {name: load_stacks(outdir / name) for name in configurations()}
+
+
+def plans(synthesized: Mapping[str, list[StackTemplate]]) -> dict[str, StagePlan]:
+    """The plan of every change in the matrix, by change name."""
+    return {
+        change.name: plan_stage(synthesized[f"base-{change.base}"], synthesized[change.name], azs=ACCOUNT_AZS)
+        for change in CHANGES
+    }
+
+
+# --- README sections ------------------------------------------------------------------------------------------------
+
+CHANGES_BEGIN, CHANGES_END = "<!-- change-table:begin -->", "<!-- change-table:end -->"
+RETAINED_BEGIN, RETAINED_END = "<!-- retained-table:begin -->", "<!-- retained-table:end -->"
+
+
+def _short(change: Change) -> str:
+    return change.type.split("::", 1)[1].removeprefix("AWSCDK-EKS-")
+
+
+def _listed(changes: list[tuple[str, Change]]) -> str:
+    """Each resource by its construct path (the resources a person must know about)."""
+    return ", ".join(f"{label.split('/', 1)[-1]} ({_short(change)})" for label, change in changes) or "—"
+
+
+def _counted(changes: list[tuple[str, Change]]) -> str:
+    """Resources counted by type (the long lists)."""
+    counts: dict[str, int] = {}
+    for _, change in changes:
+        counts[_short(change)] = counts.get(_short(change), 0) + 1
+    return ", ".join(f"{kind} ×{n}" if n > 1 else kind for kind, n in counts.items()) or "—"
+
+
+def change_table(matrix: Mapping[str, StagePlan]) -> str:
+    """The README's "what changing each setting does on AWS" table: replaced resources by name (a replaced resource
+    with a custom name always gets a new one), the rest counted by type."""
+    lines = ["| setting | change | replaced | added | removed | updated in place |", "|---|---|---|---|---|---|"]
+    for change in CHANGES:
+        stage = matrix[change.name]
+        in_place = [_counted(stage.with_action("update"))] if stage.with_action("update") else []
+        in_place += [f"termination protection {state}" for state in stage.protection_changes()]
+        lines.append(
+            f"| `{change.setting}` | {change.change} | {_listed(stage.with_action(*REPLACING))} | "
+            f"{_counted(stage.with_action('add'))} | {_counted(stage.with_action('remove'))} | {'; '.join(in_place) or '—'} |"
+        )
+    return "\n".join(lines)
+
+
+def retained_table(stacks: list[StackTemplate]) -> str:
+    """The README's destroy section: what `cdk destroy` leaves in the account and what the next deploy does with it."""
+    lines = ["| stack | resource | name | next deploy of the same stage |", "|---|---|---|---|"]
+    for stack in stacks:
+        for item in retained_resources(stack.template):
+            if item.name is None:
+                then = "not touched: a new one is created next to it (delete the old one when no longer needed)"
+            elif item.importable:
+                then = "adopted as it is (`cdk deploy --import-existing-resources`): logs and images continue"
+            else:
+                then = "fails with \"already exists\" until it is deleted"
+            name = f"`{item.name}`" if item.name else "generated"
+            lines.append(f"| {stack.path} | {item.label.split('/', 1)[-1]} ({item.type.split('::', 1)[1]}) | {name} | {then} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--synth", type=Path, required=True, help="directory for the synthesized configurations")
+    parser.add_argument("--write", type=Path, help="rewrite the change table and the destroy section of this README")
+    args = parser.parse_args(argv)
+    synthesize(args.synth)
+    if args.write:
+        synthesized = load(args.synth)
+        text = replace_between_markers(args.write.read_text(), change_table(plans(synthesized)), CHANGES_BEGIN, CHANGES_END)
+        text = replace_between_markers(text, retained_table(synthesized["base-default"]), RETAINED_BEGIN, RETAINED_END)
+        args.write.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
