@@ -105,8 +105,11 @@ def test_deploy_order_namespace_profile_copy_then_deployment_then_readiness_wait
     assert manifest_id in wait["DependsOn"]
     props = wait["Properties"]
     assert (props["ObjectType"], props["ObjectNamespace"], props["TimeoutSeconds"]) == ("deployment/sample-app", "custom-space", 600)
-    revision = props["JsonPath"].split("}{")[0].removeprefix(".metadata.annotations.rev-")
-    assert props["JsonPath"] == rollout_json_path(revision)
+    # the revision carries the hex of the copied image's digest (deploy time): a new copy re-runs the wait
+    head, digest_hex, tail = props["JsonPath"]["Fn::Join"][1]
+    assert digest_hex == {"Fn::Select": [1, {"Fn::Split": [":", {"Fn::GetAtt": [copy_id, "Digest"]}]}]}
+    revision = head.removeprefix(".metadata.annotations.rev-")
+    assert head + "DIGEST" + tail == rollout_json_path(revision, "DIGEST")
 
 
 def test_sample_app_can_be_switched_off(user_stack_app):

@@ -192,3 +192,16 @@ def test_cli(tmp_path: Path) -> None:
 @pytest.mark.parametrize("rtype", ["AWS::EC2::Subnet", "AWS::EKS::FargateProfile", "AWS::Lambda::LayerVersion"])
 def test_schema_lookup_has_create_only_properties(rtype: str) -> None:
     assert schema(rtype)["createOnlyProperties"]
+
+
+def test_a_getatt_of_a_custom_resource_that_runs_again_may_change() -> None:
+    """A custom resource's attributes are whatever its handler answers: an update may answer a new digest."""
+    copy = res("Custom::Copy", ServiceToken="arn:fn:1", Image="a:1")
+    user = res("Custom::Apply", ServiceToken="arn:fn:2", Manifest={"Fn::GetAtt": ["Copy", "Digest"]})
+    got = by_id(tpl(Copy=copy, User=user), tpl(Copy=with_props(copy, Image="a:2"), User=user))
+    assert (got["Copy"].action, got["User"].action) == ("update", "update")
+    assert "Copy" in got["User"].note
+    # a Ref is the physical id, not an answer of the handler: no propagation from an in-place update
+    by_ref = res("Custom::Apply", ServiceToken="arn:fn:2", Manifest={"Ref": "Copy"})
+    assert by_id(tpl(Copy=copy, User=by_ref), tpl(Copy=with_props(copy, Image="a:2"), User=by_ref))["User"].action \
+        == "unchanged"

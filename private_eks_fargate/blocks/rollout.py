@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, Sequence
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_eks_v2 as eks
@@ -45,11 +45,16 @@ def revision(value: Any, scope: Construct) -> str:
     return hashlib.sha256(json.dumps(resolved, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:10]
 
 
-def rollout_json_path(rev: str) -> str:
-    """The JSONPath for a ``KubernetesObjectValue`` whose type and name are both ``deployment/NAME``."""
+def rollout_json_path(rev: str, *deploy_time: str) -> str:
+    """The JSONPath for a ``KubernetesObjectValue`` whose type and name are both ``deployment/NAME``.
+
+    `deploy_time`: alphanumeric values known only at deploy time (tokens, e.g. the hex of an image digest) that the
+    revision also carries, so that CloudFormation runs the wait again when they change.
+    """
     if not rev.isalnum():
         raise ValueError(f"revision {rev!r} must be alphanumeric: it sits inside a field name")
-    return "}{".join([f".metadata.annotations.rev-{rev}", *(f".items[?({gate})].metadata[0]" for gate in GATES), COMPLETE])
+    revision_segment = f".metadata.annotations.rev-{rev}{''.join(deploy_time)}"
+    return "}{".join([revision_segment, *(f".items[?({gate})].metadata[0]" for gate in GATES), COMPLETE])
 
 
 def rollout_wait(
@@ -61,6 +66,7 @@ def rollout_wait(
     deployment: str,
     applied: Any,
     timeout: Duration,
+    deploy_time: Sequence[str] = (),
 ) -> eks.KubernetesObjectValue:
     """Wait until Deployment `namespace/deployment` has completed the rollout of `applied`, or fail the deploy.
 
@@ -70,6 +76,8 @@ def rollout_wait(
     :param applied: what the deploy applies to it (manifest, or add-on version and configuration): a change of it
         re-runs the wait
     :param timeout: how long the wait polls before the deploy fails (the kubectl Lambda stops at 15 minutes)
+    :param deploy_time: alphanumeric deploy-time values of what is applied (e.g. an image digest's hex), which the
+        hash of `applied` cannot see. default: none
     """
     target = f"deployment/{deployment}"
     return eks.KubernetesObjectValue(
@@ -79,6 +87,6 @@ def rollout_wait(
         object_type=target,
         object_name=target,
         object_namespace=namespace,
-        json_path=rollout_json_path(revision(applied, scope)),
+        json_path=rollout_json_path(revision(applied, scope), *deploy_time),
         timeout=timeout,
     )

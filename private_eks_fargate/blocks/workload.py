@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Fn
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
@@ -119,6 +119,9 @@ class Workload(Construct):
         if deployment not in self._deployments:
             raise ConfigError("deployment", f"{deployment!r} is not a Deployment added to this workload with add_manifests")
         spec, manifest = self._deployments[deployment]
+        # an image named by digest is a deploy-time value: its hex joins the revision, so a new copy re-runs the wait
+        text = json.dumps(spec, default=str)
+        digests = [Fn.select(1, Fn.split(":", m.digest)) for m in self.mirrors.values() if m.digest in text]
         wait = rollout_wait(
             self,
             construct_id or f"{deployment}-Ready",
@@ -127,6 +130,7 @@ class Workload(Construct):
             deployment=deployment,
             applied=spec,
             timeout=self.ready_timeout,
+            deploy_time=digests,
         )
         wait.node.add_dependency(manifest)
         return wait

@@ -161,9 +161,11 @@ def plan(before: dict[str, Any], after: dict[str, Any], azs: tuple[str, ...] = (
     while changed:  # a replaced resource changes every Ref / generated GetAtt of it
         changed = False
         gone = {lid for lid, c in out.items() if c.action in REPLACING}
+        # a custom resource whose handler runs again may answer new attributes (e.g. a digest)
+        answering = {lid for lid, c in out.items() if c.action == "update" and is_custom(c.type)}
         for lid, c in out.items():
-            if lid in olds and lid in news and c.action not in REPLACING and gone:
-                new_c = _propagate(c, olds, news, gone)
+            if lid in olds and lid in news and c.action not in REPLACING and (gone or answering):
+                new_c = _propagate(c, olds, news, gone, answering)
                 out[lid], changed = new_c, changed or new_c != c
     return [_collision(c, olds, news, out) for c in out.values()]
 
@@ -190,15 +192,17 @@ def _direct(lid: str, old: dict[str, Any] | None, new: dict[str, Any] | None) ->
     return Change(lid, rtype, "update", diff, note=HANDLER_NOTE if is_custom(rtype) else "")
 
 
-def _propagate(c: Change, olds: Resources, news: Resources, gone: set[str]) -> Change:
-    """Values that Ref / GetAtt a replaced resource resolve differently: a create-only one replaces."""
+def _propagate(c: Change, olds: Resources, news: Resources, gone: set[str], answering: set[str] = frozenset()) -> Change:
+    """Values that Ref / GetAtt a replaced resource, or GetAtt a custom resource that runs again, may resolve
+    differently: a create-only one replaces."""
     props = news[c.logical_id]["Properties"]
-    moved = {r for r, attr in references(props) if r in gone and not survives(olds[r], news[r], attr)}
+    moved = {r for r, attr in references(props)
+             if (r in gone and not survives(olds[r], news[r], attr)) or (r in answering and attr is not None)}
     if not moved:
         return c
     hits = tuple("/".join(p) for p in paths(schema(c.type), "createOnlyProperties")
                  if {r for r, _ in references(at(props, p))} & moved)
-    note = f"references replaced {', '.join(sorted(moved))}"
+    note = f"references replaced or re-run {', '.join(sorted(moved))}"
     reasons = tuple(dict.fromkeys(c.reasons + hits))
     if hits and is_custom(c.type):  # its ServiceToken points at a replaced function
         return Change(c.logical_id, c.type, "update", reasons, note=f"{TOKEN_NOTE}; {note}")
