@@ -55,7 +55,7 @@ test: setup-test
 
 # the README's configuration table (from the setting declarations), its change table and destroy section (from the
 # change matrix's synthesized templates, about 20 s); tests keep all three identical
-docs: setup
+docs: setup-test
 	$(BIN)/python -m private_eks_fargate.settings.docs --write README.md
 	$(BIN)/python -m private_eks_fargate.app.changes --synth $$(mktemp -d) --write README.md
 

@@ -1,6 +1,11 @@
 """The change matrix: for each one-setting change, what CloudFormation would do to every resource (from the AWS resource
 schemas' createOnlyProperties), checked against the rules a platform team lives by, and the README generated from it."""
 
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
 import pytest
 from private_eks_fargate.app.changes import (
     CHANGES,
@@ -9,12 +14,24 @@ from private_eks_fargate.app.changes import (
     RETAINED_BEGIN,
     RETAINED_END,
     change_table,
+    load,
     plans,
     retained_table,
 )
 from private_eks_fargate.review.changeplan import REPLACING, name_paths, normalize, schema, at
 
-from conftest import ROOT
+from conftest import ROOT, background
+
+
+def _synthesize():
+    """Every configuration of the matrix, in a subprocess (one jsii runtime, one app each, no compliance packs)."""
+    outdir = Path(tempfile.mkdtemp(prefix="change-matrix-"))
+    command = [sys.executable, "-m", "private_eks_fargate.app.changes", "--synth", str(outdir)]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900), outdir
+
+
+BACKGROUND = {"change-matrix": _synthesize}
+pytestmark = pytest.mark.background
 
 PROTECTED = {"AWS::EKS::Cluster", "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::ECR::Repository"}
 PROFILES = {"Cluster/Cluster/CoreDnsProfile", "Cluster/Cluster/AppProfile0"}
@@ -48,6 +65,14 @@ EXPECTED_REPLACED = {
 RECREATED = {"kubernetes-upgrade": {BASTION}}
 #: retained resources a change takes out of the stack: they stay in the account with their data
 RETAINED_REMOVED = {"logging-off": {"Cluster/Operations/FargateLogging/Key", "Cluster/Operations/FargateLogging/LogGroup"}}
+
+
+@pytest.fixture(scope="module")
+def change_matrix():
+    """Every configuration of the change matrix, by name (``app.changes.configurations()``)."""
+    result, outdir = background("change-matrix", _synthesize).result()
+    assert result.returncode == 0, result.stderr[-3000:]
+    return load(outdir)
 
 
 @pytest.fixture(scope="module")
