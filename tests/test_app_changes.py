@@ -20,17 +20,17 @@ from private_eks_fargate.app.changes import (
 )
 from private_eks_fargate.review.changeplan import REPLACING, name_paths, normalize, schema, at
 
-from conftest import ROOT, background
+from conftest import ROOT, background_job
 
 
-def _synthesize():
+@background_job
+def synthesized_matrix():
     """Every configuration of the matrix, in a subprocess (one jsii runtime, one app each, no compliance packs)."""
     outdir = Path(tempfile.mkdtemp(prefix="change-matrix-"))
     command = [sys.executable, "-m", "private_eks_fargate.app.changes", "--synth", str(outdir)]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900), outdir
 
 
-BACKGROUND = {"change-matrix": _synthesize}
 pytestmark = pytest.mark.background
 
 PROTECTED = {"AWS::EKS::Cluster", "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::ECR::Repository"}
@@ -70,7 +70,7 @@ RETAINED_REMOVED = {"logging-off": {"Cluster/Operations/FargateLogging/Key", "Cl
 @pytest.fixture(scope="module")
 def change_matrix():
     """Every configuration of the change matrix, by name (``app.changes.configurations()``)."""
-    result, outdir = background("change-matrix", _synthesize).result()
+    result, outdir = synthesized_matrix.result()
     assert result.returncode == 0, result.stderr[-3000:]
     return load(outdir)
 
