@@ -1,6 +1,8 @@
-# Two entry points for users: `make synth` and `make test`. Each installs what it needs first: synth the runtime
-# (requirements.txt: aws-cdk-lib, the kubectl layer, cdk-nag, Node.js 24; the pinned CDK CLI from package-lock.json),
-# test adds the test tools (requirements-dev.txt, and checkov's own venv).
+# The operator's path: `make synth | diff | deploy | destroy [ENV=name] [ARGS='-c key=value …']`, and `make test`.
+# ENV chooses one environment of cdk.json's app.environments (any case); ARGS goes to the CDK CLI as written
+# (-c settings, --force, --require-approval never, …); see scripts/cdk.py. Each installs what it needs first: the
+# operator's targets the runtime (requirements.txt: aws-cdk-lib, the kubectl layer, cdk-nag, Node.js 24; the pinned
+# CDK CLI from package-lock.json), test adds the test tools (requirements-dev.txt, and checkov's own venv).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
@@ -14,12 +16,16 @@ PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 export PATH := $(BIN):$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-CDK := npx --no-install cdk --no-notices --no-version-reporting
+ENV ?=
+ARGS ?=
+# the CDK CLI from node_modules on the venv's Node, on the chosen stage's stacks ('Dev/*')
+CDK = @$(BIN)/python scripts/cdk.py
 
-.PHONY: help setup setup-test synth test bench review docs clean
+.PHONY: help setup setup-test synth diff deploy destroy test compat bench review docs clean
 
 help:
-	@echo "make synth | review | test | bench | docs | clean"
+	@echo "make synth | diff | deploy | destroy  [ENV=environment] [ARGS='-c key=value ...']"
+	@echo "make review | test | compat | bench | docs | clean"
 	@echo
 	@echo "Settings (cdk.json context, or -c key=value; README 'Configuration' has what each does and its default):"
 	@python3 -m private_eks_fargate.settings.docs --keys
@@ -45,13 +51,28 @@ $(TEST_STAMP): $(RUNTIME_STAMP) requirements-dev.txt requirements-checkov.txt
 
 # every synth runs the compliance packs (a finding fails it) and writes cdk.out/review/REVIEW.md + architecture.svg
 synth: setup
-	$(CDK) synth --quiet
+	$(CDK) synth --env '$(ENV)' -- $(ARGS)
+
+# deploy, diff and destroy need AWS credentials for the stage's account (e.g. AWS_PROFILE=…)
+diff: setup
+	$(CDK) diff --env '$(ENV)' -- $(ARGS)
+
+deploy: setup
+	$(CDK) deploy --env '$(ENV)' -- $(ARGS)
+
+destroy: setup
+	$(CDK) destroy --env '$(ENV)' -- $(ARGS)
 
 review: synth
 	@echo "review report: cdk.out/review/REVIEW.md (diagram: cdk.out/review/architecture.svg)"
 
 test: setup-test
 	$(BIN)/pytest
+
+# the library's wheel in fresh venvs with the lowest and the newest dependencies pyproject.toml allows; runs the
+# README's python examples in each (minutes, needs PyPI; downloads cached in .venv/compat). CI runs it after test.
+compat: setup
+	$(BIN)/python scripts/compat.py
 
 # the README's configuration table (from the setting declarations), its change table and destroy section (from the
 # change matrix's synthesized templates, about 20 s); tests keep all three identical

@@ -1,31 +1,50 @@
 #!/usr/bin/env python3
-"""The CDK app: one stage (Network, Endpoints, Cluster stacks) configured from cdk.json context / -c.
+"""The CDK app: one stage (Network, Endpoints, Cluster stacks) per environment, configured from cdk.json / -c.
 
+cdk.json starts it as ``.venv/bin/python app.py``, so it runs in the project's venv whatever python3 is on PATH.
 Every synth runs the compliance packs (a finding stops it) and writes the review report and diagram into
-``<outdir>/review/``.
+``<outdir>/review/``. A lookup the CLI could not make (no credentials) stops it with one line.
 """
 
+import os
 import sys
 from pathlib import Path
 
-import aws_cdk as cdk
+# jsii starts `node` from PATH: the venv's Node 24 first, also when the CLI was started without the venv on PATH
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
-from private_eks_fargate.app.context import settings_from_context, stage_from_context
-from private_eks_fargate.app.stage import PrivateEksFargateStage
-from private_eks_fargate.settings import ConfigError
+import aws_cdk as cdk  # noqa: E402
+
+from private_eks_fargate.app.context import (  # noqa: E402
+    command_line_keys,
+    environments_from_context,
+    failed_lookups,
+    missing_lookups,
+    settings_from_context,
+    stage_from_context,
+)
+from private_eks_fargate.app.stage import PrivateEksFargateStage  # noqa: E402
+from private_eks_fargate.settings import ConfigError  # noqa: E402
 
 
 def main() -> None:
     app = cdk.App()
+    context = app.node.get_all_context()
     try:
-        context = app.node.get_all_context()
-        stage_name, env = stage_from_context(context)
-        PrivateEksFargateStage(app, stage_name, settings=settings_from_context(context), env=env)
+        failed_lookups(context)
+        for env in environments_from_context(context, command_line=command_line_keys(context)):
+            try:
+                name, aws_env = stage_from_context(env.context)
+                PrivateEksFargateStage(app, name, settings=settings_from_context(env.context), env=aws_env)
+            except ConfigError as error:
+                raise ConfigError(f"environment {env.name}: {error.setting}", error.problem) if env.declared else error
     except ConfigError as error:
         # one line naming the setting and what is allowed; no traceback
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
     assembly = app.synth()
+    if missing_lookups(Path(assembly.directory)):
+        return  # the CLI looks the values up and runs the app again; the report is written on that run
     from private_eks_fargate.review.report import write_review
 
     report = write_review(Path(assembly.directory))

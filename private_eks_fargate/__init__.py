@@ -26,6 +26,7 @@ _EXPORTS = {
     ),
     "compliance": ("PrivateEksChecks", "acknowledge", "enable_compliance_checks"),
     "blocks.network": ("PrivateNetwork",),
+    "blocks.zoned_stack": ("ZonedStack",),
     "blocks.endpoints": ("ENDPOINT_CATALOG", "EndpointNeed", "PrivateEndpoints", "platform_features", "required_endpoints"),
     "blocks.cluster": ("PrivateCluster",),
     "blocks.coredns": ("CoreDnsOnFargate",),

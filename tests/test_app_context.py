@@ -186,3 +186,143 @@ def test_bad_operations_context_values(context, message):
     with pytest.raises(ConfigError) as error:
         settings_from_context(context)
     assert str(error.value).startswith(message)
+
+
+# --- named environments ---------------------------------------------------------------------------------------------
+
+from private_eks_fargate.app.context import (  # noqa: E402
+    NamedEnvironment,
+    command_line_keys,
+    environments_from_context,
+    failed_lookups,
+)
+
+TWO_ENVIRONMENTS = {
+    "Test": {"app.account": "111111111111", "app.region": "eu-west-1", "network.az_count": 3,
+             "network.availability_zones": "eu-west-1a,eu-west-1b,eu-west-1c"},
+    "Prod": {"app.account": "222222222222", "app.region": "eu-central-1", "compliance.production": True},
+}
+SHARED = {"workloads.sample_app": False, "compliance.log_retention_days": 90, "app.environments": TWO_ENVIRONMENTS}
+
+
+def test_each_environment_is_a_stage_of_shared_and_own_settings():
+    test, prod = environments_from_context(SHARED)
+    assert (test.name, prod.name) == ("Test", "Prod") and test.declared and prod.declared
+    assert stage_from_context(prod.context)[0] == "Prod"
+    env = stage_from_context(prod.context)[1]
+    assert (env.account, env.region) == ("222222222222", "eu-central-1")
+    test_settings, prod_settings = settings_from_context(test.context), settings_from_context(prod.context)
+    assert test_settings.network.az_count == 3 and prod_settings.network.az_count == 2
+    assert (test_settings.compliance.production, prod_settings.compliance.production) == (False, True)
+    assert test_settings.compliance.log_retention_days == prod_settings.compliance.log_retention_days == 90  # shared
+    assert prod_settings.workloads.sample_app is False
+
+
+def test_the_command_line_wins_over_an_environments_own_setting():
+    context = SHARED | {"network.az_count": "4", "network.availability_zones": "eu-west-1a,eu-west-1b,eu-west-1c,eu-west-1d"}
+    test, prod = environments_from_context(context, command_line={"network.az_count", "network.availability_zones"})
+    assert settings_from_context(test.context).network.az_count == 4
+    assert settings_from_context(prod.context).network.az_count == 4
+    # not on the command line (the value is cdk.json's): the environment's own wins
+    test, _ = environments_from_context(context)
+    assert settings_from_context(test.context).network.az_count == 3
+
+
+def test_command_line_keys_are_those_whose_value_is_not_cdk_json_s(tmp_path):
+    project = tmp_path / "cdk.json"
+    project.write_text(json.dumps({"app": "x", "context": {"network.az_count": 3, "compliance.tags": {"a": "b"}}}))
+    context = {"network.az_count": "3", "compliance.tags": {"a": "b"}, "cluster.name": "x"}
+    assert command_line_keys(context, project) == {"network.az_count", "cluster.name"}
+    assert command_line_keys(context, tmp_path / "absent.json") == set(context)
+
+
+def test_one_environment_is_chosen_by_name_in_any_case():
+    assert [e.name for e in environments_from_context(SHARED | {"app.environment": "prod"})] == ["Prod"]
+    assert [e.name for e in environments_from_context(SHARED | {"app.environment": "Test"})] == ["Test"]
+    assert environments_from_context({"app.environment": "dev"}) == [NamedEnvironment("Dev", {"app.environment": "dev"})]
+
+
+def test_without_environments_the_app_builds_the_one_agnostic_dev_stage():
+    (only,) = environments_from_context(CDK_JSON_CONTEXT)
+    assert (only.name, only.declared) == ("Dev", False)
+    assert stage_from_context(only.context) == ("Dev", None)
+
+
+@pytest.mark.parametrize(
+    "context, message",
+    [
+        (SHARED | {"app.environment": "prdo"},
+         "app.environment: 'prdo' is not an environment of this app; did you mean Prod? (environments: Test, Prod)"),
+        ({"app.environment": "prod"}, "app.environment: 'prod' is not an environment of this app (environments: Dev)"),
+        ({"app.environments": {"Prod": {"netwrok.az_count": 3}}},
+         "app.environments.Prod.netwrok.az_count: unknown section 'netwrok'; did you mean network? (sections: app, cluster, compliance, endpoints, network, operations, workloads)"),
+        ({"app.environments": {"Prod": {"network.azcount": 3}}},
+         "app.environments.Prod.network.azcount: unknown setting; did you mean network.az_count?"),
+        ({"app.environments": {"Prod": {"network.az_count": "three"}}},
+         "app.environments.Prod.network.az_count: 'three' is not allowed; give a whole number"),
+        ({"app.environments": {"Prod": {"app.stage": "P"}}},
+         "app.environments.Prod.app.stage: not allowed inside an environment; its name, Prod, is its stage"),
+        ({"app.environments": {"prod": {}, "Prod": {}}},
+         "app.environments: ['prod', 'Prod'] has names that differ only in case; ENV=… could not tell them apart"),
+        ({"app.environments": {"2prod": {}}},
+         "app.environments.2prod: '2prod' is not a valid stage name (1-64 letters, digits or '-', starting with a letter;"),
+        ({"app.environments": {"Prod": "eu-west-1"}},
+         "app.environments.Prod: 'eu-west-1' is not allowed; give an object of setting keys to values"),
+        ({"app.environments": "[1]"}, "app.environments: [1] is not allowed; give an object of environment names to settings"),
+        ({"app.environments": {"Prod": {}}, "app.stage": "Dev"},
+         "app.stage: not used with app.environments (each environment's name is its stage); remove one of them"),
+    ],
+)
+def test_bad_environments_fail_with_one_line(context, message):
+    with pytest.raises(ConfigError) as error:
+        environments_from_context(context)
+    assert str(error.value).startswith(message)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "context, message",
+    [
+        ({"app.account": "111122223333", "app.region": "eu-west1"}, "app.region: 'eu-west1' is not an AWS region name (e.g. eu-west-1)"),
+        ({"app.stage": "dev stage"}, "app.stage: 'dev stage' is not a valid stage name"),
+    ],
+)
+def test_bad_stage_and_region_fail_with_one_line(context, message):
+    with pytest.raises(ConfigError) as error:
+        stage_from_context(context)
+    assert str(error.value).startswith(message)
+
+
+def test_a_lookup_the_cli_could_not_make_stops_synth_with_one_line():
+    key = "availability-zones:account=111122223333:region=eu-west-1"
+    reason = "Need to perform AWS calls for account 111122223333, but no credentials have been configured"
+    failed_lookups({"network.az_count": 3, key: ["eu-west-1a"]})  # a cached lookup is fine
+    with pytest.raises(ConfigError) as error:
+        failed_lookups({key: {"$providerError": reason, "$dontSaveContext": True}})
+    assert str(error.value) == (
+        f"{key}: lookup failed ({reason}); give AWS credentials for that account, set network.availability_zones, "
+        "or commit a cdk.context.json that holds this key (written by a synth with credentials)"
+    )
+
+
+def test_the_readme_environments_example_is_valid_configuration():
+    from conftest import ROOT
+
+    blocks = [b for b in (ROOT / "README.md").read_text().split("```json\n")[1:]]
+    assert blocks, "the README shows the environments example"
+    context = json.loads("{" + blocks[0].split("```")[0] + "}")["context"]
+    test, prod = environments_from_context(context)
+    for env in (test, prod):
+        settings_from_context(env.context).validate()
+    assert stage_from_context(prod.context)[1].account == "222222222222"
+    assert settings_from_context(prod.context).network.az_count == 3
+
+
+def test_a_failed_ami_lookup_names_the_setting_that_pins_the_ami():
+    key = "ssm:account=111122223333:parameterName=/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-x86_64:region=eu-west-1"
+    with pytest.raises(ConfigError) as error:
+        failed_lookups({key: {"$providerError": "Need to perform AWS calls", "$dontSaveContext": True}})
+    assert str(error.value) == (
+        f"{key}: lookup failed (Need to perform AWS calls); give AWS credentials for that account, set "
+        "operations.bastion_ami, or commit a cdk.context.json that holds this key (written by a synth with credentials)"
+    )

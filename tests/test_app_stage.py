@@ -1,18 +1,12 @@
-"""The app as users run it: three stacks in a stage, reached by the CLI selector, valid for CloudFormation."""
+"""The app's stage: three stacks, valid for CloudFormation (the CLI's selector: tests/test_scripts_cdk.py)."""
 
 import json
 import re
-import os
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, background_job, stage_builder, synthesize
-
-BIN = Path(sys.executable).parent
+from conftest import stage_builder, synthesize
 
 
 def test_default_app_has_the_three_stacks_in_a_stage(default_app):
@@ -37,40 +31,6 @@ def test_cfn_lint_catches_a_broken_template(lint_jobs):
     """The lint step can fail: the broken copy of the default Cluster template, linted in the same run, is reported."""
     lint = lint_jobs["cfn-lint"].result(timeout=900)
     assert any(f["Level"] == "Error" and "EndpointPublicAccess" in json.dumps(f) for f in _findings(lint, broken=True))
-
-
-@background_job
-def cli_runs() -> tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess]:
-    """`cdk ls 'Dev/*'` (a full synth by the CLI, as `make synth` runs it, with every test tool unimportable: the app
-    and its review report need only the runtime requirements, tests/test_setup.py), then `cdk deploy --all` on the
-    assembly it wrote (--app DIR: no second synth)."""
-    from test_setup import blocking_test_tools
-
-    tmp_path = Path(tempfile.mkdtemp(prefix="cli-"))
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", CDK_DISABLE_CLI_TELEMETRY="true",
-               AWS_EC2_METADATA_DISABLED="true", PYTHONPATH=blocking_test_tools(tmp_path / "block"))
-    cli = [str(BIN / "node"), str(ROOT / "node_modules" / "aws-cdk" / "bin" / "cdk"), "--no-notices"]
-    listed = subprocess.run([*cli, "--output", str(tmp_path / "out"), "ls", "Dev/*"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=600)
-    everything = subprocess.run([*cli, "--app", str(tmp_path / "out"), "deploy", "--all"], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=600)
-    return tmp_path, listed, everything
-
-
-@pytest.mark.background
-def test_cdk_cli_reaches_the_stage_stacks_with_the_documented_selector():
-    tmp_path, listed, everything = cli_runs.result()
-    assert listed.returncode == 0, listed.stderr
-    assert listed.stdout.splitlines() == [
-        "Dev/Network (Dev-Network)", "Dev/Endpoints (Dev-Endpoints)", "Dev/Cluster (Dev-Cluster)"
-    ]
-    assert "end-of-life" not in listed.stderr + listed.stdout
-    # the synth behind every CLI command writes the review report and diagram
-    assert (tmp_path / "out" / "review" / "REVIEW.md").is_file() and (tmp_path / "out" / "review" / "architecture.svg").is_file()
-    # `--all` selects no stack inside a stage (DESIGN-NOTES §1), which is why the README deploys 'Dev/*'.
-    # It fails while selecting, before any AWS call.
-    assert everything.returncode != 0
-    assert "No stack found in the main cloud assembly" in everything.stderr
 
 
 def test_stack_dependencies_order_deploy_and_destroy(default_app):

@@ -95,3 +95,62 @@ def test_vpc_flow_logs_capture_all_traffic_into_the_encrypted_group_without_inli
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Resource"] == {"Fn::GetAtt": [props["LogGroupName"]["Ref"], "Arn"]}
     assert not default_app.resources("Dev/Network", "AWS::IAM::Policy")
+
+
+def test_named_zones_are_used_without_a_lookup_in_a_stack_with_account_and_region(tmp_path):
+    """ZonedStack (what the app's stage uses) answers the stack's zones from configuration: no AWS call at synth."""
+    from private_eks_fargate import NetworkSettings, PrivateNetwork
+    from private_eks_fargate.blocks.zoned_stack import ZonedStack
+
+    zones = ("eu-west-1b", "eu-west-1c")
+
+    def build(app):
+        stack = ZonedStack(app, "Net", zones=zones, env=cdk.Environment(account="111122223333", region="eu-west-1"))
+        PrivateNetwork(stack, "Network", settings=NetworkSettings(availability_zones=zones))
+
+    synth = synthesize(tmp_path, build)
+    assert json.loads((Path(synth.assembly.directory) / "manifest.json").read_text()).get("missing", []) == []
+    subnets = synth.resources("Net", "AWS::EC2::Subnet").values()
+    assert sorted(s["Properties"]["AvailabilityZone"] for s in subnets) == list(zones)
+
+
+def test_a_plain_stack_with_account_and_region_still_looks_zones_up(tmp_path):
+    """The control for the test above: aws-cdk-lib's Vpc reads the stack's zones even when it is given zone names."""
+    from private_eks_fargate import NetworkSettings, PrivateNetwork
+
+    def build(app):
+        stack = cdk.Stack(app, "Net", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+        PrivateNetwork(stack, "Network", settings=NetworkSettings(availability_zones=("eu-west-1a", "eu-west-1b")))
+
+    synth = synthesize(tmp_path, build)
+    missing = json.loads((Path(synth.assembly.directory) / "manifest.json").read_text()).get("missing", [])
+    assert [m["provider"] for m in missing] == ["availability-zones"]
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"availability_zones": ("eu-west-1a", "eu-west-1b")},
+         "network.availability_zones: 'eu-west-1a' is not a zone of us-east-1, the stacks' region; name zones of us-east-1, e.g. us-east-1a"),
+        ({"existing_vpc": EXISTING_VPC},
+         "network.existing_availability_zones: 'eu-west-1a' is not a zone of us-east-1, the stacks' region; name zones of us-east-1, e.g. us-east-1a"),
+    ],
+)
+def test_zone_names_are_checked_against_the_stack_region(settings, message):
+    from private_eks_fargate import ConfigError, NetworkSettings, PrivateNetwork
+
+    stack = cdk.Stack(cdk.App(), "Net", env=cdk.Environment(account="111122223333", region="us-east-1"))
+    with pytest.raises(ConfigError) as error:
+        PrivateNetwork(stack, "Network", settings=NetworkSettings(**settings))
+    assert str(error.value) == message
+
+
+def test_zone_names_of_the_right_region_pass_and_agnostic_stacks_are_not_checked():
+    from private_eks_fargate import NetworkSettings, PrivateNetwork
+
+    zones = NetworkSettings(availability_zones=("us-east-1a", "us-east-1b"))
+    bound = cdk.Stack(cdk.App(), "Net", env=cdk.Environment(account="111122223333", region="us-east-1"))
+    assert PrivateNetwork(bound, "Network", settings=zones).vpc.availability_zones == ["us-east-1a", "us-east-1b"]
+    agnostic = cdk.Stack(cdk.App(), "Net")
+    other = NetworkSettings(availability_zones=("eu-west-1a", "eu-west-1b"))
+    assert PrivateNetwork(agnostic, "Network", settings=other).vpc.availability_zones == ["eu-west-1a", "eu-west-1b"]

@@ -19,7 +19,7 @@ def _planned(target: str, tmp_path) -> str:
 
 def test_synth_installs_the_runtime_and_test_adds_the_test_tools(tmp_path):
     synth = _planned("synth", tmp_path)
-    assert "-r requirements.txt" in synth and "npm ci" in synth and "cdk --no-notices --no-version-reporting synth" in synth
+    assert "-r requirements.txt" in synth and "npm ci" in synth and "scripts/cdk.py synth" in synth
     assert "requirements-dev.txt" not in synth and "requirements-checkov.txt" not in synth
     test = _planned("test", tmp_path)
     assert "-r requirements.txt" in test

@@ -2,15 +2,20 @@
 
 Every key of a platform section must be a declared setting: a typo in a section or a key stops synth with one line
 and a "did you mean". Defaults are not repeated here: an absent key leaves the dataclass default in place.
+
+Named environments (``app.environments``): each is one stage, built from the shared settings with the
+environment's own on top, and with keys given on the command line (``-c``) on top of both. Nothing here loads
+aws-cdk-lib, so ``scripts/cdk.py`` resolves ``make … ENV=name`` with the same code before the CLI starts.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import re
-from typing import Any, Mapping
-
-from aws_cdk import Environment
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from ..settings import (
     SECTIONS,
@@ -25,7 +30,11 @@ from ..settings import (
     PlatformSettings,
     WorkloadSettings,
 )
-from ..settings.catalog import MISSING, Setting, declared, default_of
+from ..settings.catalog import MISSING, Setting, declared, default_of, key_of
+from ..settings.model import ENVIRONMENT_CHOICE_KEYS
+
+if TYPE_CHECKING:
+    from aws_cdk import Environment
 
 #: a key of the form `section.name` whose section is a plain word: the platform's, or a typo of one
 _SECTION_KEY = re.compile(r"^(?P<section>[a-z][a-z0-9_-]*)\.(?P<name>.+)$")
@@ -92,6 +101,101 @@ def app_settings_from_context(context: Mapping[str, Any]) -> AppSettings:
 
 def stage_from_context(context: Mapping[str, Any]) -> tuple[str, Environment | None]:
     """Stage name and environment. No account/region: environment-agnostic, synth makes no AWS calls."""
+    from aws_cdk import Environment
+
     app = app_settings_from_context(context)
     env = Environment(account=app.account, region=app.region) if app.account else None
     return app.stage, env
+
+
+@dataclass(frozen=True)
+class NamedEnvironment:
+    """One stage the app builds: its name and the context it is built from."""
+
+    name: str
+    #: the context of this stage: shared settings, the environment's own, then the command line's
+    context: Mapping[str, Any]
+    #: declared in app.environments (errors then say which environment); false for the single app.stage
+    declared: bool = False
+
+
+def command_line_keys(context: Mapping[str, Any], project_file: Path = Path("cdk.json")) -> frozenset[str]:
+    """Keys whose value is not the one in cdk.json: given with -c, so they win over an environment's own."""
+    try:
+        written = json.loads(project_file.read_text()).get("context", {})
+    except FileNotFoundError:
+        written = {}
+    return frozenset(key for key, value in context.items() if key not in written or written[key] != value)
+
+
+def environments_from_context(
+    context: Mapping[str, Any], *, command_line: Iterable[str] = ()
+) -> list[NamedEnvironment]:
+    """The stages to build: every environment of app.environments (or only app.environment's), else app.stage.
+
+    Every environment's own keys are parsed even when another one is chosen, so a typo anywhere fails.
+    """
+    values = parse_context(context)
+    declared_envs = values.get(key_of(AppSettings, "environments"))
+    if not declared_envs:
+        found = [NamedEnvironment(values.get(key_of(AppSettings, "stage"), AppSettings().stage), context)]
+    else:
+        if key_of(AppSettings, "stage") in values:
+            raise ConfigError(
+                key_of(AppSettings, "stage"),
+                "not used with app.environments (each environment's name is its stage); remove one of them",
+            )
+        shared = {k: v for k, v in context.items() if k not in ENVIRONMENT_CHOICE_KEYS}
+        given = {k: shared[k] for k in command_line if k in shared}
+        found = []
+        for name, own in declared_envs.items():
+            try:
+                parse_context(own)
+            except ConfigError as error:
+                raise ConfigError(f"app.environments.{name}.{error.setting}", error.problem) from None
+            found.append(NamedEnvironment(name, {**shared, **own, **given, key_of(AppSettings, "stage"): name}, True))
+    wanted = values.get(key_of(AppSettings, "environment"))
+    return [choose_environment(found, wanted)] if wanted else found
+
+
+def choose_environment(environments: list[NamedEnvironment], wanted: str) -> NamedEnvironment:
+    """The environment named `wanted` (case does not matter: ENV=prod chooses Prod)."""
+    for env in environments:
+        if env.name.lower() == wanted.lower():
+            return env
+    names = [env.name for env in environments]
+    close = difflib.get_close_matches(wanted.lower(), [n.lower() for n in names], n=1, cutoff=0.6)
+    hint = f"; did you mean {names[[n.lower() for n in names].index(close[0])]}?" if close else ""
+    raise ConfigError(key_of(AppSettings, "environment"), f"{wanted!r} is not an environment of this app{hint} (environments: {', '.join(names)})")
+
+
+#: what the CLI puts into the context for a lookup it could not make
+_PROVIDER_ERROR = "$providerError"
+#: the lookups the platform makes, by context key prefix, and the setting that makes each unnecessary
+_LOOKUP_SETTINGS = {
+    "availability-zones:": key_of(NetworkSettings, "availability_zones"),
+    "ssm:": key_of(OperationsSettings, "bastion_ami"),
+}
+
+
+def failed_lookups(context: Mapping[str, Any]) -> None:
+    """Stop with one line if the CLI tried a lookup and failed (no credentials): never synthesize dummy values.
+
+    The CLI runs the app, sees the lookups the stacks need, tries them and runs the app again with each failure
+    in the context (``{"$providerError": …}``); aws-cdk-lib would then write placeholder zones ``dummy1a``.
+    """
+    for key, value in context.items():
+        if isinstance(value, Mapping) and _PROVIDER_ERROR in value:
+            reason = " ".join(str(value[_PROVIDER_ERROR]).split())
+            instead = [f", set {setting}" for prefix, setting in _LOOKUP_SETTINGS.items() if key.startswith(prefix)]
+            raise ConfigError(
+                key,
+                f"lookup failed ({reason}); give AWS credentials for that account{''.join(instead)}, or commit a "
+                "cdk.context.json that holds this key (written by a synth with credentials)",
+            )
+
+
+def missing_lookups(assembly_dir: Path) -> list[str]:
+    """Context keys the synthesized stacks still need looked up (the CLI does that, then synthesizes again)."""
+    manifest = json.loads((assembly_dir / "manifest.json").read_text())
+    return [entry["key"] for entry in manifest.get("missing", [])]

@@ -9,6 +9,7 @@ from typing import Any
 from aws_cdk import Environment, Stack, Stage
 from constructs import Construct
 
+from ..blocks.zoned_stack import ZonedStack
 from ..compliance import apply_tags, enable_compliance_checks
 from ..composition.platform import Platform, Scopes, compose
 from ..settings import SECTIONS, PlatformSettings
@@ -89,8 +90,12 @@ class PrivateEksFargateStage(Stage):
         super().__init__(scope, construct_id, env=env)
         self.settings = settings
 
+        existing = settings.network.existing_vpc
+        zones = existing.availability_zones if existing else settings.network.availability_zones
+
         def stack(name: str) -> Stack:
-            return Stack(self, name, termination_protection=settings.compliance.production)
+            # zones named in configuration are the stacks' zones: no lookup, also with an account and region
+            return ZonedStack(self, name, zones=zones, termination_protection=settings.compliance.production)
 
         self.network_stack = stack("Network") if settings.network.existing_vpc is None else None
         self.endpoints_stack = stack("Endpoints") if settings.endpoints.create else None

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Stack, Token
+from aws_cdk import Acknowledgment, Aws, Stack, Token, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ..compliance import HIPAA, NIST, PCI, REDUNDANT_ROLE_DEPENDENCY, acknowledge_in_packs, ignore_cfn_lint
 from ..settings import OperationsSettings, key_of
-from ..settings.model import PUBLIC_BASTION_NEEDS_NEW_VPC, NetworkSettings
+from ..settings.checks import check_zones_in_region
+from ..settings.model import PUBLIC_BASTION_NEEDS_NEW_VPC, ExistingVpcSettings, NetworkSettings
 from ..settings.errors import ConfigError
 from .logs import DEFAULT_LOG_RETENTION_DAYS, retained_log_group
 
@@ -56,6 +57,7 @@ class PrivateNetwork(Construct):
         settings.validate()
         if settings.existing_vpc is not None and public_bastion_subnet:
             raise ConfigError(key_of(OperationsSettings, "bastion_subnet"), PUBLIC_BASTION_NEEDS_NEW_VPC)
+        _check_zones_in_region(settings, Stack.of(scope).region)
         super().__init__(scope, construct_id)
         self.settings = settings
         existing = settings.existing_vpc
@@ -112,6 +114,12 @@ class PrivateNetwork(Construct):
                 ],
                 **zone_choice,
             )
+            if settings.availability_zones:
+                # what aws-cdk-lib's Stack does for zones it looked up: literal zone names are expected here
+                Validations.of(self.vpc).acknowledge(Acknowledgment(
+                    id="CloudFormation-Validate::W3010",
+                    reason="the subnets' zones are named in network.availability_zones on purpose: no lookup at synth",
+                ))
             self.flow_log_group = retained_log_group(self, "FlowLogs", retention_days=log_retention_days)
             flow_log = self.vpc.add_flow_log(
                 "FlowLog",
@@ -172,3 +180,13 @@ class PrivateNetwork(Construct):
     def cluster_subnets(self) -> ec2.SubnetSelection:
         """The private subnets for the control-plane ENIs, Fargate pods, kubectl Lambdas and endpoints."""
         return ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+
+
+def _check_zones_in_region(settings: NetworkSettings, region: str) -> None:
+    """Zone names of another region cannot be deployed: checked when the stack's region is known at synth."""
+    if Token.is_unresolved(region):
+        return  # environment-agnostic: the region is known only at deploy
+    if settings.existing_vpc is not None:
+        check_zones_in_region(key_of(ExistingVpcSettings, "availability_zones"), settings.existing_vpc.availability_zones, region)
+    else:
+        check_zones_in_region(key_of(NetworkSettings, "availability_zones"), settings.availability_zones, region)

@@ -18,6 +18,8 @@ VPC_ID = re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")
 SUBNET_ID = re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")
 ROUTE_TABLE_ID = re.compile(r"^rtb-([0-9a-f]{8}|[0-9a-f]{17})$")
 _AZ = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+[a-z]$")
+#: a stage name: its stacks are STAGE-Network etc. in CloudFormation, whose names start with a letter
+_STAGE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
 PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$")
 KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
@@ -72,6 +74,24 @@ def check_cluster_name(setting: str, name: str) -> None:
             setting,
             f"{name!r} is not a valid EKS cluster name (1-100 letters, digits, '-' or '_', starting with a letter or digit)",
         )
+
+
+def check_stage_name(setting: str, name: str) -> None:
+    if not (isinstance(name, str) and _STAGE_NAME.match(name)):
+        raise ConfigError(
+            setting,
+            f"{name!r} is not a valid stage name (1-64 letters, digits or '-', starting with a letter; "
+            "it begins every CloudFormation stack name of the stage)",
+        )
+
+
+def check_zones_in_region(setting: str, zones: Sequence[str], region: str) -> None:
+    """Zone names belong to one region (eu-west-1a is in eu-west-1); a zone of another region cannot be deployed."""
+    for zone in zones:
+        if zone[:-1] != region:
+            raise ConfigError(
+                setting, f"{zone!r} is not a zone of {region}, the stacks' region; name zones of {region}, e.g. {region}a"
+            )
 
 
 def check_ready_timeout(setting: str, minutes: int) -> None:

@@ -30,6 +30,7 @@ from .checks import (
     check_namespace,
     check_ready_timeout,
     check_repository_name,
+    check_stage_name,
     known_interface_services,
 )
 from .errors import ConfigError
@@ -39,6 +40,7 @@ from .versions import DEFAULT_KUBERNETES_VERSION, KubernetesRelease, allowed_ver
 #: CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 AMI_ID = re.compile(r"^ami-([0-9a-f]{8}|[0-9a-f]{17})$")
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$")
 _TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
 _TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
 BASTION_SUBNETS = ("isolated", "public")
@@ -53,13 +55,36 @@ ACCESS_POLICIES = (
 PROFILES_EXAMPLE = '[{"namespace": "custom-space", "labels": {"app": "web"}}]'
 
 
+#: keys that choose environments: not allowed inside one (an environment's name is its stage)
+ENVIRONMENT_CHOICE_KEYS = ("app.stage", "app.environments", "app.environment")
+ENVIRONMENTS_EXAMPLE = '{"Test": {"app.account": "111111111111", "app.region": "eu-west-1"}, "Prod": {…}}'
+
+
+def _environments(key: str, value: Any) -> dict[str, dict[str, Any]]:
+    """name -> that environment's settings (the same keys as the top level; checked by the app's context parsing)."""
+    value = parsers.json_value(key, value, f"an object such as {ENVIRONMENTS_EXAMPLE}")
+    if not isinstance(value, dict) or not value:
+        raise ConfigError(key, f"{value!r} is not allowed; give an object of environment names to settings, such as {ENVIRONMENTS_EXAMPLE}")
+    for name, entries in value.items():
+        check_stage_name(f"{key}.{name}", name)
+        if not isinstance(entries, dict):
+            raise ConfigError(f"{key}.{name}", f"{entries!r} is not allowed; give an object of setting keys to values")
+        for inner in entries:
+            if inner in ENVIRONMENT_CHOICE_KEYS:
+                raise ConfigError(f"{key}.{name}.{inner}", f"not allowed inside an environment; its name, {name}, is its stage")
+    lowered = [name.lower() for name in value]
+    if len(set(lowered)) != len(lowered):
+        raise ConfigError(key, f"{list(value)!r} has names that differ only in case; ENV=… could not tell them apart")
+    return value
+
+
 @dataclass(frozen=True, kw_only=True)
 class AppSettings:
-    """Where the app's stage goes: its name and, optionally, the account and region its stacks are bound to."""
+    """Where the app's stages go: one stage (its name and, optionally, account and region) or named environments."""
 
     stage: str = setting(
         "Dev", key="app.stage", parse=parsers.text, doc="name of the stage; stacks are STAGE/Network, STAGE/Endpoints, STAGE/Cluster",
-        allowed="a stage name",
+        allowed="1-64 letters, digits or '-', starting with a letter; not with app.environments",
     )
     account: str | None = setting(
         None, key="app.account", parse=parsers.text, doc="AWS account the stacks are bound to, together with app.region",
@@ -69,6 +94,16 @@ class AppSettings:
         None, key="app.region", parse=parsers.text, doc="AWS region the stacks are bound to",
         allowed="a region name, e.g. eu-west-1; with an account set, lookups are cached in cdk.context.json",
     )
+    environments: Mapping[str, Mapping[str, Any]] = setting(
+        default_factory=dict, key="app.environments", parse=_environments,
+        doc="named environments, one stage each (name = stage); each gives its own settings, e.g. app.account and app.region, over the shared ones",
+        allowed=f"JSON object, e.g. {ENVIRONMENTS_EXAMPLE}", default_text="none (one stage, app.stage)",
+    )
+    environment: str | None = setting(
+        None, key="app.environment", parse=parsers.text,
+        doc="build only this environment's stage (`make … ENV=name` sets it)", allowed="a declared environment name, in any case",
+        default_text="none (every environment)",
+    )
 
     def validate(self) -> None:
         if (self.account is None) != (self.region is None):
@@ -76,6 +111,9 @@ class AppSettings:
             raise ConfigError(key_of(AppSettings, missing), "give app.account and app.region together")
         if self.account is not None and not (self.account.isdigit() and len(self.account) == 12):
             raise ConfigError(key_of(AppSettings, "account"), f"{self.account!r} is not a 12-digit AWS account id")
+        if self.region is not None and not _REGION.match(self.region):
+            raise ConfigError(key_of(AppSettings, "region"), f"{self.region!r} is not an AWS region name (e.g. eu-west-1)")
+        check_stage_name(key_of(AppSettings, "stage"), self.stage)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,0 +1,262 @@
+"""The operator's path (scripts/cdk.py behind `make synth|diff|deploy|destroy`): the README's commands run as written,
+offline and without credentials; mistakes stop with one line; each environment is reached by its own selector.
+
+The make runs are full CDK CLI synths: they run as background jobs (tests/conftest.py) while other tests run."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, BackgroundJob, background_job
+from test_setup import blocking_test_tools
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import cdk as make_cdk  # noqa: E402  scripts/cdk.py
+
+from private_eks_fargate import ConfigError  # noqa: E402
+
+BIN = Path(sys.executable).parent
+CLI = [str(BIN / "node"), str(ROOT / "node_modules" / "aws-cdk" / "bin" / "cdk")]
+CREDENTIALS_ERROR = "Unable to resolve AWS account to use. It must be either configured when you define your CDK Stack, or through the environment"
+NOISE = ("feature flags are not configured", "NOTICES", "Subprocess exited with error", "end-of-life", "Traceback",
+         "ModuleNotFoundError", "npm warn", "npm notice")
+
+#: one environment with account, region and zones (no lookup), one environment-agnostic; both cheap to synthesize
+TWO_ENVIRONMENTS = {
+    "Test": {"workloads.sample_app": False, "operations.bastion": False},
+    "Prod": {"app.account": "123456789012", "app.region": "eu-west-1", "network.availability_zones": "eu-west-1a,eu-west-1b",
+             "workloads.sample_app": False, "operations.bastion": False, "compliance.production": True},
+}
+#: a stack with account and region whose zones nobody named: synth needs a lookup, and there are no credentials
+LOOKUP_ARGS = ("-c app.account=123456789012 -c app.region=eu-west-1 -c workloads.sample_app=false "
+               "-c operations.bastion=false -c operations.fargate_logging=false")
+
+
+def offline_env(home: Path) -> dict[str, str]:
+    """No AWS credentials, profile or instance metadata, the machine's PATH without the venv, no test tool importable,
+    a HOME of its own whose ~/.cdk.json sends the CLI's output there (the command line stays as the README writes it)."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / ".cdk.json").write_text(json.dumps({"output": str(home / "cdk.out")}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_"))}
+    return env | {
+        "HOME": str(home), "PATH": "/usr/local/bin:/usr/bin:/bin", "AWS_EC2_METADATA_DISABLED": "true",
+        "CDK_DISABLE_CLI_TELEMETRY": "true", "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-credentials"),
+        "AWS_CONFIG_FILE": str(home / "no-config"), "PYTHONPATH": blocking_test_tools(home / "block"),
+    }
+
+
+def readme_command(prefix: str) -> list[str]:
+    """The first line of the README's code blocks that starts with `prefix`, without its comment ([] if none)."""
+    lines = [line.split("#")[0].strip() for block in (ROOT / "README.md").read_text().split("```")[1::2]
+             for line in block.splitlines()]
+    found = [line for line in lines if line.startswith(prefix)]
+    return found[0].split() if found else []
+
+
+@dataclass
+class MakeRun:
+    home: Path
+    args: list[str]
+    result: subprocess.CompletedProcess | None
+    #: what make would run before the target (a venv older than its requirements): then nothing was run
+    setup_pending: list[str]
+
+
+def make_run(name: str, command: list[str]) -> MakeRun:
+    home = Path(tempfile.mkdtemp(prefix=f"make-{name}-"))
+    dry = subprocess.run(["make", "-n", *command[1:]], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    pending = [line for line in dry.stdout.splitlines() if "scripts/cdk.py" not in line]
+    if pending or not command:
+        return MakeRun(home, command, None, pending)  # make would set the venv up first: the test says so instead
+    context_file, existed = ROOT / "cdk.context.json", (ROOT / "cdk.context.json").exists()
+    result = subprocess.run(command, cwd=ROOT, env=offline_env(home), stdin=subprocess.DEVNULL, capture_output=True,
+                            text=True, timeout=900)
+    # the CLI writes cdk.context.json after a lookup, even a failed one ({}): leave the project as it was
+    if not existed and context_file.exists() and json.loads(context_file.read_text()) == {}:
+        context_file.unlink()
+    return MakeRun(home, command, result, pending)
+
+
+@background_job
+def make_deploy() -> MakeRun:
+    return make_run("deploy", readme_command("make deploy"))
+
+
+@background_job
+def make_synth_lookup() -> MakeRun:
+    return make_run("lookup", ["make", "synth", f"ARGS={LOOKUP_ARGS}"])
+
+
+@background_job
+def make_synth_environments() -> MakeRun:
+    return make_run("environments", ["make", "synth", f"ARGS=-c 'app.environments={json.dumps(TWO_ENVIRONMENTS)}'"])
+
+
+def finished(job: BackgroundJob) -> MakeRun:
+    run = job.result()
+    assert not run.setup_pending, f"the venv is older than its requirements; run `make setup` first ({run.setup_pending[0]})"
+    assert run.result is not None, f"the README shows no command for {job.work.__name__}"
+    return run
+
+
+def listed(assembly: Path, selector: str) -> list[str]:
+    """`cdk ls SELECTOR` on an assembly that is already synthesized (no second synth)."""
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", CDK_DISABLE_CLI_TELEMETRY="true")
+    result = subprocess.run([*CLI, "ls", selector, "--app", str(assembly)], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+@pytest.mark.background
+def test_the_readme_deploy_command_synthesizes_and_then_needs_aws_credentials():
+    run = finished(make_deploy)
+    assert run.args == ["make", "deploy"]
+    result = run.result
+    assert result.returncode != 0
+    lines = result.stderr.splitlines()
+    # the app ran (the venv's Python and Node, with the machine's PATH only) and wrote templates and the report ...
+    assert f"review report: {run.home / 'cdk.out' / 'review' / 'REVIEW.md'}" in lines
+    assert sorted(p.name for p in (run.home / "cdk.out" / "assembly-Dev").glob("*.template.json")) == [
+        "DevClusterB99C09D9.template.json", "DevEndpoints777981B5.template.json", "DevNetwork50E7350E.template.json"]
+    # ... and then the CLI needed an AWS account, which only credentials give
+    assert lines[-2:] == [CREDENTIALS_ERROR, "make: *** [Makefile:" + lines[-1].split("[Makefile:")[1]]
+    assert not [line for line in lines if any(noise in line for noise in NOISE)]
+
+
+@pytest.mark.background
+def test_the_stage_stacks_are_reached_by_the_documented_selector_and_not_by_all():
+    assembly = finished(make_deploy).home / "cdk.out"
+    # the synth behind every CLI command writes the review report and diagram
+    assert (assembly / "review" / "REVIEW.md").is_file() and (assembly / "review" / "architecture.svg").is_file()
+    assert listed(assembly, "Dev/*") == ["Dev/Network (Dev-Network)", "Dev/Endpoints (Dev-Endpoints)", "Dev/Cluster (Dev-Cluster)"]
+    # `--all` selects no stack inside a stage (DESIGN-NOTES §1): it fails while selecting, before any AWS call
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", CDK_DISABLE_CLI_TELEMETRY="true")
+    everything = subprocess.run([*CLI, "deploy", "--all", "--app", str(assembly)], env=env, capture_output=True,
+                                text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert everything.returncode != 0
+    assert "No stack found in the main cloud assembly" in everything.stderr
+
+
+@pytest.mark.background
+def test_synth_with_account_and_region_and_no_credentials_stops_with_one_line():
+    run = finished(make_synth_lookup)
+    result = run.result
+    assert result.returncode != 0
+    key = "availability-zones:account=123456789012:region=eu-west-1"
+    assert result.stderr.splitlines()[:-1] == [
+        f"error: {key}: lookup failed (Need to perform AWS calls for account 123456789012, but no credentials have "
+        "been configured); give AWS credentials for that account, set network.availability_zones, or commit a "
+        "cdk.context.json that holds this key (written by a synth with credentials)"
+    ]
+    assert result.stderr.splitlines()[-1].startswith("make: *** [Makefile:")
+    assert not (run.home / "cdk.out" / "review").exists()  # no report of placeholder zones
+    assert not (ROOT / "cdk.context.json").exists() or json.loads((ROOT / "cdk.context.json").read_text()) != {}
+
+
+@pytest.mark.background
+def test_two_environments_synthesize_two_stages_each_reached_by_its_own_selector():
+    run = finished(make_synth_environments)
+    result = run.result
+    assert result.returncode == 0, result.stderr
+    assembly = run.home / "cdk.out"
+    assert listed(assembly, "Test/*") == ["Test/Network (Test-Network)", "Test/Endpoints (Test-Endpoints)", "Test/Cluster (Test-Cluster)"]
+    assert listed(assembly, "Prod/*") == ["Prod/Network (Prod-Network)", "Prod/Endpoints (Prod-Endpoints)", "Prod/Cluster (Prod-Cluster)"]
+    manifest = json.loads((assembly / "manifest.json").read_text())
+    assert manifest.get("missing", []) == []  # Prod has an account and region, and its zones come from configuration
+    prod = json.loads((assembly / "assembly-Prod" / "manifest.json").read_text())["artifacts"]
+    assert {a["environment"] for a in prod.values() if a["type"] == "aws:cloudformation:stack"} == {"aws://123456789012/eu-west-1"}
+    test = json.loads((assembly / "assembly-Test" / "manifest.json").read_text())["artifacts"]
+    assert {a["environment"] for a in test.values() if a["type"] == "aws:cloudformation:stack"} == {"aws://unknown-account/unknown-region"}
+
+
+@pytest.mark.background
+def test_make_synth_prints_what_the_user_needs_and_no_cli_noise():
+    run = finished(make_synth_environments)
+    result = run.result
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [
+        f"review report: {run.home / 'cdk.out' / 'review' / 'REVIEW.md'}",
+        f"Successfully synthesized to {run.home / 'cdk.out'}",
+        "Supply a stack id (Test/Network, Test/Endpoints, Test/Cluster, Prod/Network, Prod/Endpoints, Prod/Cluster) to display its template.",
+    ]
+    assert result.stdout == ""
+
+
+def test_a_mistyped_section_stops_make_synth_with_one_did_you_mean_line():
+    run = make_run("typo", ["make", "synth", "ARGS=-c netwrok.az_count=3"])
+    assert not run.setup_pending, f"the venv is older than its requirements; run `make setup` first ({run.setup_pending[0]})"
+    assert run.result.returncode != 0
+    lines = run.result.stderr.splitlines()
+    assert lines[0] == (
+        "error: netwrok.az_count: unknown section 'netwrok'; did you mean network? "
+        "(sections: app, cluster, compliance, endpoints, network, operations, workloads)")
+    assert len(lines) == 2 and lines[1].startswith("make: *** [Makefile:")
+
+
+PROJECT = json.loads((ROOT / "cdk.json").read_text())["context"]
+WITH_ENVIRONMENTS = PROJECT | {"app.environments": TWO_ENVIRONMENTS}
+
+
+@pytest.mark.parametrize(
+    "command, env, args, context, expected",
+    [
+        ("synth", "", [], PROJECT, ["synth", "Dev/*", "--quiet"]),
+        ("deploy", "", [], PROJECT, ["deploy", "Dev/*"]),
+        ("deploy", "dev", ["--force"], PROJECT, ["deploy", "Dev/*", "-c", "app.environment=Dev", "--force"]),
+        ("destroy", "", ["-c", "app.stage=Blue"], PROJECT, ["destroy", "Blue/*", "-c", "app.stage=Blue"]),
+        ("synth", "", [], WITH_ENVIRONMENTS, ["synth", "Test/*", "Prod/*", "--quiet"]),
+        ("deploy", "prod", [], WITH_ENVIRONMENTS, ["deploy", "Prod/*", "-c", "app.environment=Prod"]),
+        ("diff", "TEST", ["--context", "network.az_count=3"], WITH_ENVIRONMENTS,
+         ["diff", "Test/*", "-c", "app.environment=Test", "--context", "network.az_count=3"]),
+    ],
+)
+def test_make_targets_select_the_chosen_environment_s_stage(command, env, args, context, expected):
+    assert make_cdk.cli_arguments(command, env, args, context) == expected
+
+
+@pytest.mark.parametrize(
+    "command, env, args, message",
+    [
+        ("deploy", "", [], "ENV: deploy works on one environment at a time; give ENV= one of Test, Prod"),
+        ("destroy", "", [], "ENV: destroy works on one environment at a time; give ENV= one of Test, Prod"),
+        ("deploy", "staging", [], "app.environment: 'staging' is not an environment of this app (environments: Test, Prod)"),
+        ("synth", "", ["-c", "workloads.sample_ap=false"], "workloads.sample_ap: unknown setting; did you mean workloads.sample_app?"),
+    ],
+)
+def test_make_target_mistakes_stop_before_the_cli_starts(command, env, args, message):
+    with pytest.raises(ConfigError) as error:
+        make_cdk.cli_arguments(command, env, args, WITH_ENVIRONMENTS)
+    assert str(error.value) == message
+
+
+def test_context_arguments_are_read_as_the_cli_reads_them():
+    args = ["-c", "a.b=1", "--context", "c.d=x=y", "--context=e.f=[1]", "--force", "-o", "out"]
+    assert make_cdk.context_arguments(args) == {"a.b": "1", "c.d": "x=y", "e.f": "[1]"}
+
+
+def test_cdk_json_starts_the_app_with_the_venv_python_not_the_machine_s():
+    assert json.loads((ROOT / "cdk.json").read_text())["app"] == ".venv/bin/python app.py"
+    assert readme_command("make deploy") == ["make", "deploy"]
+
+
+def test_the_readme_python_examples_compile_and_import_what_the_package_exports():
+    """They run as written in `make compat` (lowest and newest aws-cdk-lib); here, cheaply: no name they import is
+    missing from the package."""
+    import ast
+    import re
+
+    import private_eks_fargate
+
+    examples = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    assert len(examples) == 3
+    for example in examples:
+        imports = [n for n in ast.walk(ast.parse(example)) if isinstance(n, ast.ImportFrom) and n.module == "private_eks_fargate"]
+        assert imports
+        for name in (alias.name for node in imports for alias in node.names):
+            assert hasattr(private_eks_fargate, name), name
