@@ -153,6 +153,19 @@ def test_app_prints_one_line_and_exits_1_on_bad_settings():
     assert "Traceback" not in result.stderr
 
 
+@background_job
+def app_with_a_bad_environment():
+    return run_app({"app.environments": {"Test": {}, "Prod": {"network.az_count": 1}}})
+
+
+@pytest.mark.background
+def test_a_setting_an_environment_gets_wrong_is_one_line_naming_the_environment():
+    result = app_with_a_bad_environment.result()
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: environment Prod: network.az_count: 1 is not allowed; use a whole number from 2 to 6"]
+
+
 def test_cdk_json_uses_only_known_platform_keys():
     platform_keys = [k for k in CDK_JSON_CONTEXT if not k.startswith("@")]
     assert platform_keys
