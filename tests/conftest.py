@@ -452,10 +452,12 @@ GUARD_ACCOUNT, GUARD_REGION = "123456789012", "eu-west-1"
 ALLOWED_REGISTRY = "registry.corp.example:5000/platform"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def guarded_cluster():
-    """A new PrivateCluster in a stack bound to an account and region, constructed (never synthesized) for guard
-    tests; one per test, since tests add manifests to it."""
+    """A PrivateCluster in a stack bound to an account and region, constructed (never synthesized) once for the guard
+    and workload tests: constructing one takes about a second, and they are many. Each test adds its constructs under
+    ids of its own and leaves no manifest the guard refuses (a refused manifest is never defined: the guard raises
+    first), so tests neither collide nor see each other's findings."""
     from private_eks_fargate import PrivateCluster, PrivateNetwork
 
     app = cdk.App(context=CDK_JSON_CONTEXT)
