@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: synth time of the default app as `make synth` runs it against a bare aws-cdk-lib private
-FargateCluster (same CDK CLI, same cdk.json context, fresh output directories, runs alternating so both see the
-same machine load), the deploy's longest path (default app and three application profiles), the test suite's wall
+FargateCluster (same CDK CLI from node_modules, same cdk.json context, fresh output directories, runs alternating so
+both see the same machine load), the deploy's longest path (default app and three application profiles), the test suite's wall
 time and resource counts per stack. Targets: synth ratio <= 1.5x, longest path <= 20.5 min, suite <= 60 s.
 
 Usage: scripts/bench.py [--runs N] [--no-suite]
@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 ENV = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", CDK_DISABLE_CLI_TELEMETRY="true",
            AWS_EC2_METADATA_DISABLED="true")
-#: exactly the Makefile's $(CDK) synth --quiet
-CDK = ["npx", "--no-install", "cdk", "--no-notices", "--no-version-reporting"]
+#: the CDK CLI from node_modules on the venv's Node, as scripts/cdk.py (make synth) runs it
+CLI = [str(BIN / "node"), str(ROOT / "node_modules" / "aws-cdk" / "bin" / "cdk")]
 THREE_PROFILES = '[{"namespace": "custom-space"}, {"namespace": "team-a"}, {"namespace": "team-b"}]'
 
 BARE = """
@@ -50,12 +50,17 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def synth(extra: list[str]) -> tuple[float, float, Path]:
-    """One `cdk synth --quiet` into a fresh output directory: wall seconds, CPU seconds and the directory."""
+def synth(extra: list[str], bare: Path | None = None) -> tuple[float, float, Path]:
+    """One synth into a fresh output directory: the app exactly as `make synth` runs it (scripts/cdk.py synth, which
+    runs `cdk synth 'Dev/*' --quiet`), or the bare app by the same CLI (`cdk synth --quiet --app ...`). Wall seconds,
+    CPU seconds and the directory."""
     outdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    if bare is None:
+        command = [sys.executable, str(ROOT / "scripts" / "cdk.py"), "synth", "--env", "", "--", "-o", str(outdir), *extra]
+    else:
+        command = [*CLI, "synth", "--quiet", "--app", f"{sys.executable} {bare}", "-o", str(outdir), *extra]
     start, cpu = time.perf_counter(), cpu_seconds()
-    subprocess.run([*CDK, "synth", "--quiet", "-o", str(outdir), *extra], cwd=ROOT, env=ENV, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(command, cwd=ROOT, env=ENV, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start, cpu_seconds() - cpu, outdir
 
 
@@ -73,7 +78,7 @@ def main() -> None:
     synth([])  # warm-up: file caches and jsii's package cache, for both sides
     bare, full, app_out = [], [], None
     for _ in range(args.runs):
-        bare.append(synth(["--app", f"python3 {bare_app}"])[:2])
+        bare.append(synth([], bare=bare_app)[:2])
         *seconds, app_out = synth([])
         full.append(tuple(seconds))
     for name, runs in (("bare FargateCluster (cdk synth)", bare), ("default app as `make synth` runs it", full)):
