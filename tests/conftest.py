@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,14 +56,26 @@ _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=BACKGROUND_WORKERS, th
 
 
 class BackgroundJob:
-    def __init__(self, work: Callable[[], Any]) -> None:
+    def __init__(self, work: Callable[[], Any], name: str | None = None) -> None:
         self.work = work
+        self.name = name or work.__name__
         self.future: concurrent.futures.Future | None = None
+        #: (queued, started, finished) in time.monotonic() seconds, for the timing summary
+        self.times: list[float] = []
+
+    def _timed(self) -> Any:
+        self.times.append(time.monotonic())
+        try:
+            return self.work()
+        finally:
+            self.times.append(time.monotonic())
 
     def start(self) -> concurrent.futures.Future:
         """Start the work once per session (if not started yet); its future."""
         if self.future is None:
-            self.future = _POOL.submit(self.work)
+            self.times = [time.monotonic()]
+            self.future = _POOL.submit(self._timed)
+            _STARTED.append(self)
         return self.future
 
     def result(self, timeout: float = 900) -> Any:
@@ -70,6 +83,18 @@ class BackgroundJob:
 
 
 _DECLARED: list[BackgroundJob] = []
+_STARTED: list[BackgroundJob] = []
+_SESSION_START = time.monotonic()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """With PEF_JOB_TIMES=1: when each background job was queued, started and finished (seconds into the session)."""
+    if os.environ.get("PEF_JOB_TIMES") != "1":
+        return
+    terminalreporter.section("background jobs (queued / started / finished, s)")
+    for job in sorted(_STARTED, key=lambda j: j.times[0]):
+        marks = " / ".join(f"{t - _SESSION_START:5.1f}" for t in job.times)
+        terminalreporter.write_line(f"{job.name:32s} {marks}")
 
 
 def background_job(work: Callable[[], Any]) -> BackgroundJob:
@@ -386,8 +411,8 @@ def lint_jobs(lint_files, default_app, all_synths, tmp_path_factory) -> dict[str
     k8s = tmp_path_factory.mktemp("checkov-k8s") / "sample-app.yaml"
     k8s.write_text(yaml.safe_dump_all(sample))
     return {
-        "cfn-lint": BackgroundJob(lambda: _cfn_lint([*lint_files, str(broken)])).start(),
-        "checkov": BackgroundJob(lambda: _checkov([*lint_files, str(k8s)])).start(),
+        "cfn-lint": BackgroundJob(lambda: _cfn_lint([*lint_files, str(broken)]), "cfn-lint").start(),
+        "checkov": BackgroundJob(lambda: _checkov([*lint_files, str(k8s)]), "checkov").start(),
     }
 
 

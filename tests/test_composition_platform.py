@@ -1,15 +1,11 @@
-"""The composite construct in a user's own stack (existing VPC), and the library installed by another app."""
-
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
+"""The composite construct in a user's own stack (existing VPC). That another app can install and import the library
+is `make compat`'s (CI runs it after the suite: the wheel in fresh venvs, the README's examples run in each)."""
 
 import kubernetes_validate
 import pytest
 from private_eks_fargate.settings.versions import DEFAULT_KUBERNETES_VERSION
 
-from conftest import EXISTING_VPC, ROOT, applied_manifests, background_job
+from conftest import EXISTING_VPC, applied_manifests
 
 
 def test_composite_builds_a_complete_private_cluster_in_one_user_stack(user_stack_app):
@@ -22,32 +18,6 @@ def test_composite_builds_a_complete_private_cluster_in_one_user_stack(user_stac
     (cluster,) = user_stack_app.resources("TeamPlatform", "AWS::EKS::Cluster").values()
     assert cluster["Properties"]["Name"] == "team-a"
     assert cluster["Properties"]["ResourcesVpcConfig"]["SubnetIds"] == list(EXISTING_VPC.subnet_ids)
-
-
-@background_job
-def install_and_import() -> tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess]:
-    """pip-install the project (no deps: they are in this venv) into a fresh target and import it from there."""
-    target = Path(tempfile.mkdtemp(prefix="library-")) / "site"
-    install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(ROOT)],
-        capture_output=True, text=True, timeout=600,
-    )
-    probe = subprocess.run(
-        [sys.executable, "-c", "import private_eks_fargate as p; print(p.__file__); print(p.PrivateEksFargate.__name__)"],
-        cwd=target.parent, env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
-        timeout=300,
-    )
-    return target, install, probe
-
-
-@pytest.mark.background
-def test_another_app_can_install_and_import_the_library():
-    target, install, probe = install_and_import.result()
-    assert install.returncode == 0, install.stderr
-    assert probe.returncode == 0, probe.stderr
-    assert probe.stdout.splitlines() == [str(target / "private_eks_fargate" / "__init__.py"), "PrivateEksFargate"]
-
-
 
 
 def cluster_version(synth) -> str:
