@@ -38,12 +38,18 @@ LOOKUP_ARGS = ("-c app.account=123456789012 -c app.region=eu-west-1 -c workloads
                "-c operations.bastion=false -c operations.fargate_logging=false")
 
 
+def outside_make(environ) -> dict[str, str]:
+    """`environ` without what an outer make (`make test`) passes down: a nested make would print "Entering
+    directory" lines as if a user had typed the command inside a make."""
+    return {k: v for k, v in environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")}
+
+
 def offline_env(home: Path) -> dict[str, str]:
     """No AWS credentials, profile or instance metadata, the machine's PATH without the venv, no test tool importable,
     a HOME of its own whose ~/.cdk.json sends the CLI's output there (the command line stays as the README writes it)."""
     home.mkdir(parents=True, exist_ok=True)
     (home / ".cdk.json").write_text(json.dumps({"output": str(home / "cdk.out")}))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_"))}
+    env = {k: v for k, v in outside_make(os.environ).items() if not k.startswith(("AWS_", "CDK_"))}
     return env | {
         "HOME": str(home), "PATH": "/usr/local/bin:/usr/bin:/bin", "AWS_EC2_METADATA_DISABLED": "true",
         "CDK_DISABLE_CLI_TELEMETRY": "true", "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-credentials"),
@@ -70,7 +76,8 @@ class MakeRun:
 
 def make_run(name: str, command: list[str]) -> MakeRun:
     home = Path(tempfile.mkdtemp(prefix=f"make-{name}-"))
-    dry = subprocess.run(["make", "-n", *command[1:]], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    dry = subprocess.run(["make", "-n", *command[1:]], cwd=ROOT, env=outside_make(os.environ), capture_output=True,
+                         text=True, timeout=60)
     pending = [line for line in dry.stdout.splitlines() if "scripts/cdk.py" not in line]
     if pending or not command:
         return MakeRun(home, command, None, pending)  # make would set the venv up first: the test says so instead
