@@ -27,8 +27,14 @@ from private_eks_fargate.app.stage import PrivateEksFargateStage  # noqa: E402
 from private_eks_fargate.settings import ConfigError  # noqa: E402
 
 
+#: aws-cdk-lib's built-in CloudFormation schema validation: a WebAssembly engine that takes about 2.5 s of every
+#: synth to start and, unless a context flag says otherwise, only warns. cfn-lint checks the same schemas, stricter
+#: (zero errors and zero warnings), on every configuration in `make test`; CDK_VALIDATION=true turns it back on here.
+BUILTIN_VALIDATION = os.environ.get("CDK_VALIDATION", "").lower() == "true"
+
+
 def main() -> None:
-    app = cdk.App()
+    app = cdk.App(builtin_cloud_formation_validation=BUILTIN_VALIDATION)
     context = app.node.get_all_context()
     try:
         failed_lookups(context)

@@ -50,7 +50,7 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def synth(extra: list[str], bare: Path | None = None) -> tuple[float, float, Path]:
+def synth(extra: list[str], bare: Path | None = None, env: dict | None = None) -> tuple[float, float, Path]:
     """One synth into a fresh output directory: the app exactly as `make synth` runs it (scripts/cdk.py synth, which
     runs `cdk synth 'Dev/*' --quiet`), or the bare app by the same CLI (`cdk synth --quiet --app ...`). Wall seconds,
     CPU seconds and the directory."""
@@ -60,7 +60,8 @@ def synth(extra: list[str], bare: Path | None = None) -> tuple[float, float, Pat
     else:
         command = [*CLI, "synth", "--quiet", "--app", f"{sys.executable} {bare}", "-o", str(outdir), *extra]
     start, cpu = time.perf_counter(), cpu_seconds()
-    subprocess.run(command, cwd=ROOT, env=ENV, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(command, cwd=ROOT, env={**ENV, **(env or {})}, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     return time.perf_counter() - start, cpu_seconds() - cpu, outdir
 
 
@@ -76,18 +77,22 @@ def main() -> None:
     bare_app = Path(tempfile.mkdtemp(prefix="bench-bare-")) / "bare.py"
     bare_app.write_text(BARE)
     synth([])  # warm-up: file caches and jsii's package cache, for both sides
-    bare, full, app_out = [], [], None
+    bare, full, validated, app_out = [], [], [], None
     for _ in range(args.runs):
         bare.append(synth([], bare=bare_app)[:2])
         *seconds, app_out = synth([])
         full.append(tuple(seconds))
-    for name, runs in (("bare FargateCluster (cdk synth)", bare), ("default app as `make synth` runs it", full)):
+        # what app.py leaves off by default: aws-cdk-lib's built-in CloudFormation validation (cfn-lint in make test)
+        validated.append(synth([], env={"CDK_VALIDATION": "true"})[:2])
+    for name, runs in (("bare FargateCluster (cdk synth)", bare), ("default app as `make synth` runs it", full),
+                       ("  the same with CDK_VALIDATION=true", validated)):
         print(f"synth {name:38s} wall {statistics.median(w for w, _ in runs):6.2f} s, CPU "
               f"{statistics.median(c for _, c in runs):6.2f} s (medians of {args.runs}; wall "
               f"{' '.join(f'{w:.2f}' for w, _ in runs)})")
     ratio = statistics.median(w for w, _ in full) / statistics.median(w for w, _ in bare)
     cpu_ratio = statistics.median(c for _, c in full) / statistics.median(c for _, c in bare)
-    print(f"synth ratio: {ratio:.2f}x wall (target <= 1.5x) {'OK' if ratio <= 1.5 else 'OVER'}; {cpu_ratio:.2f}x CPU")
+    print(f"synth ratio: {ratio:.2f}x wall (target <= 1.5x) {'OK' if ratio <= 1.5 else 'OVER'}; {cpu_ratio:.2f}x CPU; "
+          f"with aws-cdk-lib's built-in validation {statistics.median(w for w, _ in validated) / statistics.median(w for w, _ in bare):.2f}x wall")
     report = app_out / "review" / "REVIEW.md"
     print(f"review report and diagram written: {report.is_file() and (report.parent / 'architecture.svg').is_file()}")
 

@@ -18,9 +18,8 @@ from typing import Any, Callable
 # jsii starts `node` from PATH when aws_cdk is imported: use the venv's Node 24, never the machine's.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 # aws-cdk-lib's built-in CloudFormation schema validation (a WebAssembly engine: about 2.5 s to start, and time per
-# template) is off for the tests' own synths and the subprocesses that inherit this environment (the change matrix):
-# cfn-lint, stricter, reads every template of every configuration. The CLI runs of `make` (tests/test_scripts_cdk.py)
-# drop CDK_* variables, so the synth users run keeps it and is tested with it.
+# template) is off for the tests' own synths and the subprocesses that inherit this environment (the change matrix),
+# as app.py leaves it off unless CDK_VALIDATION=true: cfn-lint, stricter, reads every template of every configuration.
 os.environ["CDK_VALIDATION"] = "false"
 
 import aws_cdk as cdk  # noqa: E402
