@@ -24,8 +24,10 @@ sys.path.insert(0, str(ROOT))
 from private_eks_fargate.app.context import environments_from_context  # noqa: E402
 from private_eks_fargate.settings import ConfigError  # noqa: E402
 
-#: flags make adds per command: synth writes templates into cdk.out and prints where, not the templates
-COMMAND_FLAGS = {"synth": ["--quiet"], "diff": [], "deploy": [], "destroy": [], "ls": []}
+#: flags make adds per command: synth writes templates into cdk.out and prints where, not the templates; deploy adopts
+#: the retained, fixed-name resources a destroyed stage left (log groups, repository) instead of stopping at
+#: "already exists" (CloudFormation's ImportExistingResources; nothing to adopt: no effect)
+COMMAND_FLAGS = {"synth": ["--quiet"], "diff": [], "deploy": ["--import-existing-resources"], "destroy": [], "ls": []}
 #: what `make synth` leaves out of the CLI's output: after the app's one-line error, the CLI's own line about it
 QUIET_SYNTH = re.compile(r": Subprocess exited with error \d+$")
 #: commands that touch an AWS account: one environment at a time when several are declared

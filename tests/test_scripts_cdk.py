@@ -46,10 +46,11 @@ def outside_make(environ) -> dict[str, str]:
 
 def offline_env(home: Path) -> dict[str, str]:
     """No AWS credentials, profile or instance metadata, the machine's PATH without the venv, no test tool importable,
-    a HOME of its own whose ~/.cdk.json sends the CLI's output there (the command line stays as the README writes it)."""
+    a HOME of its own whose ~/.cdk.json sends the CLI's output there (the command line stays as the README writes it),
+    and a terminal's environment, not a CI runner's: with CI set, the CLI writes its messages to stdout, not stderr."""
     home.mkdir(parents=True, exist_ok=True)
     (home / ".cdk.json").write_text(json.dumps({"output": str(home / "cdk.out")}))
-    env = {k: v for k, v in outside_make(os.environ).items() if not k.startswith(("AWS_", "CDK_"))}
+    env = {k: v for k, v in outside_make(os.environ).items() if not k.startswith(("AWS_", "CDK_")) and k != "CI"}
     return env | {
         "HOME": str(home), "PATH": "/usr/local/bin:/usr/bin:/bin", "AWS_EC2_METADATA_DISABLED": "true",
         "CDK_DISABLE_CLI_TELEMETRY": "true", "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-credentials"),
@@ -214,11 +215,11 @@ WITH_ENVIRONMENTS = PROJECT | {"app.environments": TWO_ENVIRONMENTS}
     "command, env, args, context, expected",
     [
         ("synth", "", [], PROJECT, ["synth", "Dev/*", "--quiet"]),
-        ("deploy", "", [], PROJECT, ["deploy", "Dev/*"]),
-        ("deploy", "dev", ["--force"], PROJECT, ["deploy", "Dev/*", "-c", "app.environment=Dev", "--force"]),
+        ("deploy", "", [], PROJECT, ["deploy", "Dev/*", "--import-existing-resources"]),
+        ("deploy", "dev", ["--force"], PROJECT, ["deploy", "Dev/*", "--import-existing-resources", "-c", "app.environment=Dev", "--force"]),
         ("destroy", "", ["-c", "app.stage=Blue"], PROJECT, ["destroy", "Blue/*", "-c", "app.stage=Blue"]),
         ("synth", "", [], WITH_ENVIRONMENTS, ["synth", "Test/*", "Prod/*", "--quiet"]),
-        ("deploy", "prod", [], WITH_ENVIRONMENTS, ["deploy", "Prod/*", "-c", "app.environment=Prod"]),
+        ("deploy", "prod", [], WITH_ENVIRONMENTS, ["deploy", "Prod/*", "--import-existing-resources", "-c", "app.environment=Prod"]),
         ("diff", "TEST", ["--context", "network.az_count=3"], WITH_ENVIRONMENTS,
          ["diff", "Test/*", "-c", "app.environment=Test", "--context", "network.az_count=3"]),
     ],
