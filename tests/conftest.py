@@ -462,15 +462,19 @@ def public_bastion_app(tmp_path_factory) -> Synth:
 
 @pytest.fixture(scope="session")
 def bare_platform_app(tmp_path_factory) -> Synth:
-    """The composite with bastion and Fargate logging turned off (existing VPC that already has its endpoints)."""
+    """The composite with bastion, Fargate logging and the sample app turned off (existing VPC that already has its
+    endpoints): no image copy."""
     from private_eks_fargate import OperationsSettings
 
     settings = PlatformSettings(
         network=NetworkSettings(existing_vpc=EXISTING_VPC),
         endpoints=EndpointSettings(create=False),
         operations=OperationsSettings(bastion=False, fargate_logging=False),
+        workloads=WorkloadSettings(sample_app=False),
     )
-    return synthesize(tmp_path_factory.mktemp("bare"), lambda app: UserStack(app, "Bare", settings=settings))
+    return synthesize(
+        tmp_path_factory.mktemp("bare"), lambda app: PrivateEksFargate(cdk.Stack(app, "Bare"), "Platform", settings=settings)
+    )
 @pytest.fixture(scope="session")
 def cluster_resources(default_app) -> dict[str, dict]:
     """The resources of the default app's Cluster stack."""

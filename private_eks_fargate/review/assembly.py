@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+#: the resource type aws-cdk-lib's EKS clusters apply Kubernetes manifests with
+KUBERNETES_RESOURCE = "Custom::AWSCDK-EKS-KubernetesResource"
+
+
 @dataclass
 class StackTemplate:
     """One synthesized stack: its display path (``Dev/Cluster``), CloudFormation name and template."""
@@ -41,6 +45,17 @@ class Review:
     checkov_skips: list[tuple[str, str]] = field(default_factory=list)
     #: results of checks run outside the synth (``results/<tool>.json``): tool -> its record
     results: dict[str, dict] = field(default_factory=dict)
+
+    def manifests(self) -> list[tuple[str, dict]]:
+        """(logical id, manifest) of every Kubernetes manifest the templates apply, references as `show` reads them."""
+        found = []
+        for _, lid, resource in self.resources(KUBERNETES_RESOURCE):
+            try:
+                manifests = json.loads(show(resource["Properties"].get("Manifest", "[]")))
+            except json.JSONDecodeError:
+                continue
+            found += [(lid, manifest) for manifest in manifests if isinstance(manifest, Mapping)]
+        return found
 
     def resources(self, *types: str) -> list[tuple[StackTemplate, str, dict]]:
         return [

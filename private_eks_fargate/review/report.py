@@ -437,7 +437,8 @@ def render(review: Review, diagram: str | None) -> str:
     body = {
         "Summary": summary_section(review),
         "Architecture": ["", f"![architecture]({diagram})" if diagram else "(diagram not drawn)",
-                         "", "Drawn from the synthesized templates on every synth."],
+                         "", "Drawn from the templates on every synth; below the VPC: the internet, the image copies, ECR and "
+                         "the log groups with their keys."],
         "Stacks and resources": stacks_section(review),
         "Deploy time": deploy_section(review),
         "Security-group rules": security_groups_section(review),

@@ -15,7 +15,6 @@ from .assembly import RESULTS_DIR, Review, show
 RESULT_TOOLS = {"control-tower": "Control Tower proactive controls", "cfn-lint": "cfn-lint", "checkov": "checkov"}
 NAG_PACKS = ("AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321", "PrivateEks")
 BUILD_RECORD = "private-eks-fargate:build"
-KUBERNETES_RESOURCE = "Custom::AWSCDK-EKS-KubernetesResource"
 
 
 def record_results(assembly_dir: Path, tool: str, *, version: str, checked: int, findings: list[Mapping]) -> Path:
@@ -157,17 +156,12 @@ def pod_security_results(review: Review) -> tuple[list[tuple[str, str, str]], in
     against their namespace's level, and each refusal."""
     namespaces: dict[str, tuple[str, str]] = {}
     pods = []
-    for _, lid, resource in review.resources(KUBERNETES_RESOURCE):
-        try:
-            manifests = json.loads(show(resource["Properties"].get("Manifest", "[]")))
-        except json.JSONDecodeError:
-            continue
-        for manifest in manifests:
-            metadata = manifest.get("metadata") or {}
-            if manifest.get("kind") == "Namespace":
-                namespaces[metadata.get("name")] = enforced(metadata.get("labels") or {})
-            for pod_meta, spec in pod_templates(manifest):
-                pods.append((lid, manifest, pod_meta, spec))
+    for lid, manifest in review.manifests():
+        metadata = manifest.get("metadata") or {}
+        if manifest.get("kind") == "Namespace":
+            namespaces[metadata.get("name")] = enforced(metadata.get("labels") or {})
+        for pod_meta, spec in pod_templates(manifest):
+            pods.append((lid, manifest, pod_meta, spec))
     refused = []
     for lid, manifest, pod_meta, spec in pods:
         namespace = (manifest.get("metadata") or {}).get("namespace", "default")
