@@ -63,8 +63,10 @@ deploy: setup
 destroy: setup
 	$(CDK) destroy --env '$(ENV)' -- $(ARGS)
 
-review: synth
-	@echo "review report: cdk.out/review/REVIEW.md (diagram: cdk.out/review/architecture.svg)"
+# synth, then cfn-lint and checkov (test tools) on its templates, their results recorded in cdk.out/results/ and the
+# report written again with them; fails when either finds something (the report's summary names it)
+review: setup-test synth
+	$(BIN)/python scripts/review.py cdk.out
 
 test: setup-test
 	$(BIN)/pytest

@@ -358,18 +358,9 @@ def pytest_collection_finish(session) -> None:
 
 # --- compliance and review (issue 5) ------------------------------------------------------------------------------
 
-CHECKOV = Path(sys.executable).parent.parent / "checkov" / "bin" / "checkov"
-
-
-def _checkov(files: list[str]) -> dict:
-    """checkov over the templates (cloudformation) and Kubernetes manifests (kubernetes) in `files`."""
-    args = [str(CHECKOV), "--config-file", str(ROOT / ".checkov.yaml"), "--output", "json", "--compact",
-            "--framework", "cloudformation", "kubernetes"]
-    for file in files:
-        args += ["--file", file]
-    result = subprocess.run(args, capture_output=True, text=True, timeout=300)
-    reports = json.loads(result.stdout) if result.stdout else []
-    return {"files": files, "reports": reports if isinstance(reports, list) else [reports], "result": result}
+# cfn-lint and checkov run as `make review` runs them (scripts/review.py), over every configuration at once
+sys.path.insert(0, str(ROOT / "scripts"))
+import review as make_review  # noqa: E402  scripts/review.py
 
 
 @pytest.fixture(scope="session")
@@ -378,9 +369,6 @@ def lint_files(all_synths, single_zone_app) -> list[str]:
     template endpoints.single_zone changes)."""
     files = [str(f) for synth in all_synths.values() for f in synth.template_files.values()]
     return files + [str(single_zone_app.template_files["Dev/Endpoints"])]
-
-
-CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 
 
 def broken_template(default_template: dict, directory: Path) -> Path:
@@ -394,11 +382,6 @@ def broken_template(default_template: dict, directory: Path) -> Path:
     return path
 
 
-def _cfn_lint(files: list[str]) -> dict:
-    result = subprocess.run([str(CFN_LINT), "--format", "json", "--", *files], capture_output=True, text=True, timeout=600)
-    return {"files": files, "findings": json.loads(result.stdout or "[]"), "result": result}
-
-
 @pytest.fixture(scope="session")
 def lint_jobs(lint_files, default_app, all_synths, tmp_path_factory) -> dict[str, concurrent.futures.Future]:
     """cfn-lint (every template and the broken one, one run) and checkov (every template and the sample app's
@@ -410,8 +393,10 @@ def lint_jobs(lint_files, default_app, all_synths, tmp_path_factory) -> dict[str
     k8s = tmp_path_factory.mktemp("checkov-k8s") / "sample-app.yaml"
     k8s.write_text(yaml.safe_dump_all(sample))
     return {
-        "cfn-lint": BackgroundJob(lambda: _cfn_lint([*lint_files, str(broken)]), "cfn-lint").start(),
-        "checkov": BackgroundJob(lambda: _checkov([*lint_files, str(k8s)]), "checkov").start(),
+        "cfn-lint": BackgroundJob(lambda: make_review.run_cfn_lint([*lint_files, str(broken)]), "cfn-lint").start(),
+        "checkov": BackgroundJob(
+            lambda: make_review.run_checkov([*lint_files, str(k8s)], ("cloudformation", "kubernetes")), "checkov"
+        ).start(),
     }
 
 

@@ -3,6 +3,7 @@ compliance validation report, and how a template value reads for a person. Stand
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ class StackTemplate:
     dependencies: tuple[str, ...] = ()
     #: the assembly's metadata of this stack: construct path -> entries (logical ids, the app's build record)
     metadata: dict[str, list[dict]] = field(default_factory=dict)
+    #: the template's file in the cloud assembly
+    template_file: Path | None = None
 
     @property
     def resources(self) -> dict[str, dict]:
@@ -87,6 +90,7 @@ def load_stacks(assembly_dir: Path) -> list[StackTemplate]:
                         if artifacts.get(d, {}).get("type") == "aws:cloudformation:stack"
                     ),
                     metadata=_metadata(assembly_dir, artifact),
+                    template_file=assembly_dir / properties["templateFile"],
                 )
             )
     return stacks
@@ -115,14 +119,30 @@ def load_review(assembly_dir: Path, checkov_config: Path | None = None) -> Revie
 RESULTS_DIR = "results"
 
 
+def template_digests(assembly_dir: Path) -> dict[str, str]:
+    """sha256 of each stack template of the assembly, by its path in the assembly (none without a manifest)."""
+    if not (Path(assembly_dir) / "manifest.json").exists():
+        return {}
+    return {
+        stack.template_file.relative_to(assembly_dir).as_posix(): hashlib.sha256(stack.template_file.read_bytes()).hexdigest()
+        for stack in load_stacks(Path(assembly_dir))
+    }
+
+
 def load_results(assembly_dir: Path) -> dict[str, dict]:
-    """Each tool's recorded results (``results/<tool>.json``); a file that cannot be read counts as not run."""
+    """Each tool's recorded results (``results/<tool>.json``); a file that cannot be read, or that was recorded on
+    other templates than the assembly's (a synth since), counts as not run."""
     results = {}
+    current = None
     for path in sorted((Path(assembly_dir) / RESULTS_DIR).glob("*.json")):
         try:
             data = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError):
             continue
+        if isinstance(data, Mapping) and "templates" in data:
+            current = template_digests(assembly_dir) if current is None else current
+            if data["templates"] != current:
+                continue
         if isinstance(data, Mapping):
             results[path.stem] = dict(data)
     return results

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..pod_security import enforced, pod_templates, violations
-from .assembly import RESULTS_DIR, Review, show
+from .assembly import RESULTS_DIR, Review, show, template_digests
 
 #: the tools whose results the summary reports, in this order, by the file name they write (``<name>.json``)
 RESULT_TOOLS = {"control-tower": "Control Tower proactive controls", "cfn-lint": "cfn-lint", "checkov": "checkov"}
@@ -17,13 +17,16 @@ NAG_PACKS = ("AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321", 
 BUILD_RECORD = "private-eks-fargate:build"
 
 
-def record_results(assembly_dir: Path, tool: str, *, version: str, checked: int, findings: list[Mapping]) -> Path:
-    """Write one tool's results where the summary reads them: what was checked and each failed finding."""
+def record_results(assembly_dir: Path, tool: str, *, version: str, checked: int, findings: list[Mapping],
+                   unit: str = "") -> Path:
+    """Write one tool's results where the summary reads them: what was checked (`checked` `unit`s) and each failed
+    finding; bound to the assembly's templates as they are now (``load_results`` drops it once they change)."""
     out = Path(assembly_dir) / RESULTS_DIR
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{tool}.json"
     path.write_text(json.dumps({"tool": tool, "version": version, "checked": checked, "failed": len(findings),
-                                "findings": list(findings)}, indent=1))
+                                "findings": list(findings), **({"unit": unit} if unit else {}),
+                                "templates": template_digests(assembly_dir)}, indent=1))
     return path
 
 
@@ -34,7 +37,8 @@ def result_line(name: str, data: Mapping | None) -> str:
     if "failed" not in data and "findings" not in data:
         return f"{name}: results recorded in a format this report does not read (see {RESULTS_DIR}/)"
     failed = data.get("failed", len(findings))
-    checked = f", {data['checked']} checked" if "checked" in data else ""
+    unit = f" {data['unit']}" if data.get("unit") else ""
+    checked = f", {data['checked']}{unit} checked" if "checked" in data else ""
     version = f" {data['version']}" if data.get("version") else ""
     rules = sorted({str(f.get("rule") or f.get("id") or "?") for f in findings if isinstance(f, Mapping)})
     named = f" ({', '.join(rules)})" if rules else ""
