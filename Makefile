@@ -66,7 +66,7 @@ destroy: setup
 # synth, then cfn-lint and checkov (test tools) on its templates, their results recorded in cdk.out/results/ and the
 # report written again with them; fails when either finds something (the report's summary names it)
 review: setup-test synth
-	$(BIN)/python scripts/review.py cdk.out
+	$(BIN)/python scripts/review.py $(ARGS)
 
 test: setup-test
 	$(BIN)/pytest

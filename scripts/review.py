@@ -98,11 +98,21 @@ def record(assembly_dir: Path, cfn_lint_run: Mapping, checkov_run: Mapping) -> t
     return lines, failed
 
 
+def output_dir(args: list[str]) -> Path:
+    """The cloud assembly the CDK CLI wrote with these arguments (make's ARGS): ``--output DIR`` / ``-o DIR``."""
+    for i, arg in enumerate(args):
+        if arg in ("--output", "-o") and i + 1 < len(args):
+            return Path(args[i + 1])
+        if arg.startswith("--output="):
+            return Path(arg.split("=", 1)[1])
+    return Path("cdk.out")
+
+
 def main(argv: list[str] | None = None) -> int:
+    """``scripts/review.py [ARGS]``: ARGS as given to the CDK CLI's synth (only ``--output`` matters here)."""
     from private_eks_fargate.review.report import write_review
 
-    args = sys.argv[1:] if argv is None else argv
-    assembly_dir = Path(args[0] if args else "cdk.out")
+    assembly_dir = output_dir(sys.argv[1:] if argv is None else argv)
     files = [str(stack.template_file) for stack in load_stacks(assembly_dir)]
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         lint, scan = pool.submit(run_cfn_lint, files), pool.submit(run_checkov, files)

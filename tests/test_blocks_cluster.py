@@ -139,7 +139,7 @@ def test_profiles_are_created_one_after_another_coredns_first(existing_vpc_app):
 
 def test_only_the_coredns_profile_holds_back_every_kubectl_resource(existing_vpc_app):
     """aws-cdk-lib's KubectlReadyBarrier waits for every L2 profile; the application profiles are L1, so kubectl
-    work (the CoreDNS patch) does not wait for them."""
+    work (the CoreDNS rollout wait) does not wait for them."""
     resources = existing_vpc_app.resources("Prod/Cluster")
     _, barrier = find_one(resources, lambda r: r["Type"] == "AWS::SSM::Parameter" and r["Properties"]["Value"] == "aws:cdk:eks:kubectl-ready")
     waited = [d for d in barrier["DependsOn"] if resources[d]["Type"] == "AWS::EKS::FargateProfile"]

@@ -19,8 +19,11 @@ from test_setup import _planned
 def test_make_review_synthesizes_then_lints_scans_and_writes_the_report_again(tmp_path):
     planned = _planned("review", tmp_path)
     assert "-r requirements-dev.txt" in planned and "-r requirements-checkov.txt" in planned  # the test tools
-    synth, review = planned.index("scripts/cdk.py synth"), planned.index("scripts/review.py cdk.out")
+    synth, review = planned.index("scripts/cdk.py synth"), planned.index("scripts/review.py")
     assert synth < review
+    # the assembly the CLI wrote: cdk.out, or make's ARGS --output
+    assert make_review.output_dir(["-c", "a=b", "--output", "out/x"]) == Path("out/x")
+    assert make_review.output_dir(["--output=y"]) == Path("y") and make_review.output_dir(["-c", "a=b"]) == Path("cdk.out")
     synth_only = _planned("synth", tmp_path)
     assert "scripts/review.py" not in synth_only and "requirements-dev.txt" not in synth_only
 
@@ -42,7 +45,7 @@ def test_review_records_what_cfn_lint_and_checkov_found_on_the_default_app(lint_
     lint, scan = lint_jobs["cfn-lint"].result(timeout=900), lint_jobs["checkov"].result(timeout=900)
     monkeypatch.setattr(make_review, "run_cfn_lint", lambda files: lint)
     monkeypatch.setattr(make_review, "run_checkov", lambda files: scan)
-    assert make_review.main([str(assembly)]) == 0
+    assert make_review.main(["--output", str(assembly)]) == 0
     checkov_version = next(r["summary"]["checkov_version"] for r in scan["reports"] if r["check_type"] == "cloudformation")
     expected = [f"cfn-lint {version('cfn-lint')}: 0 failed, 3 templates checked",
                 f"checkov {checkov_version}: 0 failed, 3 templates checked"]
@@ -84,7 +87,7 @@ def test_review_exits_1_when_checkov_fails_a_check_and_says_which(lint_jobs, def
                "file_path": "/" + Path(template).name, "file_abs_path": template}]
     monkeypatch.setattr(make_review, "run_cfn_lint", lambda files: lint_jobs["cfn-lint"].result(timeout=900))
     monkeypatch.setattr(make_review, "run_checkov", lambda files: fake_checkov(failed))
-    assert make_review.main([str(assembly)]) == 1
+    assert make_review.main(["--output", str(assembly)]) == 1
     assert "checkov 9.9.9: 1 failed, 3 templates checked (CKV_AWS_999)" in capsys.readouterr().out
     assert "- checkov 9.9.9: 1 failed, 3 templates checked (CKV_AWS_999)" in summary_lines(assembly / "review" / "REVIEW.md")
 
@@ -94,6 +97,6 @@ def test_review_stops_when_a_tool_did_not_run(monkeypatch, default_app, tmp_path
     crashed = subprocess.CompletedProcess([], 1, "", "Traceback (most recent call last):\nImportError: no cfnlint")
     monkeypatch.setattr(make_review, "run_cfn_lint", lambda files: {"files": files, "findings": [], "result": crashed})
     monkeypatch.setattr(make_review, "run_checkov", lambda files: {"files": files, "reports": [], "result": crashed})
-    assert make_review.main([str(assembly)]) == 2
+    assert make_review.main(["--output", str(assembly)]) == 2
     assert capsys.readouterr().err.strip() == "error: cfn-lint did not run: ImportError: no cfnlint"
     assert not (assembly / "results").exists()

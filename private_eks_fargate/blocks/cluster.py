@@ -88,7 +88,7 @@ class PrivateCluster(Construct):
     - the kubectl provider's Lambdas in the cluster subnets, with the kubectl layer of the cluster's version;
     - one pod execution role (scoped to this cluster's profiles by ``aws:SourceArn``), a CoreDNS profile
       (``kube-system`` / ``k8s-app=kube-dns`` only) and the application profiles, created one after another;
-    - CoreDNS patched onto Fargate and waited for; a namespace manifest for each application namespace;
+    - CoreDNS as the EKS add-on on Fargate and waited for; a namespace manifest for each application namespace;
     - the control-plane log group ``/aws/eks/<name>/cluster`` created before the cluster (KMS-encrypted, retained,
       with the configured retention), so EKS does not create it with infinite retention;
     - the image guard over every manifest in the stack, and workloads (``add_workload``).
@@ -306,7 +306,7 @@ class PrivateCluster(Construct):
 
     def _add_app_profile(self, construct_id: str, prefix: str, spec: FargateProfileSpec) -> eks.CfnFargateProfile:
         """An application profile as an L1 resource, so that aws-cdk-lib's barrier does not hold every kubectl
-        resource (the CoreDNS patch among them) until it exists: the manifests of its namespace wait for it instead
+        resource (the CoreDNS rollout wait among them) until it exists: the manifests of its namespace wait for it instead
         (``Workload.add_manifests``). Chained after the previous profile: EKS takes one profile operation at a time
         per cluster. The construct path, and so the logical id, is the one the L2 profile had, so no deployed
         profile is replaced."""
