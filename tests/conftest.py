@@ -180,11 +180,14 @@ def _all_stacks(assembly):
     return stacks
 
 
-def stage_builder(context: dict, *, compliance_checks: bool = True) -> Callable[[cdk.App], None]:
+def stage_builder(context: dict, *, compliance_checks: bool = True, control_tower: bool = False) -> Callable[[cdk.App], None]:
+    """The app's stage from `context`. The Control Tower controls run in the synth only where asked (the default app):
+    for the other configurations they run once each in the background (``control_tower_jobs``)."""
     def build(app: cdk.App) -> None:
         ctx = app.node.get_all_context()
         name, env = stage_from_context(ctx)
-        PrivateEksFargateStage(app, name, settings=settings_from_context(ctx), env=env, compliance_checks=compliance_checks)
+        PrivateEksFargateStage(app, name, settings=settings_from_context(ctx), env=env, compliance_checks=compliance_checks,
+                               control_tower=control_tower)
 
     return build
 
@@ -192,7 +195,7 @@ def stage_builder(context: dict, *, compliance_checks: bool = True) -> Callable[
 @pytest.fixture(scope="session")
 def default_app(tmp_path_factory) -> Synth:
     """The app exactly as `make synth` builds it: cdk.json context, no overrides."""
-    return synthesize(tmp_path_factory.mktemp("default"), stage_builder({}))
+    return synthesize(tmp_path_factory.mktemp("default"), stage_builder({}, control_tower=True))
 
 
 @pytest.fixture(scope="session")
@@ -275,7 +278,7 @@ def user_stack_app(tmp_path_factory) -> Synth:
     """A user stack importing the composite construct with an existing VPC."""
     def build(app: cdk.App) -> None:
         UserStack(app, "TeamPlatform", settings=USER_SETTINGS)
-        enable_compliance_checks(app)
+        enable_compliance_checks(app, control_tower=False)
 
     return synthesize(tmp_path_factory.mktemp("user"), build)
 
@@ -348,6 +351,8 @@ def pytest_collection_finish(session) -> None:
     """Start the background jobs of every test module that has a selected test."""
     if any("lint_jobs" in getattr(item, "fixturenames", ()) for item in session.items):
         _LINT_WANTED.append(True)
+    if any("control_tower_jobs" in getattr(item, "fixturenames", ()) for item in session.items):
+        _CONTROL_TOWER_WANTED.append(True)
     if any("kubectl_binary" in getattr(item, "fixturenames", ()) for item in session.items):
         _KUBECTL.start()
     modules = {item.module.__name__ for item in session.items if getattr(item, "module", None) is not None}
@@ -410,6 +415,33 @@ def _start_lint_early(request) -> None:
     the suite does (only when a selected test needs them)."""
     if _LINT_WANTED:
         request.getfixturevalue("lint_jobs")
+    if _CONTROL_TOWER_WANTED:
+        request.getfixturevalue("control_tower_jobs")
+
+
+_CONTROL_TOWER_WANTED: list[bool] = []
+
+
+def _control_tower(synth: Synth) -> dict:
+    """The proactive controls on one configuration's templates, recorded into its assembly as the synth's plugin
+    records them (``results/control-tower.json``); the record."""
+    from private_eks_fargate.review.control_tower import result_record, run_controls
+    from private_eks_fargate.review.summary import record_results
+
+    templates = {name: json.loads(path.read_text()) for name, path in synth.template_files.items()}
+    record = result_record(run_controls(templates, workers=1))
+    record_results(Path(synth.assembly.directory), "control-tower", **record)
+    return record
+
+
+@pytest.fixture(scope="session")
+def control_tower_jobs(all_synths) -> dict[str, concurrent.futures.Future]:
+    """The Control Tower proactive controls on every configuration the synth did not run them on, in the background;
+    the default app's come from its synth (the plugin, as make synth runs it)."""
+    return {
+        name: BackgroundJob(lambda synth=synth: _control_tower(synth), f"control-tower {name}").start()
+        for name, synth in all_synths.items() if name != "default"
+    }
 
 
 @pytest.fixture(scope="session")

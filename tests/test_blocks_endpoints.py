@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from private_eks_fargate import (
+    WorkloadSettings,
     ENDPOINT_CATALOG,
     OperationsSettings,
     PlatformSettings,
@@ -12,6 +13,7 @@ from private_eks_fargate import (
 from private_eks_fargate.blocks.endpoints import (
     BASTION,
     DEFAULT_FEATURES,
+    IMAGE_COPY,
     EC2_API,
     FARGATE,
     IRSA,
@@ -30,7 +32,10 @@ ENDPOINTS = "Dev/Endpoints"
 PLATFORM = {"ecr.api", "ecr.dkr", "sts", "logs", "eks", "lambda"}
 
 
-SSM = {"ssm", "ssmmessages", "ec2messages"}
+#: the bastion's: SSM Agent 3.3.40.0 and later (AL2023's) use ssmmessages instead of ec2messages when it is reachable
+SSM = {"ssm", "ssmmessages"}
+#: the sample app's image copy: its Lambda in the VPC starts and polls CodeBuild
+COPY = {"codebuild"}
 
 
 def service_of(endpoint: dict) -> str:
@@ -48,7 +53,7 @@ def interface_endpoints(synth, stack):
 
 
 def test_default_interface_endpoints_are_the_platforms_and_the_bastions_ssm_without_ec2(default_app):
-    assert set(interface_endpoints(default_app, ENDPOINTS)) == PLATFORM | SSM
+    assert set(interface_endpoints(default_app, ENDPOINTS)) == PLATFORM | SSM | COPY
 
 
 #: What in the templates consumes each feature's endpoints (the evidence that the consumer exists).
@@ -58,6 +63,7 @@ CONSUMER_EVIDENCE = {
     LOGGING: lambda r: '"name":"aws-logging"' in str(r.get("Properties", {}).get("Manifest", "")),
     IRSA: lambda r: r["Type"] == "AWS::IAM::OIDCProvider",
     BASTION: lambda r: r["Type"] == "AWS::EC2::Instance",
+    IMAGE_COPY: lambda r: r["Type"] == "Custom::ImageCopy",
 }
 
 
@@ -67,7 +73,7 @@ def test_default_app_has_no_endpoint_without_a_named_consumer(default_app):
     endpoints = default_app.resources(ENDPOINTS, "AWS::EC2::VPCEndpoint")
     resources = list(default_app.all_resources().values())
     enabled = platform_features(PlatformSettings())
-    assert len(endpoints) == 10  # S3 gateway, 6 for the platform, 3 for the bastion
+    assert len(endpoints) == 10  # S3 gateway, 6 for the platform, 2 for the bastion, 1 for the image copy
     for endpoint in endpoints.values():
         purpose = endpoint["Metadata"]["Purpose"]
         need, wanted_by = ENDPOINT_CATALOG[purpose["Service"]]
@@ -166,7 +172,7 @@ def test_every_endpoint_says_who_needs_it_and_why(default_app):
 
 def test_extra_services_are_added_once(existing_vpc_app):
     services = set(interface_endpoints(existing_vpc_app, "Prod/Endpoints"))
-    assert services == PLATFORM | SSM | {"secretsmanager", "ec2"}
+    assert services == PLATFORM | SSM | COPY | {"secretsmanager", "ec2"}
 
 
 def test_endpoints_can_be_turned_off(tmp_path):
@@ -187,17 +193,27 @@ def test_endpoints_can_be_turned_off(tmp_path):
 def test_catalog_derivation_follows_features():
     assert {n.service for n in required_endpoints({KUBECTL})} == {"s3", "eks", "lambda"}
     with_bastion = {n.service for n in required_endpoints(DEFAULT_FEATURES | {BASTION})}
-    assert {"ssm", "ssmmessages", "ec2messages"} <= with_bastion
+    assert {"ssm", "ssmmessages"} <= with_bastion and "ec2messages" not in with_bastion
     assert not {"ssm", "ssmmessages", "ec2messages"} & {n.service for n in required_endpoints()}
+    assert "3.3.40.0" in ENDPOINT_CATALOG["ec2messages"][0].why  # on request only (endpoints.extra_services)
+    assert {n.service for n in required_endpoints({IMAGE_COPY})} == {"codebuild"}
     assert [n.service for n in required_endpoints({KUBECTL}, extra_services=["eks", "kms"])] == ["s3", "eks", "lambda", "kms"]
 
 
 def test_features_follow_the_settings():
-    assert platform_features(PlatformSettings()) == DEFAULT_FEATURES | {BASTION}
+    assert platform_features(PlatformSettings()) == DEFAULT_FEATURES | {BASTION, IMAGE_COPY}
     public = PlatformSettings(operations=OperationsSettings(bastion_subnet="public"))
-    assert platform_features(public) == DEFAULT_FEATURES
-    bare = PlatformSettings(operations=OperationsSettings(bastion=False, fargate_logging=False))
+    assert platform_features(public) == DEFAULT_FEATURES | {IMAGE_COPY}
+    bare = PlatformSettings(operations=OperationsSettings(bastion=False, fargate_logging=False),
+                            workloads=WorkloadSettings(sample_app=False))
     assert platform_features(bare) == DEFAULT_FEATURES - {LOGGING}
+
+
+def test_a_users_workload_with_images_adds_the_codebuild_endpoint(user_stack_app):
+    """The library user's own workload (no sample app) copies an image: the endpoint comes with it."""
+    (stack,) = user_stack_app.templates
+    services = {service_of(e) for e in user_stack_app.resources(stack, "AWS::EC2::VPCEndpoint").values()}
+    assert "codebuild" in services
 
 
 def test_single_zone_puts_every_interface_endpoint_in_the_first_cluster_subnet(default_app, single_zone_app):

@@ -98,22 +98,23 @@ def test_copy_build_may_push_to_its_repository_only(resources, project, reposito
     }
 
 
-def test_waiting_custom_resource_runs_outside_the_vpc_and_may_only_start_and_read_this_build(resources, copy, project):
+def test_waiting_custom_resource_runs_in_the_vpc_and_may_only_start_and_read_this_build(resources, copy, project):
     _, resource = copy
     provider = resource["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
     assert provider.startswith("ImageCopyProviderframeworkonEvent")
     functions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function" and k.startswith("ImageCopyProvider")}
-    assert len(functions) == 5  # start, poll, and the provider framework's onEvent, isComplete, onTimeout
-    for key, function in functions.items():
-        assert "VpcConfig" not in function["Properties"], key
+    assert len(functions) == 2  # the copy Lambda (starts and polls) and the provider framework's onEvent
+    for key, function in functions.items():  # AWS Control Tower CT.LAMBDA.PR.3: in the cluster subnets
+        assert len(function["Properties"]["VpcConfig"]["SubnetIds"]) == 2, key
     project_arn = {"Fn::GetAtt": [project[0], "Arn"]}
-    for handler, action in (("index.on_event", "codebuild:StartBuild"), ("index.is_complete", "codebuild:BatchGetBuilds")):
-        _, function = find_one(functions, lambda f: f["Properties"].get("Handler") == handler)
-        assert statements(resources, function["Properties"]["Role"]["Fn::GetAtt"][0]) == [
-            {"Action": action, "Effect": "Allow", "Resource": project_arn}
-        ]
-    waiter = find_one(resources, lambda r: r["Type"] == "AWS::StepFunctions::StateMachine")[1]
-    assert '"IntervalSeconds":20,"MaxAttempts":105' in json.dumps(waiter["Properties"]["DefinitionString"]).replace("\\", "")
+    _, function = find_one(functions, lambda f: f["Properties"].get("Handler") == "index.on_event")
+    assert function["Properties"]["Timeout"] == 14 * 60
+    assert statements(resources, function["Properties"]["Role"]["Fn::GetAtt"][0]) == [
+        {"Action": ["codebuild:BatchGetBuilds", "codebuild:StartBuild"], "Effect": "Allow", "Resource": project_arn}
+    ]
+    assert project[1]["Properties"]["TimeoutInMinutes"] == 12  # CodeBuild stops the copy before the Lambda must
+    # it polls the build itself: no waiter state machine (CT.STEPFUNCTIONS.PR.1/PR.2 have nothing to fail)
+    assert not [r for r in resources.values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
 
 
 def test_copy_waits_for_repository_and_build_role_and_names_the_image(copy, project, repository, resources):
@@ -125,7 +126,7 @@ def test_copy_waits_for_repository_and_build_role_and_names_the_image(copy, proj
         k for k, v in resources.items()
         if v["Type"] == "AWS::IAM::Policy" and {"codebuild:StartBuild", "codebuild:BatchGetBuilds"} & set(json.dumps(v["Properties"]["PolicyDocument"]).replace('"', " ").split())
     ]
-    assert len(handler_policies) == 2
+    assert len(handler_policies) == 1
     assert {repository[0], role, policy, *handler_policies} <= set(resource["DependsOn"])
     assert resource["Properties"] == {
         "ServiceToken": resource["Properties"]["ServiceToken"],
@@ -158,29 +159,45 @@ def test_handler_code_fails_the_deploy_when_the_build_fails(monkeypatch):
     class CodeBuild:
         def start_build(self, projectName):
             started.append(projectName)
-            return {"build": {"id": "b-1"}}
+            return {"build": dict(builds["b-1"], buildStatus="IN_PROGRESS")}
 
         def batch_get_builds(self, ids):
             return {"builds": [builds[i] for i in ids]}
 
     monkeypatch.setitem(sys.modules, "boto3", types.SimpleNamespace(client=lambda name: CodeBuild()))
+    monkeypatch.setitem(sys.modules, "time", types.SimpleNamespace(sleep=lambda seconds: polls.append(seconds)))
     exec(HANDLER, module.__dict__)
     props = {"ProjectName": "p", "SourceImage": SAMPLE_SOURCE, "TargetImage": f"acct.dkr.ecr.r.amazonaws.com/{SAMPLE_REPOSITORY}:1.28.0"}
-    created = module.on_event({"RequestType": "Create", "ResourceProperties": props}, None)
-    assert started == ["p"] and created == {"PhysicalResourceId": props["TargetImage"], "Data": {"BuildId": "b-1"}}
-    event = {"RequestType": "Create", "ResourceProperties": props, **created}
-    assert module.is_complete(event, None) == {"IsComplete": False}
-    builds["b-1"]["buildStatus"] = "SUCCEEDED"
+    create = {"RequestType": "Create", "ResourceProperties": props}
+    context = types.SimpleNamespace(get_remaining_time_in_millis=lambda: remaining[0])
+    remaining, polls = [600_000], []
+
+    def ends(status, variables=()):
+        builds["b-1"].update(buildStatus="IN_PROGRESS")
+        def batch_get_builds(ids):
+            builds["b-1"].update(buildStatus=status, exportedEnvironmentVariables=list(variables))
+            return {"builds": [builds[i] for i in ids]}
+        return batch_get_builds
+
+    CodeBuild.batch_get_builds = lambda self, ids: ends_with(ids)
+    ends_with = ends("SUCCEEDED")
     with pytest.raises(RuntimeError, match=r"copy of \S+ reported no image digest \(''\): https://console/log"):
-        module.is_complete(event, None)  # a build that exported no digest must not let pods run an unknown image
+        module.on_event(create, context)  # a build that exported no digest must not let pods run an unknown image
+    assert started == ["p"] and polls == [15]
     digest = "sha256:" + "ab" * 32
-    builds["b-1"]["exportedEnvironmentVariables"] = [{"name": "IMAGE_DIGEST", "value": digest}]
-    assert module.is_complete(event, None) == {"IsComplete": True, "Data": {"BuildId": "b-1", "Digest": digest}}
-    builds["b-1"]["buildStatus"] = "FAILED"
+    ends_with = ends("SUCCEEDED", [{"name": "IMAGE_DIGEST", "value": digest}])
+    assert module.on_event(create, context) == {
+        "PhysicalResourceId": props["TargetImage"], "Data": {"BuildId": "b-1", "Digest": digest}}
+    ends_with = ends("FAILED")
     with pytest.raises(RuntimeError, match=rf"copy of {re.escape(SAMPLE_SOURCE)} ended FAILED: https://console/log"):
-        module.is_complete(event, None)
-    deleted = module.on_event({"RequestType": "Delete", "PhysicalResourceId": "x", "ResourceProperties": props}, None)
-    assert deleted == {"PhysicalResourceId": "x"} and started == ["p"]  # delete starts nothing; images are retained
+        module.on_event(create, context)
+    ends_with = ends("IN_PROGRESS")
+    remaining[0] = 20_000
+    with pytest.raises(RuntimeError, match=r"still running when this Lambda had to stop: build b-1"):
+        module.on_event(create, context)
+    started.clear()
+    deleted = module.on_event({"RequestType": "Delete", "PhysicalResourceId": "x", "ResourceProperties": props}, context)
+    assert deleted == {"PhysicalResourceId": "x"} and started == []  # delete starts nothing; images are retained
 
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4

@@ -61,9 +61,18 @@ def test_no_nat_no_internet_gateway_and_no_default_route_anywhere(all_synths, co
             pytest.fail(f"{key} adds a route; the cluster subnets must have none beyond local and S3")
 
 
-def test_default_security_group_is_closed(default_app):
-    restrict = default_app.resources(NETWORK, "Custom::VpcRestrictDefaultSG")
-    assert len(restrict) == 1
+def test_default_security_group_is_closed_by_aws_runbook_without_a_lambda(default_app):
+    (vpc_id,) = default_app.resources(NETWORK, "AWS::EC2::VPC")
+    (association,) = default_app.resources(NETWORK, "AWS::SSM::Association").values()
+    props = association["Properties"]
+    assert props["Name"] == "AWSConfigRemediation-RemoveVPCDefaultSecurityGroupRules"
+    assert props["Parameters"]["GroupId"] == [{"Fn::GetAtt": [vpc_id, "DefaultSecurityGroup"]}]
+    role_id = props["Parameters"]["AutomationAssumeRole"][0]["Fn::GetAtt"][0]
+    role = default_app.resources(NETWORK)[role_id]
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "ssm.amazonaws.com"}
+    # no Lambda outside the VPC (AWS Control Tower CT.LAMBDA.PR.3), no EC2 API call from the VPC
+    assert not default_app.resources(NETWORK, "AWS::Lambda::Function")
+    assert not default_app.resources(NETWORK, "Custom::VpcRestrictDefaultSG")
 
 
 def test_existing_vpc_creates_no_network_stack_and_no_vpc(existing_vpc_app):
@@ -90,8 +99,8 @@ def test_vpc_flow_logs_capture_all_traffic_into_the_encrypted_group_without_inli
     assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"] == {
         "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
     }
-    (policy,) = default_app.resources("Dev/Network", "AWS::IAM::ManagedPolicy").values()
-    assert policy["Properties"]["Roles"] == [{"Ref": role_id}]
+    (policy,) = [p for p in default_app.resources("Dev/Network", "AWS::IAM::ManagedPolicy").values()
+                 if p["Properties"]["Roles"] == [{"Ref": role_id}]]
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Resource"] == {"Fn::GetAtt": [props["LogGroupName"]["Ref"], "Arn"]}
     assert not default_app.resources("Dev/Network", "AWS::IAM::Policy")

@@ -20,7 +20,7 @@ def test_strict_perimeter_interface_endpoints_admit_only_this_accounts_principal
     endpoints = _endpoints(existing_vpc_app, "Prod/Endpoints")
     interface = {s: p for s, p in endpoints.items() if p["VpcEndpointType"] == "Interface"}
     assert set(interface) == {
-        "ecr.api", "ecr.dkr", "sts", "logs", "ec2", "eks", "lambda", "secretsmanager", "ssm", "ssmmessages", "ec2messages"
+        "ecr.api", "ecr.dkr", "sts", "logs", "ec2", "eks", "lambda", "secretsmanager", "ssm", "ssmmessages", "codebuild"
     }
     for service, props in interface.items():
         statements = {s["Sid"]: s for s in props["PolicyDocument"]["Statement"]}

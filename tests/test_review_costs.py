@@ -17,7 +17,8 @@ from private_eks_fargate.review.report import show
 from conftest import ROOT, default_review_text
 
 HOURS, ENDPOINT_HOUR, EKS_HOUR, KMS_MONTH = 730, 0.01, 0.10, 1.00
-T3_MICRO_HOUR, GP3_GB_MONTH = 0.0104, 0.08
+C7A_MEDIUM_HOUR, GP3_GB_MONTH = 0.05131, 0.08
+DETAILED_MONITORING_MONTH = 7 * 0.30  # the bastion's 7 one-minute metrics (AWS Control Tower CT.EC2.PR.13)
 POD_MONTH = HOURS * (0.25 * 0.04048 + 0.5 * 0.004445)  # a 0.25 vCPU, 0.5 GB Fargate pod
 
 
@@ -61,10 +62,10 @@ def test_report_cost_lines_are_endpoint_count_times_azs_times_price(request, all
     assert f"| KMS keys | $1.00/month per key | {keys} | ${keys * KMS_MONTH:,.2f} |" in text
     assert "| EKS control plane | $0.10/hour (standard support) | 1 | $73.00 |" in text
     (bastion,) = [r for r in synth.all_resources().values() if r["Type"] == "AWS::EC2::Instance"]
-    assert bastion["Properties"]["InstanceType"] == "t3.micro"
+    assert bastion["Properties"]["InstanceType"] == "c7a.medium"
     volume_gb = bastion["Properties"]["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"]
     assert f"| EBS gp3 volume (bastion) | $0.08/GB-month | {volume_gb} GB | ${volume_gb * GP3_GB_MONTH:,.2f} |" in text
-    bastion_cost = T3_MICRO_HOUR * HOURS + volume_gb * GP3_GB_MONTH
+    bastion_cost = C7A_MEDIUM_HOUR * HOURS + volume_gb * GP3_GB_MONTH + DETAILED_MONITORING_MONTH
     pods = _deployment_replicas(synth)
     expected_total = EKS_HOUR * HOURS + endpoint_cost + keys * KMS_MONTH + COREDNS_MONTH + bastion_cost + pods * POD_MONTH
     assert f"| **total (fixed part)** | | | **${expected_total:,.2f}** |" in text
@@ -72,18 +73,24 @@ def test_report_cost_lines_are_endpoint_count_times_azs_times_price(request, all
 
 
 def test_default_app_costs(default_app):
-    """9 interface endpoints (6 for the platform + the bastion's 3 SSM; no ec2, which nothing calls) in 2 AZs; 6 KMS
-    keys (secrets, the two stacks' log keys, Fargate logs, bastion volume, workload images); the t3.micro bastion with
-    16 GB gp3: the platform without pods at most $220 a month (issue 12). CoreDNS and the sample app's 3 pods on top."""
+    """9 interface endpoints (6 for the platform, the bastion's ssm and ssmmessages, codebuild for the image copy's
+    Lambda in the VPC; no ec2 or ec2messages, which nothing needs) in 2 AZs; 6 KMS keys (secrets, the two stacks' log
+    keys, Fargate logs, bastion volume, workload images); the c7a.medium bastion with 16 GB gp3 and detailed
+    monitoring. CoreDNS and the sample app's 3 pods on top."""
     lines = cost_lines(default_app.templates.values())
     by_item = {line.item: line.monthly for line in lines}
     assert round(by_item["Interface VPC endpoints"], 2) == round(9 * 2 * ENDPOINT_HOUR * HOURS, 2) == 131.40
     assert by_item["KMS keys"] == 6.00
-    bastion = by_item["EC2 instance t3.micro (bastion)"] + by_item["EBS gp3 volume (bastion)"]
-    assert round(bastion, 2) == round(T3_MICRO_HOUR * HOURS + 16 * GP3_GB_MONTH, 2) == 8.87
+    bastion = (by_item["EC2 instance c7a.medium (bastion)"] + by_item["EBS gp3 volume (bastion)"]
+               + by_item["EC2 detailed monitoring (bastion)"])
+    assert round(bastion, 2) == round(C7A_MEDIUM_HOUR * HOURS + 16 * GP3_GB_MONTH + DETAILED_MONITORING_MONTH, 2) == 40.84
     platform = platform_total(lines)
     assert round(platform, 2) == round(EKS_HOUR * HOURS + 131.40 + 6 + bastion, 2)
-    assert platform <= 220
+    # $219.27 (issue 12's bound: $220) before the AWS Control Tower proactive controls (issue 11): the bastion is now
+    # the cheapest x86_64 type CT.EC2.PR.19 accepts, with detailed monitoring (PR.10, PR.13); the codebuild endpoint
+    # the image copy's in-VPC Lambda needs (CT.LAMBDA.PR.3) replaced ec2messages, which SSM Agent 3.3.40.0+ does not use.
+    # operations.bastion_instance_type=t3.micro gives back $29.87 a month and fails CT.EC2.PR.19.
+    assert platform <= 252
     assert round(by_item["Fargate, Deployment sample-app (3 pods × 0.25 vCPU, 0.5 GB)"], 2) == round(3 * POD_MONTH, 2) == 27.03
     assert round(total(lines), 2) == round(platform + COREDNS_MONTH + 3 * POD_MONTH, 2)
 

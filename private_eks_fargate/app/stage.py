@@ -79,12 +79,15 @@ class PrivateEksFargateStage(Stage):
         settings: PlatformSettings,
         env: Environment | None = None,
         compliance_checks: bool = True,
+        control_tower: bool = True,
     ) -> None:
         """
         :param settings: all settings (validated here, before any stack is defined)
         :param env: account and region. default: none, environment-agnostic stacks (synth needs no AWS calls)
         :param compliance_checks: run the cdk-nag packs and the project's EKS checks on every synth
             (``compliance.enable_compliance_checks``). default: true
+        :param control_tower: with them, the AWS Control Tower proactive controls (results in
+            ``<outdir>/results/control-tower.json``). default: true
         """
         settings.validate()
         super().__init__(scope, construct_id, env=env)
@@ -115,4 +118,4 @@ class PrivateEksFargateStage(Stage):
              "settings": effective_settings(settings), "changed": _changed(settings), "commit": source_revision()},
         )
         if compliance_checks:
-            enable_compliance_checks(self)
+            enable_compliance_checks(self, control_tower=control_tower)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
-from aws_cdk import Annotations, Aws, CfnOutput, CfnResource, Duration, Names, RemovalPolicy, Stack
+from aws_cdk import Annotations, Aws, CfnOutput, CfnResource, Duration, Names, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct, IDependable
 
@@ -33,6 +32,7 @@ from .irsa import NATIVE_OIDC_PROVIDER_FLAG
 from .logs import DEFAULT_LOG_RETENTION_DAYS, retained_log_group
 from .network import selected_subnets
 from .workload import Workload
+from .keys import platform_key
 
 ALL_LOG_TYPES = (
     eks.ClusterLoggingTypes.API,
@@ -140,13 +140,11 @@ class PrivateCluster(Construct):
         # every manifest in the stack, also those added with the L2 cluster's add_manifest, is checked at synth
         self.node.add_validation(ImageGuard(Stack.of(self), self.image_policy))
         self._subnets = subnets
+        #: adds the VPC endpoints a feature needs (``PrivateEndpoints.enable``), when this platform creates them
+        self.endpoint_enabler: Callable[[str], None] | None = None
 
-        self.secrets_key = kms.Key(
-            self,
-            "SecretsKey",
-            description="Envelope encryption of Kubernetes secrets in the private EKS cluster",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
+        self.secrets_key = platform_key(
+            self, "SecretsKey", description="Envelope encryption of Kubernetes secrets in the private EKS cluster"
         )
         self.kubectl_layer = kubectl_layer(self, "KubectlLayer", self.release)
         self.cluster = eks.Cluster(
@@ -359,6 +357,17 @@ class PrivateCluster(Construct):
             spec = FargateProfileSpec(namespace=namespace)
             self._namespace_profiles[namespace] = self._add_app_profile(f"AppProfile-{namespace}", f"app-{namespace}", spec)
         return self._namespace_profiles[namespace]
+
+    @property
+    def subnets(self) -> ec2.SubnetSelection:
+        """The cluster subnets: control plane, Fargate pods, the kubectl and image copy Lambdas."""
+        return self._subnets
+
+    def uses_endpoints_for(self, feature: str) -> None:
+        """Something in the cluster needs the VPC endpoints of `feature` (``endpoints.IMAGE_COPY``): add them when
+        this platform creates the endpoints (otherwise the VPC is trusted to have them)."""
+        if self.endpoint_enabler is not None:
+            self.endpoint_enabler(feature)
 
     def add_workload(
         self, construct_id: str, *, namespace: str, images: Sequence[MirroredImage] = (), ready_timeout: Duration | None = None

@@ -33,6 +33,8 @@ KUBECTL = "kubectl-custom-resources"
 LOGGING = "fargate-logging"
 IRSA = "irsa"
 BASTION = "ssm-bastion"
+#: The deploy-time image copy (ImageMirror): its custom-resource Lambda, in the VPC, starts and polls CodeBuild.
+IMAGE_COPY = "image-copy"
 #: Software in the VPC that calls the EC2 API (e.g. the AWS Load Balancer Controller). Nothing in this platform
 #: does; a feature that adds such a caller enables it, a user asks for it with endpoints.extra_services.
 EC2_API = "ec2-api-in-vpc"
@@ -121,8 +123,24 @@ ENDPOINT_CATALOG: dict[str, tuple[EndpointNeed, frozenset[str]]] = {
             (BASTION,),
         ),
         (
-            EndpointNeed("ec2messages", "SSM-managed bastion", "Message delivery for the SSM agent."),
-            (BASTION,),
+            EndpointNeed(
+                "codebuild",
+                "image copy Lambda",
+                "CodeBuild API: the image copy's custom-resource Lambda, in the VPC, starts the copy build and polls "
+                "it until it ends (the build itself runs outside the VPC).",
+            ),
+            (IMAGE_COPY,),
+        ),
+        (
+            EndpointNeed(
+                "ec2messages",
+                "SSM agents older than 3.3.40.0 (on request)",
+                "Amazon Message Delivery Service. SSM Agent 3.3.40.0 and later use ssmmessages (Amazon Message Gateway "
+                "Service) whenever it is reachable (AWS Systems Manager User Guide, 'Reference: ec2messages, "
+                "ssmmessages, and other API operations'); the bastion's Amazon Linux 2023 agent is newer, so it is "
+                "created only on request (endpoints.extra_services), e.g. for a pinned older AMI.",
+            ),
+            (),
         ),
     )
 }
@@ -135,6 +153,8 @@ def platform_features(settings: "PlatformSettings") -> frozenset[str]:
         features.discard(LOGGING)
     if settings.operations.bastion and settings.operations.bastion_subnet == "isolated":
         features.add(BASTION)  # a public-subnet bastion reaches Systems Manager through its internet gateway
+    if settings.workloads.sample_app:
+        features.add(IMAGE_COPY)  # the sample app's image is copied; a user's workload with images adds it too
     return frozenset(features)
 
 
@@ -205,31 +225,45 @@ class PrivateEndpoints(Construct):
             "HTTPS from inside the VPC to the AWS service endpoints",
         )
         self.endpoints: dict[str, ec2.IVpcEndpoint] = {}
+        self._vpc, self._subnets, self._interface_subnets = vpc, subnets, interface_subnets
+        self._strict = strict_data_perimeter
         for need in self.needs:
-            construct_name = need.service.replace(".", "-")
-            if need.gateway:
-                endpoint = ec2.GatewayVpcEndpoint(
-                    self,
-                    construct_name,
-                    vpc=vpc,
-                    service=ec2.GatewayVpcEndpointAwsService(need.service),
-                    subnets=[subnets],
-                )
-            else:
-                endpoint = ec2.InterfaceVpcEndpoint(
-                    self,
-                    construct_name,
-                    vpc=vpc,
-                    service=ec2.InterfaceVpcEndpointAwsService(need.service),
-                    subnets=interface_subnets,
-                    private_dns_enabled=True,
-                    open=False,
-                    security_groups=[self.security_group],
-                )
-            if strict_data_perimeter:
-                for statement in s3_gateway_statements() if need.gateway else interface_endpoint_statements(need.service):
-                    endpoint.add_to_policy(statement)
-            endpoint.node.default_child.add_metadata(
-                "Purpose", {"Service": need.service, "NeededBy": need.needed_by, "Why": need.why}
+            self._add(need)
+
+    def enable(self, feature: str) -> None:
+        """Add the catalog's endpoints for `feature` that are not here yet (a feature used after construction, e.g.
+        the image copy of a user's workload)."""
+        for need in required_endpoints((feature,)):
+            if need.service not in self.endpoints:
+                self.needs.append(need)
+                self._add(need)
+
+    def _add(self, need: EndpointNeed) -> None:
+        vpc, subnets = self._vpc, self._subnets
+        construct_name = need.service.replace(".", "-")
+        if need.gateway:
+            endpoint = ec2.GatewayVpcEndpoint(
+                self,
+                construct_name,
+                vpc=vpc,
+                service=ec2.GatewayVpcEndpointAwsService(need.service),
+                subnets=[subnets],
             )
-            self.endpoints[need.service] = endpoint
+        else:
+            endpoint = ec2.InterfaceVpcEndpoint(
+                self,
+                construct_name,
+                vpc=vpc,
+                service=ec2.InterfaceVpcEndpointAwsService(need.service),
+                subnets=self._interface_subnets,
+                private_dns_enabled=True,
+                open=False,
+                security_groups=[self.security_group],
+            )
+        if self._strict:
+            for statement in s3_gateway_statements() if need.gateway else interface_endpoint_statements(need.service):
+                endpoint.add_to_policy(statement)
+        endpoint.node.default_child.add_metadata(
+            "Purpose", {"Service": need.service, "NeededBy": need.needed_by, "Why": need.why}
+        )
+        self.endpoints[need.service] = endpoint

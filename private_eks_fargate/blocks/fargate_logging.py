@@ -14,7 +14,8 @@ from constructs import Construct
 from ..compliance import HIPAA, NIST, PCI, acknowledge_in_packs
 from ..settings import OperationsSettings, key_of
 from ..settings.errors import ConfigError
-from .logs import DEFAULT_LOG_RETENTION_DAYS, retention
+from .logs import DEFAULT_LOG_RETENTION_DAYS, retention, retention_is_the_users_choice
+from .keys import platform_key
 
 NAMESPACE = "aws-observability"
 CONFIG_MAP = "aws-logging"
@@ -133,13 +134,7 @@ class FargateLogging(Construct):
         if settings.log_kms_key_arn:
             self.key: kms.IKey = kms.Key.from_key_arn(self, "Key", settings.log_kms_key_arn)
         else:
-            key = kms.Key(
-                self,
-                "Key",
-                description="Encryption of the Fargate container log group",
-                enable_key_rotation=True,
-                removal_policy=RemovalPolicy.RETAIN,
-            )
+            key = platform_key(self, "Key", description="Encryption of the Fargate container log group")
             # the logs service encrypts on the group's behalf; scoped to this group by the encryption context
             key.add_to_resource_policy(
                 iam.PolicyStatement(
@@ -158,6 +153,7 @@ class FargateLogging(Construct):
             encryption_key=self.key,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        retention_is_the_users_choice(self.log_group)
         self.log_group.grant(pod_execution_role, "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams")
         inline = pod_execution_role.node.try_find_child("DefaultPolicy")
         if inline is not None:

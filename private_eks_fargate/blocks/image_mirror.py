@@ -1,7 +1,10 @@
 """Deploy-time image mirroring: an ECR repository and a CodeBuild copy, outside the VPC, that the deploy waits for.
 
-Nothing in the VPC reaches the internet: the copy runs in CodeBuild's own network (no `vpc` is given), and so do
-the Lambdas of the custom resource that starts the build and waits for it. The deploy fails if the build fails.
+Nothing in the VPC reaches the internet: the copy runs in CodeBuild's own network (no `vpc` is given). The custom
+resource that starts the build and waits for it is one Lambda in the cluster subnets (AWS Control Tower's
+CT.LAMBDA.PR.3), behind aws-cdk-lib's Provider (its framework Lambda in the VPC too): it reaches CodeBuild through the
+``codebuild`` interface endpoint, and polls the build itself, so there is no waiter state machine. The deploy fails if
+the build fails or does not finish within ``COPY_TIMEOUT``.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import json
 
 from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -32,17 +36,18 @@ from ..compliance import (
 )
 from ..settings import MirroredImage
 from .logs import DEFAULT_LOG_RETENTION_DAYS, retained_log_group
+from .keys import platform_key
 
 #: Images kept per repository: enough to roll back a few releases; older ones are expired by ECR.
 KEEP_IMAGES = 10
 UNTAGGED_DAYS = 14
-COPY_TIMEOUT = Duration.minutes(30)
+#: CodeBuild stops the copy after this; the handler Lambda, which waits for it, may run 14 minutes (Lambda's limit is
+#: 15, the provider framework's own Lambda waits for it with that): an image that takes longer fails the deploy.
+COPY_TIMEOUT = Duration.minutes(12)
+HANDLER_TIMEOUT = Duration.minutes(14)
+POLL_SECONDS = 15
 RESOURCE_TYPE = "Custom::ImageCopy"
-#: why the image copy Lambdas (and their provider) run outside the VPC, for the compliance acknowledgements
-OUTSIDE_VPC = (
-    "it only calls the CodeBuild API to start and poll the image copy build, which runs outside the VPC by design "
-    "(it fetches the upstream image); nothing inside the VPC gets a path to the internet."
-)
+HTTPS = 443
 
 #: Copies one image (linux/amd64, the Fargate platform) registry to registry with skopeo: no Docker daemon, so no
 #: privileged build. skopeo comes from Ubuntu's signed archive. A tag already in ECR is left alone (immutable tags).
@@ -72,102 +77,99 @@ BUILD_SPEC = {
 #: Part of the custom resource's properties: a changed copy procedure copies (and reports the digest) again.
 BUILD_SPEC_HASH = hashlib.sha256(json.dumps(BUILD_SPEC, sort_keys=True).encode()).hexdigest()[:16]
 
-#: onEvent starts the build; isComplete polls it and raises (failing the deploy) when it did not succeed.
-#: Delete does nothing: images are data and the repository is retained.
+#: Starts the build, polls it until it ends (CodeBuild stops it after COPY_TIMEOUT) and raises, failing the deploy, when
+#: it did not succeed or exported no digest. Delete does nothing: images are data and the repository is retained.
 HANDLER = '''
 import re
+import time
 
 import boto3
 
 codebuild = boto3.client("codebuild")
+POLL_SECONDS = %d
 
 
 def on_event(event, context):
-    target = event["ResourceProperties"]["TargetImage"]
+    properties = event["ResourceProperties"]
     if event["RequestType"] == "Delete":
         return {"PhysicalResourceId": event["PhysicalResourceId"]}
-    build = codebuild.start_build(projectName=event["ResourceProperties"]["ProjectName"])["build"]
-    return {"PhysicalResourceId": target, "Data": {"BuildId": build["id"]}}
-
-
-def is_complete(event, context):
-    if event["RequestType"] == "Delete":
-        return {"IsComplete": True}
-    build = codebuild.batch_get_builds(ids=[event["Data"]["BuildId"]])["builds"][0]
-    status = build["buildStatus"]
-    if status == "IN_PROGRESS":
-        return {"IsComplete": False}
+    source = properties["SourceImage"]
+    build = codebuild.start_build(projectName=properties["ProjectName"])["build"]
+    while build["buildStatus"] == "IN_PROGRESS":
+        if context.get_remaining_time_in_millis() < 2 * POLL_SECONDS * 1000:
+            raise RuntimeError(f"copy of {source} still running when this Lambda had to stop: build {build['id']}")
+        time.sleep(POLL_SECONDS)
+        build = codebuild.batch_get_builds(ids=[build["id"]])["builds"][0]
     link = build.get("logs", {}).get("deepLink", "")
-    if status != "SUCCEEDED":
-        raise RuntimeError(f"copy of {event['ResourceProperties']['SourceImage']} ended {status}: {link}")
+    if build["buildStatus"] != "SUCCEEDED":
+        raise RuntimeError(f"copy of {source} ended {build['buildStatus']}: {link}")
     exported = {v["name"]: v.get("value", "") for v in build.get("exportedEnvironmentVariables", [])}
     digest = exported.get("IMAGE_DIGEST", "")
     if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
-        raise RuntimeError(f"copy of {event['ResourceProperties']['SourceImage']} reported no image digest ({digest!r}): {link}")
-    return {"IsComplete": True, "Data": {"BuildId": build["id"], "Digest": digest}}
-'''
+        raise RuntimeError(f"copy of {source} reported no image digest ({digest!r}): {link}")
+    return {"PhysicalResourceId": properties["TargetImage"], "Data": {"BuildId": build["id"], "Digest": digest}}
+''' % POLL_SECONDS
 
 
 class ImageCopyProvider(Construct):
-    """One per stack: the custom-resource provider that starts copy builds and waits for them (outside the VPC)."""
+    """One per stack: the custom-resource provider that starts copy builds and waits for them, in the VPC."""
 
     ID = "ImageCopyProvider"
 
     @classmethod
-    def of(cls, scope: Construct) -> ImageCopyProvider:
+    def of(cls, scope: Construct, *, vpc: ec2.IVpc, subnets: ec2.SubnetSelection) -> ImageCopyProvider:
         stack = Stack.of(scope)
-        return stack.node.try_find_child(cls.ID) or cls(stack, cls.ID)
+        return stack.node.try_find_child(cls.ID) or cls(stack, cls.ID, vpc=vpc, subnets=subnets)
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, subnets: ec2.SubnetSelection) -> None:
+        """
+        :param vpc: the cluster's VPC
+        :param subnets: where the Lambdas run (the cluster subnets: the codebuild, lambda and S3 endpoints serve them)
+        """
         super().__init__(scope, construct_id)
-        code = lambda_.Code.from_inline(HANDLER)
-        common = dict(runtime=lambda_.Runtime.PYTHON_3_14, code=code, timeout=Duration.minutes(1))
-        self.on_event = lambda_.Function(
-            self, "StartCopy", handler="index.on_event", description="Starts an image copy build", **common
-        )
-        self.is_complete = lambda_.Function(
-            self, "CopyDone", handler="index.is_complete", description="Polls an image copy build", **common
-        )
-        self.provider = cr.Provider(
+        self.security_group = ec2.SecurityGroup(
             self,
-            "Provider",
-            on_event_handler=self.on_event,
-            is_complete_handler=self.is_complete,
-            query_interval=Duration.seconds(20),
-            total_timeout=COPY_TIMEOUT.plus(Duration.minutes(5)),
+            "SecurityGroup",
+            vpc=vpc,
+            description="Image copy Lambdas: no inbound rules; HTTPS out to the VPC endpoints (CodeBuild, Lambda, S3)",
+            allow_all_outbound=False,
         )
-        for function, step in self._handlers():
-            acknowledge_deploy_time_lambda(function, outside_vpc=OUTSIDE_VPC, **step)
-        acknowledge_provider_framework(
-            self.provider, name="image copy provider", handlers=[self.on_event, self.is_complete], outside_vpc=OUTSIDE_VPC
+        # 443 to any address: the subnets' routes decide what is reachable (the VPC and its endpoints, the S3 gateway
+        # endpoint whose prefix list cannot be named without an AWS lookup); the cluster subnets have no other route
+        self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(HTTPS), "HTTPS to the VPC endpoints")
+        in_vpc = dict(vpc=vpc, vpc_subnets=subnets, security_groups=[self.security_group])
+        self.handler = lambda_.Function(
+            self,
+            "Copy",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            code=lambda_.Code.from_inline(HANDLER),
+            handler="index.on_event",
+            description="Starts an image copy build and waits until it ends",
+            timeout=HANDLER_TIMEOUT,
+            **in_vpc,
         )
+        self.provider = cr.Provider(self, "Provider", on_event_handler=self.handler, **in_vpc)
+        acknowledge_deploy_time_lambda(self.handler, **self._handler_words())
+        acknowledge_provider_framework(self.provider, name="image copy provider", handlers=[self.handler])
 
-    def _handlers(self):
-        scope = "starting or reading builds of this stack's image copy projects"
-        return (
-            (self.on_event, dict(name="image copy start Lambda", made_by="ImageCopyProvider", scope_of_policy=scope)),
-            (self.is_complete, dict(name="image copy poll Lambda", made_by="ImageCopyProvider", scope_of_policy=scope)),
-        )
+    @staticmethod
+    def _handler_words() -> dict:
+        return dict(name="image copy Lambda", made_by="ImageCopyProvider",
+                    scope_of_policy="starting and reading builds of this stack's image copy projects")
 
     def allow(self, project: codebuild.IProject) -> None:
-        """Let the handlers start and read builds of `project`, and nothing else."""
-        self.on_event.add_to_role_policy(iam.PolicyStatement(actions=["codebuild:StartBuild"], resources=[project.project_arn]))
-        self.is_complete.add_to_role_policy(
-            iam.PolicyStatement(actions=["codebuild:BatchGetBuilds"], resources=[project.project_arn])
+        """Let the handler start and read builds of `project`, and nothing else."""
+        self.handler.add_to_role_policy(
+            iam.PolicyStatement(actions=["codebuild:StartBuild", "codebuild:BatchGetBuilds"], resources=[project.project_arn])
         )
-        for function, step in self._handlers():
-            acknowledge_inline_policies(function, **step)
+        acknowledge_inline_policies(self.handler, **self._handler_words())
 
 
 def images_key(scope: Construct) -> kms.Key:
     """One per stack: the KMS key of the workload repositories and of the copy builds."""
     stack = Stack.of(scope)
-    return stack.node.try_find_child("WorkloadImagesKey") or kms.Key(
-        stack,
-        "WorkloadImagesKey",
-        description="Encrypts the workload ECR repositories and the image copy builds",
-        enable_key_rotation=True,
-        removal_policy=RemovalPolicy.RETAIN,
+    return stack.node.try_find_child("WorkloadImagesKey") or platform_key(
+        stack, "WorkloadImagesKey", description="Encrypts the workload ECR repositories and the image copy builds"
     )
 
 
@@ -186,10 +188,14 @@ class ImageMirror(Construct):
         construct_id: str,
         *,
         image: MirroredImage,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
         log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS,
     ) -> None:
         """
         :param image: the upstream image and the ECR repository to copy it into (validated here)
+        :param vpc: the VPC the copy's custom-resource Lambdas run in (the copy build itself runs outside it)
+        :param subnets: their subnets, which must reach the ``codebuild``, ``lambda`` and S3 endpoints
         :param log_retention_days: retention of the copy build's log group. default: 365
         """
         image.validate("image")
@@ -250,7 +256,7 @@ class ImageMirror(Construct):
         )
         self.repository.grant_pull_push(self.project)
         self.repository.grant(self.project, "ecr:DescribeImages")
-        provider = ImageCopyProvider.of(self)
+        provider = ImageCopyProvider.of(self, vpc=vpc, subnets=subnets)
         provider.allow(self.project)
         self.copy = CustomResource(
             self,
@@ -270,7 +276,7 @@ class ImageMirror(Construct):
         self.image_uri = f"{self.registry}/{image.repository}@{self.digest}"
         # the build pushes into the repository with the project's role and its policy, and the handlers start and poll
         # it with policies of their own (separate AWS::IAM::Policy resources): all must exist before it starts
-        self.copy.node.add_dependency(self.repository, self.project.role, provider.on_event, provider.is_complete)
+        self.copy.node.add_dependency(self.repository, self.project.role, provider.handler)
         self._acknowledge_findings()
 
     def _acknowledge_findings(self) -> None:

@@ -8,7 +8,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from ..compliance import user_choice
+from ..settings import key_of
 from ..settings.model import LOG_RETENTION_DAYS, ComplianceSettings
+from .keys import platform_key
 
 DEFAULT_LOG_RETENTION_DAYS = ComplianceSettings().log_retention_days
 
@@ -46,12 +49,8 @@ def log_key(scope: Construct) -> kms.Key:
     existing = stack.node.try_find_child(LOG_KEY_ID)
     if existing is not None:
         return existing
-    key = kms.Key(
-        stack,
-        LOG_KEY_ID,
-        description="Encryption of the platform's CloudWatch Logs log groups (VPC flow logs, EKS control plane)",
-        enable_key_rotation=True,
-        removal_policy=RemovalPolicy.RETAIN,
+    key = platform_key(
+        stack, LOG_KEY_ID, description="Encryption of the platform's CloudWatch Logs log groups (VPC flow logs, EKS control plane)"
     )
     key.add_to_resource_policy(
         iam.PolicyStatement(
@@ -79,11 +78,23 @@ def retained_log_group(
     :param retention_days: one of config.LOG_RETENTION_DAYS
     :param log_group_name: default: none, CloudFormation generates one
     """
-    return logs.LogGroup(
+    group = logs.LogGroup(
         scope,
         construct_id,
         log_group_name=log_group_name,
         retention=retention(retention_days),
         encryption_key=log_key(scope),
         removal_policy=RemovalPolicy.RETAIN,
+    )
+    retention_is_the_users_choice(group)
+    return group
+
+
+def retention_is_the_users_choice(group: logs.LogGroup) -> None:
+    """AWS Control Tower's CT.CLOUDWATCH.PR.2 (a year of retention or more) is met by the retention setting alone."""
+    user_choice(
+        group.node.default_child,
+        "CT.CLOUDWATCH.PR.2",
+        key_of(ComplianceSettings, "log_retention_days"),
+        f"365 days or more meets it (the default is {DEFAULT_LOG_RETENTION_DAYS})",
     )

@@ -5,15 +5,21 @@ from __future__ import annotations
 from aws_cdk import Acknowledgment, Aws, Stack, Token, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from ..compliance import HIPAA, NIST, PCI, REDUNDANT_ROLE_DEPENDENCY, acknowledge_in_packs, ignore_cfn_lint
+from ..compliance import HIPAA, NIST, PCI, acknowledge, acknowledge_in_packs, nag_arn
 from ..settings import OperationsSettings, key_of
 from ..settings.checks import check_zones_in_region
 from ..settings.model import PUBLIC_BASTION_NEEDS_NEW_VPC, ExistingVpcSettings, NetworkSettings
 from ..settings.errors import ConfigError
 from .logs import DEFAULT_LOG_RETENTION_DAYS, retained_log_group
 
+#: The AWS-owned Systems Manager Automation runbook that removes every rule from a VPC's default security group
+#: (parameters GroupId and AutomationAssumeRole; its role needs ec2:DescribeSecurityGroups, ec2:RevokeSecurityGroupEgress,
+#: ec2:RevokeSecurityGroupIngress, ssm:StartAutomationExecution, ssm:GetAutomationExecution: Systems Manager Automation
+#: Runbook Reference). It runs in AWS, not in the VPC: no Lambda outside the VPC (CT.LAMBDA.PR.3), no EC2 endpoint.
+CLOSE_DEFAULT_SG_RUNBOOK = "AWSConfigRemediation-RemoveVPCDefaultSecurityGroupRules"
 #: /20 per subnet: room for about 4,000 Fargate pods per availability zone (each pod takes one IP).
 SUBNET_CIDR_MASK = 20
 SUBNET_GROUP = "cluster"
@@ -33,8 +39,9 @@ class PrivateNetwork(Construct):
     """A VPC whose cluster subnets have no route to the internet.
 
     New VPC: one isolated subnet per availability zone, DNS support and hostnames on (private endpoint and
-    endpoint private DNS need both), no NAT gateway, no internet gateway, default security group closed, flow logs
-    (all traffic) to a KMS-encrypted log group that is kept on destroy.
+    endpoint private DNS need both), no NAT gateway, no internet gateway, default security group closed (by a Systems
+    Manager association that runs AWS's ``AWSConfigRemediation-RemoveVPCDefaultSecurityGroupRules`` runbook at deploy),
+    flow logs (all traffic) to a KMS-encrypted log group that is kept on destroy.
     Existing VPC (`settings.existing_vpc`): imported from ids in the settings; nothing is looked up.
     """
 
@@ -91,7 +98,9 @@ class PrivateNetwork(Construct):
                 nat_gateways=0,
                 enable_dns_support=True,
                 enable_dns_hostnames=True,
-                restrict_default_security_group=True,
+                # closed by the runbook association below instead of aws-cdk-lib's Lambda, which would call the EC2
+                # API from outside the VPC (CT.LAMBDA.PR.3) or need an ec2 endpoint inside it
+                restrict_default_security_group=False,
                 subnet_configuration=[
                     ec2.SubnetConfiguration(
                         name=SUBNET_GROUP,
@@ -128,8 +137,7 @@ class PrivateNetwork(Construct):
             )
             # the role's permissions are a separate managed policy: the flow log must not start delivering before it
             flow_log.node.add_dependency(self.flow_log_policy)
-            restrict_default_sg = stack.node.find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider")
-            ignore_cfn_lint(restrict_default_sg.node.find_child("Handler"), REDUNDANT_ROLE_DEPENDENCY)
+            self._close_default_security_group()
             for subnet in self.vpc.public_subnets:
                 acknowledge_in_packs(
                     subnet.node.find_child("DefaultRoute"),
@@ -138,6 +146,77 @@ class PrivateNetwork(Construct):
                     "This route to the internet gateway exists only because operations.bastion_subnet is 'public': it "
                     "serves the bastion-only public subnet, and the cluster subnets have no route to it.",
                 )
+
+    def _close_default_security_group(self) -> None:
+        """A State Manager association that runs the runbook once, when it is created, on this VPC's default group."""
+        stack = Stack.of(self)
+        group = self.vpc.vpc_default_security_group
+        role = iam.Role(
+            self,
+            "CloseDefaultSecurityGroupRole",
+            description="Systems Manager Automation: remove every rule of this VPC's default security group",
+            assumed_by=iam.ServicePrincipal("ssm.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}),
+        )
+        policy = iam.ManagedPolicy(
+            self,
+            "CloseDefaultSecurityGroupPolicy",
+            description=f"What {CLOSE_DEFAULT_SG_RUNBOOK} needs, on this VPC's default security group",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(
+                    actions=["ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"],
+                    resources=[stack.format_arn(service="ec2", resource="security-group", resource_name=group)],
+                ),
+                iam.PolicyStatement(actions=["ec2:DescribeSecurityGroups"], resources=["*"]),
+                iam.PolicyStatement(
+                    actions=["ssm:StartAutomationExecution", "ssm:GetAutomationExecution"],
+                    resources=[
+                        stack.format_arn(service="ssm", account="", resource="automation-definition",
+                                         resource_name=f"{CLOSE_DEFAULT_SG_RUNBOOK}:*"),
+                        stack.format_arn(service="ssm", resource="automation-execution", resource_name="*"),
+                    ],
+                ),
+            ],
+        )
+        self.close_default_security_group = ssm.CfnAssociation(
+            self,
+            "CloseDefaultSecurityGroup",
+            name=CLOSE_DEFAULT_SG_RUNBOOK,
+            parameters={"GroupId": [group], "AutomationAssumeRole": [role.role_arn]},
+        )
+        self.close_default_security_group.node.add_dependency(policy)
+        resource = policy.node.default_child
+        acknowledge(
+            resource,
+            "AwsSolutions-IAM5[Resource::*]",
+            "ec2:DescribeSecurityGroups, which the default-security-group runbook calls first, takes no resource in "
+            "IAM, so only * is accepted; the revoke actions are limited to this VPC's default security group.",
+        )
+        # AWS-owned runbooks have no account in their ARN
+        account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
+        definition = nag_arn(self, "ssm", f"automation-definition/{CLOSE_DEFAULT_SG_RUNBOOK}:*").replace(
+            f":{account}:automation-definition", "::automation-definition"
+        )
+        for finding, what in (
+            (f"Resource::{definition}", "every version (:*) of the one AWS-owned runbook it runs"),
+            (f"Resource::{nag_arn(self, 'ssm', 'automation-execution/*')}",
+             "the executions of this account, whose ids are known only when Automation starts them"),
+        ):
+            acknowledge(
+                resource,
+                f"AwsSolutions-IAM5[{finding}]",
+                f"The default-security-group runbook role may start and read Automation on {what}; the runbook's "
+                "documented permissions, nothing else.",
+            )
+        for rule in ("VPCDefaultSecurityGroupClosed",):
+            acknowledge_in_packs(
+                self.vpc.node.default_child,
+                rule,
+                (NIST, HIPAA, PCI),
+                f"This VPC's default security group is closed at deploy by the Systems Manager association "
+                f"{stack.resolve(self.close_default_security_group.logical_id)}, which runs AWS's {CLOSE_DEFAULT_SG_RUNBOOK} "
+                "runbook on it; nothing uses that group.",
+            )
 
     def _flow_log_role(self) -> iam.IRole:
         """The flow-log delivery role with a customer-managed policy (no inline policy): it may write to the

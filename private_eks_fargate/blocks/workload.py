@@ -13,6 +13,7 @@ from ..pod_security import pod_templates, violations
 from ..settings import MirroredImage
 from ..settings.checks import check_namespace, check_ready_timeout
 from ..settings.errors import ConfigError
+from .endpoints import IMAGE_COPY
 from .image_mirror import ImageMirror
 from .image_guard import check_manifests, describe
 from .rollout import rollout_wait
@@ -66,8 +67,14 @@ class Workload(Construct):
         self.namespace_manifest = cluster.ensure_namespace(namespace)
         self.profile = cluster.ensure_profile(namespace)
         self.mirrors = {
-            image.repository: ImageMirror(self, f"Image{index}", image=image, log_retention_days=cluster.log_retention_days) for index, image in enumerate(images)
+            image.repository: ImageMirror(
+                self, f"Image{index}", image=image, vpc=cluster.cluster.vpc, subnets=cluster.subnets,
+                log_retention_days=cluster.log_retention_days,
+            )
+            for index, image in enumerate(images)
         }
+        if images:
+            cluster.uses_endpoints_for(IMAGE_COPY)
         self._deployments: dict[str, tuple[Mapping[str, Any], eks.KubernetesManifest]] = {}
 
     def image_uri(self, repository: str) -> str:

@@ -101,6 +101,8 @@ def compose(settings: PlatformSettings, scopes: Scopes) -> Platform:
         log_retention_days=compliance.log_retention_days,
         allowed_registries=settings.workloads.allowed_registries,
     )
+    if endpoints is not None:
+        cluster.endpoint_enabler = endpoints.enable
     sample_app = (
         SampleApp(cluster, "SampleApp", cluster=cluster, settings=settings.workloads) if settings.workloads.sample_app else None
     )

@@ -29,11 +29,17 @@ FARGATE_SIZES = (
     (4, tuple(range(8, 31))),
 )  # fmt: skip
 KUBERNETES_OVERHEAD_GB = 0.25
-#: Linux on-demand prices of the instance types a bastion is likely to use; others are reported as unpriced
+#: Linux on-demand prices of the instance types a bastion is likely to use; others are reported as unpriced. c7a.medium
+#: (the default: the cheapest x86_64 type AWS Control Tower's CT.EC2.PR.19 accepts) and the next ones it accepts
+#: (m7a.medium, c6a.large) from the Amazon EC2 On-Demand pricing page, us-east-1.
 EC2_PER_HOUR = {
     "t3.nano": 0.0052, "t3.micro": 0.0104, "t3.small": 0.0208, "t3.medium": 0.0416,
     "t4g.nano": 0.0042, "t4g.micro": 0.0084, "t4g.small": 0.0168, "t4g.medium": 0.0336,
+    "c7a.medium": 0.05131, "m7a.medium": 0.05796, "c6a.large": 0.0765,
 }  # fmt: skip
+#: EC2 detailed monitoring (one-minute metrics): CloudWatch bills each of the instance's 7 metrics as a custom metric
+#: ($0.30 per metric-month, first 10,000 metrics; the account's free tier of 10 such metrics is not counted here)
+DETAILED_MONITORING_METRICS, METRIC_PER_MONTH = 7, 0.30
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,11 @@ def cost_lines(templates: Iterable[Mapping]) -> list[CostLine]:
             lines.append(CostLine(
                 "EBS gp3 volume (bastion)", f"${EBS_GP3_PER_GB_MONTH:.2f}/GB-month", f"{gigabytes} GB",
                 gigabytes * EBS_GP3_PER_GB_MONTH,
+            ))
+        if props.get("Monitoring") is True:
+            lines.append(CostLine(
+                "EC2 detailed monitoring (bastion)", f"${METRIC_PER_MONTH:.2f}/metric-month",
+                f"{DETAILED_MONITORING_METRICS} metrics", DETAILED_MONITORING_METRICS * METRIC_PER_MONTH,
             ))
         if any(n.get("AssociatePublicIpAddress") for n in props.get("NetworkInterfaces", [])):
             lines.append(CostLine(

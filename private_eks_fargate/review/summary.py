@@ -18,14 +18,8 @@ BUILD_RECORD = "private-eks-fargate:build"
 
 
 def record_results(assembly_dir: Path, tool: str, *, version: str, checked: int, findings: list[Mapping],
-                   unit: str = "") -> Path:
-    """Write one tool's results where the summary reads them: what was checked (`checked` `unit`s) and each failed
-    finding; bound to the assembly's templates as they are now (``load_results`` drops it once they change)."""
-    out = Path(assembly_dir) / RESULTS_DIR
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{tool}.json"
-    path.write_text(json.dumps({"tool": tool, "version": version, "checked": checked, "failed": len(findings),
                                 "findings": list(findings), **({"unit": unit} if unit else {}),
+                                **({"evaluated": evaluated} if evaluated else {}),
                                 "templates": template_digests(assembly_dir)}, indent=1))
     return path
 
@@ -42,7 +36,9 @@ def result_line(name: str, data: Mapping | None) -> str:
     version = f" {data['version']}" if data.get("version") else ""
     rules = sorted({str(f.get("rule") or f.get("id") or "?") for f in findings if isinstance(f, Mapping)})
     named = f" ({', '.join(rules)})" if rules else ""
-    return f"{name}{version}: {failed} failed{checked}{named}"
+    chosen = sorted({f"{f.get('rule')} by {f['setting']}" for f in findings if isinstance(f, Mapping) and f.get("setting")})
+    choice = f"; the user's choice: {', '.join(chosen)}" if chosen else ""
+    return f"{name}{version}: {failed} failed{checked}{named}{choice}"
 
 
 def build_record(review: Review) -> dict:

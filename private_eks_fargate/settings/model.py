@@ -421,7 +421,9 @@ class OperationsSettings:
         allowed="isolated (cluster subnets, SSM endpoints added) or public (a bastion-only public subnet with an internet gateway; new VPC only)",
     )
     bastion_instance_type: str = setting(
-        "t3.micro", key="operations.bastion_instance_type", parse=parsers.text, doc="the bastion's EC2 instance type",
+        "c7a.medium", key="operations.bastion_instance_type", parse=parsers.text,
+        doc="the bastion's EC2 instance type (x86_64); c7a.medium is the cheapest that AWS Control Tower's CT.EC2.PR.19 "
+            "accepts, t3.micro costs less and fails it",
         allowed="an x86_64 type: the kubectl that can be installed offline is x86_64, so Graviton types are rejected",
     )
     bastion_ami: str | None = setting(

@@ -1,0 +1,87 @@
+"""AWS Control Tower proactive controls as a CDK validation plugin, beside the cdk-nag packs.
+
+The checks themselves are ``review.control_tower`` (AWS's cfn-guard rules from ``cdklabs.cdk-validator-cfnguard`` on
+the synthesized templates). A failing control fails the synth like a cdk-nag finding, unless the construct declared,
+with ``user_choice()``, that a setting decides that control on that resource: then the results name the setting.
+Every run writes its results to ``<outdir>/results/control-tower.json``, which the review report reads.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+import jsii
+from constructs import IConstruct
+
+from ..review.control_tower import METADATA_KEY, TOOL, result_record, run_controls
+from ..review.summary import record_results
+
+PLUGIN_NAME = "ControlTower"
+_ATTRIBUTE = "_private_eks_fargate_control_tower"
+
+
+def user_choice(resource: cdk.CfnResource, control: str, setting: str, why: str) -> None:
+    """Declare that `setting` decides `control` (``CT.EC2.PR.19``) on `resource`: if the control fails there, it is
+    the user's choice of that setting, named in the review report, and not a synth failure."""
+    if not cdk.CfnResource.is_cfn_resource(resource):
+        raise TypeError(f"declare {control} on the resource itself (a CfnResource), not on {resource.node.path}")
+    declared = resource.get_metadata(METADATA_KEY) or {"UserChoice": []}
+    declared["UserChoice"].append({"Control": control, "Setting": setting, "Why": why})
+    resource.add_metadata(METADATA_KEY, declared)
+
+
+@jsii.implements(cdk.IPolicyValidationPlugin)
+class ControlTowerChecks:
+    """CDK validation plugin: every proactive control whose resource types the templates have, on every synth.
+
+    One instance per app (``of``): it is called once with the stacks of all its stages, and writes one results file.
+    """
+
+    def __init__(self, outdir: str | None) -> None:
+        self.outdir = outdir
+        #: the last run's results (``review.control_tower.Results``)
+        self.results = None
+
+    @classmethod
+    def of(cls, scope: IConstruct) -> "ControlTowerChecks":
+        """The app's plugin (kept on the app object), created on first use."""
+        root = scope.node.root
+        plugin = getattr(root, _ATTRIBUTE, None)
+        if plugin is None:
+            plugin = cls(getattr(root, "outdir", None))
+            setattr(root, _ATTRIBUTE, plugin)
+        return plugin
+
+    @property
+    def name(self) -> str:
+        return PLUGIN_NAME
+
+    @property
+    def version(self) -> str:
+        return "1.0.0"
+
+    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        # stacks by their construct path (Dev/Cluster), as the review report names them
+        paths = {stack.stack_construct_path: stack.template_path for stack in context.stack_templates}
+        self.results = results = run_controls({name: json.loads(Path(path).read_text()) for name, path in paths.items()})
+        if self.outdir:
+            record_results(Path(self.outdir), TOOL, **result_record(results))
+        by_control: dict[str, list] = {}
+        for finding in results.failing:
+            by_control.setdefault(finding.control, []).append(finding)
+        violations = [
+            cdk.PolicyViolation(
+                rule_name=control,
+                description=f"{findings[0].message} (AWS Control Tower proactive control {control})",
+                violating_resources=[
+                    cdk.PolicyViolatingResource(locations=["Properties"], resource_logical_id=f.resource,
+                                                template_path=paths[f.stack])
+                    for f in findings
+                ],
+                severity="error",
+            )
+            for control, findings in by_control.items()
+        ]
+        return cdk.PolicyValidationPluginReport(success=not violations, violations=violations)
