@@ -18,6 +18,17 @@ BUILD_RECORD = "private-eks-fargate:build"
 
 
 def record_results(assembly_dir: Path, tool: str, *, version: str, checked: int, findings: list[Mapping],
+                   unit: str = "", evaluated: list[str] | None = None) -> Path:
+    """Write one tool's results where the summary reads them: what was checked (`checked` `unit`s) and each failed
+    finding (``{rule, resource, message}``, with ``setting`` when the user's choice of that setting is why it fails);
+    bound to the assembly's templates as they are now (``load_results`` drops it once they change).
+
+    :param evaluated: the rule ids that ran, when the tool names them (``checked`` counts them)
+    """
+    out = Path(assembly_dir) / RESULTS_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{tool}.json"
+    path.write_text(json.dumps({"tool": tool, "version": version, "checked": checked, "failed": len(findings),
                                 "findings": list(findings), **({"unit": unit} if unit else {}),
                                 **({"evaluated": evaluated} if evaluated else {}),
                                 "templates": template_digests(assembly_dir)}, indent=1))
