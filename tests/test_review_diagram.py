@@ -44,6 +44,10 @@ def test_diagram_is_an_svg_naming_the_cluster_profiles_and_endpoints(default_app
         assert f"{endpoint['Metadata']['Purpose']['Service']} (" in text
     arrows = list(root.iter(f"{SVG}line"))
     assert len(arrows) > len(endpoints)  # an arrow to each service, and from the consumers to their endpoints
+    functions = [lid for stack in default_app.templates for lid, fn in default_app.resources(stack, "AWS::Lambda::Function").items()
+                 if fn["Properties"].get("VpcConfig")]
+    assert functions
+    assert f"{len(functions)} Lambda functions in the VPC (deploy time only) {', '.join(map(plain, functions))}" in text
     assert "![architecture](architecture.svg)" in default_review.read_text()
 
 

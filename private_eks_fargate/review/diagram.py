@@ -30,7 +30,7 @@ COLORS = {
     "internet": "#fbe3e3", "internet_gateway": "#f6b8b8", "outside": "#f7f7f7", "build": "#e3e8fb", "ecr": "#fdf0dc",
     "logs": "#e9f5f7",
 }  # fmt: skip
-CONSUMER_WORDS = {"cluster": ("fargate", "pods", "image pulls"), "lambda": ("kubectl",), "bastion": ("bastion",)}
+CONSUMER_WORDS = {"cluster": ("fargate", "pods", "image pulls"), "lambda": ("lambda",), "bastion": ("bastion",)}
 #: Drawing units (x 0..180, y up from Y_MIN, which the band below the VPC lowers, to 108) and pixels per unit.
 X_MAX, Y_MIN, Y_MAX, SCALE = 180, -16, 108, 10
 #: Average glyph width as a fraction of the font size (sans-serif), to wrap text inside its box; listings of names
@@ -304,10 +304,10 @@ def draw_architecture(review: "Review", path: Path) -> Path:
             svg.text(7, 51, _short("Deployments: " + ", ".join(workloads), 90), size=8.5)
         svg.text(7, 47, "every pod runs on Fargate in the isolated subnets", size=8, style="italic")
         consumers["cluster"] = (67, 62)
-    in_vpc = [r for _, _, r in review.resources("AWS::Lambda::Function") if r["Properties"].get("VpcConfig")]
+    in_vpc = [lid for _, lid, r in review.resources("AWS::Lambda::Function") if r["Properties"].get("VpcConfig")]
     if in_vpc:
-        svg.box(5, 26, 62, 14, COLORS["lambda"],
-                f"{len(in_vpc)} Lambda functions in the VPC\n(kubectl handler and provider framework)", size=9)
+        svg.box(5, 26, 62, 14, COLORS["lambda"], f"{len(in_vpc)} Lambda functions in the VPC (deploy time only)\n"
+                + ", ".join(_plain_id(lid) for lid in in_vpc), size=8.5)
         consumers["lambda"] = (67, 33)
     instances = review.resources("AWS::EC2::Instance")
     public = False
