@@ -55,6 +55,18 @@ def main() -> None:
 
     report = write_review(Path(assembly.directory))
     print(f"review report: {report}", file=sys.stderr)
+    warn_of_chosen_controls(Path(assembly.directory))
+
+
+def warn_of_chosen_controls(assembly_dir: Path) -> None:
+    """One line when a Control Tower control fails by a setting the user chose (any other failure stopped the synth):
+    organizations that enable that control refuse the deploy."""
+    from private_eks_fargate.review.assembly import load_results
+    from private_eks_fargate.review.summary import RESULT_TOOLS, result_line
+
+    record = load_results(assembly_dir).get("control-tower")
+    if record and record.get("failed"):
+        print(f"warning: {result_line(RESULT_TOOLS['control-tower'], record)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -422,15 +422,16 @@ def _start_lint_early(request) -> None:
 _CONTROL_TOWER_WANTED: list[bool] = []
 
 
-def _control_tower(synth: Synth) -> dict:
+def _control_tower(template_files: dict[str, Path], assembly_dir: Path) -> dict:
     """The proactive controls on one configuration's templates, recorded into its assembly as the synth's plugin
-    records them (``results/control-tower.json``); the record."""
+    records them (``results/control-tower.json``); the record. Plain files only: jsii (the Synth's assembly object)
+    is not safe to call from a background thread while the main thread synthesizes."""
     from private_eks_fargate.review.control_tower import result_record, run_controls
     from private_eks_fargate.review.summary import record_results
 
-    templates = {name: json.loads(path.read_text()) for name, path in synth.template_files.items()}
+    templates = {name: json.loads(path.read_text()) for name, path in template_files.items()}
     record = result_record(run_controls(templates, workers=1))
-    record_results(Path(synth.assembly.directory), "control-tower", **record)
+    record_results(assembly_dir, "control-tower", **record)
     return record
 
 
@@ -439,7 +440,10 @@ def control_tower_jobs(all_synths) -> dict[str, concurrent.futures.Future]:
     """The Control Tower proactive controls on every configuration the synth did not run them on, in the background;
     the default app's come from its synth (the plugin, as make synth runs it)."""
     return {
-        name: BackgroundJob(lambda synth=synth: _control_tower(synth), f"control-tower {name}").start()
+        name: BackgroundJob(
+            lambda files=dict(synth.template_files), where=Path(synth.assembly.directory): _control_tower(files, where),
+            f"control-tower {name}",
+        ).start()
         for name, synth in all_synths.items() if name != "default"
     }
 

@@ -12,7 +12,7 @@ from private_eks_fargate.review.assembly import load_results
 from private_eks_fargate.review.control_tower import result_record, resolved, run_controls
 from private_eks_fargate.review.summary import result_line
 
-from conftest import CLUSTER
+from conftest import CLUSTER, background_job, run_app
 
 #: the controls the default app failed before they were met (issue 11), each now evaluated on it
 ONCE_FAILING = {"CT.EC2.PR.8", "CT.EC2.PR.10", "CT.EC2.PR.13", "CT.EC2.PR.19", "CT.KMS.PR.3", "CT.LAMBDA.PR.3"}
@@ -91,3 +91,29 @@ def test_the_public_bastion_report_names_each_control_with_its_setting(control_t
     summary = text.split("## Summary")[1].split("\n## ")[0]
     assert ("the user's choice: CT.CLOUDWATCH.PR.2 by compliance.log_retention_days, CT.EC2.PR.8 by "
             "operations.bastion_subnet") in summary
+
+
+def test_a_platform_without_bastion_sample_app_or_fargate_logging_meets_every_control(bare_platform_app):
+    templates = {name: json.loads(path.read_text()) for name, path in bare_platform_app.template_files.items()}
+    assert templates
+    results = run_controls(templates, workers=1)
+    assert results.evaluated and results.findings == []
+
+
+@background_job
+def app_with_a_t3_micro_bastion():
+    return run_app({"operations.bastion_instance_type": "t3.micro"})
+
+
+@pytest.mark.background
+def test_a_bastion_type_without_encryption_in_transit_synthesizes_and_warns_in_one_line():
+    result = app_with_a_t3_micro_bastion.result()
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    report = Path(lines[0].removeprefix("review report: "))
+    record = load_results(report.parent.parent)["control-tower"]
+    assert [(f["rule"], f["setting"]) for f in record["findings"]] == [("CT.EC2.PR.19", "operations.bastion_instance_type")]
+    assert lines[-1] == (
+        f"warning: Control Tower proactive controls 0.0.62: 1 failed, {record['checked']} checked (CT.EC2.PR.19); "
+        "the user's choice: CT.EC2.PR.19 by operations.bastion_instance_type"
+    )
