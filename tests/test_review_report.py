@@ -131,6 +131,11 @@ def test_summary_says_what_is_deployed_and_who_administers_it_and_how(default_re
     assert "- from the VPC: none (no internet or NAT gateway" in summary
     assert "outside the VPC (CodeBuild's network): pulls public.ecr.aws/nginx/nginx-unprivileged:1.28.0 at deploy" in summary
     assert summary.count("rotating): the account (IAM policies decide who): kms:*") == 6
+    # CT.KMS.PR.3's deny reads as a deny with its condition, never as a grant
+    assert summary.count("; anyone: denied use (CreateGrant) when kms:GrantIsForAWSResource is false (or absent) and "
+                         "aws:PrincipalIsAWSService is false (or absent)") == 6
+    assert "when kms:EncryptionContext:aws:logs:arn matches arn:<partition>:logs:<region>:<account>:log-group:" in summary
+    assert " for false" not in summary
     assert "**Retained on destroy**: ECR::Repository × 1, KMS::Key × 6, Logs::LogGroup × 4" in summary
 
 

@@ -133,6 +133,8 @@ def internet_lines(review: Review) -> list[str]:
 
 def _principal_words(statement: Mapping) -> str:
     principal = statement.get("Principal", {})
+    if principal == "*" or principal == {"AWS": "*"}:
+        return "anyone"
     if isinstance(principal, Mapping) and "AWS" in principal and show(principal["AWS"]).endswith(":root"):
         return "the account (IAM policies decide who)"
     if isinstance(principal, Mapping) and "Service" in principal:
@@ -140,18 +142,38 @@ def _principal_words(statement: Mapping) -> str:
     return show(principal)
 
 
+def _condition_words(condition: Mapping) -> str:
+    """A statement's condition block in words: every test must hold (IAM's AND across operators and keys)."""
+    words = []
+    for operator, tests in condition.items():
+        for key, value in tests.items():
+            if operator.startswith("Bool"):
+                absent = " (or absent)" if operator.endswith("IfExists") else ""
+                words.append(f"{key} is {show(value)}{absent}")
+            elif operator.startswith(("ArnLike", "StringLike")):
+                words.append(f"{key} matches {show(value)}")
+            elif operator.startswith(("ArnEquals", "StringEquals")):
+                words.append(f"{key} is {show(value)}")
+            else:
+                words.append(f"{key} {operator} {show(value)}")
+    return " and ".join(words)
+
+
+def _statement_words(statement: Mapping) -> str:
+    actions = statement.get("Action")
+    actions = "kms:*" if actions == "kms:*" else "use (" + show(actions).replace("kms:", "") + ")"
+    effect = "denied " if statement.get("Effect") == "Deny" else ""
+    condition = statement.get("Condition")
+    when = f" when {_condition_words(condition)}" if condition else ""
+    return f"{_principal_words(statement)}: {effect}{actions}{when}"
+
+
 def kms_lines(review: Review) -> list[str]:
     policies = review.resources("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
     lines = []
     for stack, lid, key in review.resources("AWS::KMS::Key"):
         props = key["Properties"]
-        grants = []
-        for statement in props.get("KeyPolicy", {}).get("Statement", []):
-            actions = statement.get("Action")
-            actions = "kms:*" if actions == "kms:*" else "use (" + show(actions).replace("kms:", "") + ")"
-            condition = statement.get("Condition")
-            when = " for " + "; ".join(show(v) for c in condition.values() for v in c.values()) if condition else ""
-            grants.append(f"{_principal_words(statement)}: {actions}{when}")
+        grants = [_statement_words(statement) for statement in props.get("KeyPolicy", {}).get("Statement", [])]
         users = sorted({show(r) for _, _, policy in policies
                         for st in policy["Properties"].get("PolicyDocument", {}).get("Statement", [])
                         if {"Fn::GetAtt": [lid, "Arn"]} in (st.get("Resource") if isinstance(st.get("Resource"), list) else [st.get("Resource")])
