@@ -26,6 +26,7 @@ CDK = @$(BIN)/python scripts/cdk.py
 help:
 	@echo "make synth | diff | deploy | destroy  [ENV=environment] [ARGS='-c key=value ...']"
 	@echo "make review | test | compat | bench | docs | clean"
+	@echo "make setup (what synth and deploy need) | setup-test (and the test tools)"
 	@echo
 	@echo "Settings (cdk.json context, or -c key=value; README 'Configuration' has what each does and its default):"
 	@python3 -m private_eks_fargate.settings.docs --keys

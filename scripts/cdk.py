@@ -71,10 +71,23 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    context_file = ROOT / "cdk.context.json"
+    had_context = context_file.exists()
+    try:
+        return run_cli(options.command, arguments)
+    finally:
+        # the CLI writes cdk.context.json after any lookup, also a failed one (then `{}`): a file to commit only
+        # when it holds something
+        if not had_context and context_file.exists() and json.loads(context_file.read_text() or "{}") == {}:
+            context_file.unlink()
+
+
+def run_cli(command: str, arguments: list[str]) -> int:
+    """The pinned CDK CLI on the venv's Node; a synth's output without the CLI's echo of the app's one-line error."""
     bin_dir = Path(sys.executable).parent
     env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", CDK_DISABLE_CLI_TELEMETRY="true")
     cdk = [str(bin_dir / "node"), str(ROOT / "node_modules" / "aws-cdk" / "bin" / "cdk")]
-    if options.command != "synth":
+    if command != "synth":
         return subprocess.run([*cdk, *arguments], cwd=ROOT, env=env).returncode  # deploy and destroy may prompt
     with subprocess.Popen([*cdk, *arguments], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True) as cli:
         for line in cli.stderr:

@@ -131,3 +131,16 @@ def test_production_turns_on_termination_protection(default_app, existing_vpc_ap
 
     assert protection(default_app) == {"Dev/Network": False, "Dev/Endpoints": False, "Dev/Cluster": False}
     assert protection(existing_vpc_app) == {"Prod/Endpoints": True, "Prod/Cluster": True}
+
+
+def test_a_relaxed_level_for_a_namespace_the_stage_does_not_create_is_one_error():
+    import aws_cdk as cdk
+    from private_eks_fargate import ClusterSettings, PlatformSettings
+    from private_eks_fargate.app.stage import PrivateEksFargateStage
+    from private_eks_fargate.settings import ConfigError
+
+    settings = PlatformSettings(cluster=ClusterSettings(pod_security_levels={"legacy": "baseline"}))
+    with pytest.raises(ConfigError) as caught:
+        PrivateEksFargateStage(cdk.App(), "Dev", settings=settings, compliance_checks=False)
+    assert str(caught.value) == ("cluster.pod_security_levels: 'legacy' is not a namespace this stage creates "
+                                 "(aws-observability, custom-space); add it with cluster.app_profiles or remove it")

@@ -12,7 +12,8 @@ from constructs import Construct
 from ..blocks.zoned_stack import ZonedStack
 from ..compliance import apply_tags, enable_compliance_checks
 from ..composition.platform import Platform, Scopes, compose
-from ..settings import SECTIONS, PlatformSettings
+from ..blocks.fargate_logging import NAMESPACE as LOGGING_NAMESPACE
+from ..settings import SECTIONS, ConfigError, PlatformSettings
 from ..settings.catalog import declared
 
 #: The stage's record of what it was built from, in the cloud assembly (manifest metadata of the Cluster stack):
@@ -111,6 +112,7 @@ class PrivateEksFargateStage(Stage):
                 cluster=self.cluster_stack,
             ),
         )
+        check_relaxed_namespaces(self.platform)
         apply_tags(self, settings.compliance.tags)
         self.cluster_stack.node.add_metadata(
             BUILD_RECORD,
@@ -119,3 +121,16 @@ class PrivateEksFargateStage(Stage):
         )
         if compliance_checks:
             enable_compliance_checks(self, control_tower=control_tower)
+
+
+def check_relaxed_namespaces(platform: Platform) -> None:
+    """A relaxed Pod Security level for a namespace the stage does not create would pass silently: refuse it.
+    (The library's composite allows it: its user may add that namespace's workload afterwards.)"""
+    created = set(platform.cluster.namespaces) | ({LOGGING_NAMESPACE} if platform.settings.operations.fargate_logging else set())
+    unknown = sorted(set(platform.settings.cluster.pod_security_levels) - created)
+    if unknown:
+        raise ConfigError(
+            "cluster.pod_security_levels",
+            f"{unknown[0]!r} is not a namespace this stage creates ({', '.join(sorted(created))}); "
+            "add it with cluster.app_profiles or remove it",
+        )

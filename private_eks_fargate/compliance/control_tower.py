@@ -3,7 +3,7 @@
 The checks themselves are ``review.control_tower`` (AWS's cfn-guard rules from ``cdklabs.cdk-validator-cfnguard`` on
 the synthesized templates). A failing control fails the synth like a cdk-nag finding, unless the construct declared,
 with ``user_choice()``, that a setting decides that control on that resource: then the results name the setting.
-Every run writes its results to ``<outdir>/results/control-tower.json``, which the review report reads.
+Every run writes its results to ``<cloud assembly>/results/control-tower.json``, which the review report reads.
 """
 
 from __future__ import annotations
@@ -32,6 +32,15 @@ def user_choice(resource: cdk.CfnResource, control: str, setting: str, why: str)
     resource.add_metadata(METADATA_KEY, declared)
 
 
+def assembly_root(template_paths) -> Path:
+    """The cloud assembly the templates were written into (a stage's stacks sit in its ``assembly-<stage>``
+    directory inside it): where the results go, whatever the app was told its output directory is."""
+    directory = Path(next(iter(template_paths))).resolve().parent
+    while directory.name.startswith("assembly-"):
+        directory = directory.parent
+    return directory
+
+
 @jsii.implements(cdk.IPolicyValidationPlugin)
 class ControlTowerChecks:
     """CDK validation plugin: every proactive control whose resource types the templates have, on every synth.
@@ -39,8 +48,7 @@ class ControlTowerChecks:
     One instance per app (``of``): it is called once with the stacks of all its stages, and writes one results file.
     """
 
-    def __init__(self, outdir: str | None) -> None:
-        self.outdir = outdir
+    def __init__(self) -> None:
         #: the last run's results (``review.control_tower.Results``)
         self.results = None
 
@@ -50,7 +58,7 @@ class ControlTowerChecks:
         root = scope.node.root
         plugin = getattr(root, _ATTRIBUTE, None)
         if plugin is None:
-            plugin = cls(getattr(root, "outdir", None))
+            plugin = cls()
             setattr(root, _ATTRIBUTE, plugin)
         return plugin
 
@@ -66,8 +74,8 @@ class ControlTowerChecks:
         # stacks by their construct path (Dev/Cluster), as the review report names them
         paths = {stack.stack_construct_path: stack.template_path for stack in context.stack_templates}
         self.results = results = run_controls({name: json.loads(Path(path).read_text()) for name, path in paths.items()})
-        if self.outdir:
-            record_results(Path(self.outdir), TOOL, **result_record(results))
+        if paths:
+            record_results(assembly_root(paths.values()), TOOL, **result_record(results))
         by_control: dict[str, list] = {}
         for finding in results.failing:
             by_control.setdefault(finding.control, []).append(finding)
