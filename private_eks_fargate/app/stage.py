@@ -9,10 +9,10 @@ from typing import Any
 from aws_cdk import Environment, Stack, Stage
 from constructs import Construct
 
+from ..blocks.fargate_logging import NAMESPACE as LOGGING_NAMESPACE
 from ..blocks.zoned_stack import ZonedStack
 from ..compliance import apply_tags, enable_compliance_checks
 from ..composition.platform import Platform, Scopes, compose
-from ..blocks.fargate_logging import NAMESPACE as LOGGING_NAMESPACE
 from ..settings import SECTIONS, ConfigError, PlatformSettings
 from ..settings.catalog import declared
 

@@ -29,10 +29,10 @@ from ..settings.versions import KubernetesRelease
 from .coredns import COREDNS_SELECTOR, CoreDnsOnFargate
 from .image_guard import ImageGuard, ImagePolicy
 from .irsa import NATIVE_OIDC_PROVIDER_FLAG
+from .keys import platform_key
 from .logs import DEFAULT_LOG_RETENTION_DAYS, retained_log_group
 from .network import selected_subnets
 from .workload import Workload
-from .keys import platform_key
 
 ALL_LOG_TYPES = (
     eks.ClusterLoggingTypes.API,

@@ -14,8 +14,8 @@ from constructs import Construct
 from ..compliance import HIPAA, NIST, PCI, acknowledge_in_packs
 from ..settings import OperationsSettings, key_of
 from ..settings.errors import ConfigError
-from .logs import DEFAULT_LOG_RETENTION_DAYS, retention, retention_is_the_users_choice
 from .keys import platform_key
+from .logs import DEFAULT_LOG_RETENTION_DAYS, retention, retention_is_the_users_choice
 
 NAMESPACE = "aws-observability"
 CONFIG_MAP = "aws-logging"

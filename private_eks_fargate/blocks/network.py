@@ -208,15 +208,14 @@ class PrivateNetwork(Construct):
                 f"The default-security-group runbook role may start and read Automation on {what}; the runbook's "
                 "documented permissions, nothing else.",
             )
-        for rule in ("VPCDefaultSecurityGroupClosed",):
-            acknowledge_in_packs(
-                self.vpc.node.default_child,
-                rule,
-                (NIST, HIPAA, PCI),
-                f"This VPC's default security group is closed at deploy by the Systems Manager association "
-                f"{stack.resolve(self.close_default_security_group.logical_id)}, which runs AWS's {CLOSE_DEFAULT_SG_RUNBOOK} "
-                "runbook on it; nothing uses that group.",
-            )
+        acknowledge_in_packs(
+            self.vpc.node.default_child,
+            "VPCDefaultSecurityGroupClosed",
+            (NIST, HIPAA, PCI),
+            f"This VPC's default security group is closed at deploy by the Systems Manager association "
+            f"{stack.resolve(self.close_default_security_group.logical_id)}, which runs AWS's {CLOSE_DEFAULT_SG_RUNBOOK} "
+            "runbook on it; nothing uses that group.",
+        )
 
     def _flow_log_role(self) -> iam.IRole:
         """The flow-log delivery role with a customer-managed policy (no inline policy): it may write to the

@@ -100,15 +100,13 @@ def nag_arn(scope: IConstruct, service: str, resource: str) -> str:
     )
 
 
-def acknowledge_deploy_time_lambda(
-    function: lambda_.Function, *, name: str, made_by: str, scope_of_policy: str, outside_vpc: str | None = None
-) -> None:
-    """The findings every custom-resource Lambda has, each on its resource, with reasons naming `name`.
+def acknowledge_deploy_time_lambda(function: lambda_.Function, *, name: str, made_by: str, scope_of_policy: str) -> None:
+    """The findings every custom-resource Lambda has, each on its resource, with reasons naming `name`. Every such
+    Lambda runs in the VPC (AWS Control Tower's CT.LAMBDA.PR.3): one outside it keeps LambdaInsideVPC open.
 
     :param name: what the function is, e.g. "kubectl handler Lambda"
     :param made_by: who shapes its role, e.g. "aws-cdk-lib's KubectlProvider"
     :param scope_of_policy: what its inline policies are limited to
-    :param outside_vpc: why it runs outside the VPC; required when it does
     """
     resource = function.node.default_child
     ignore_cfn_lint(resource, REDUNDANT_ROLE_DEPENDENCY)
@@ -136,10 +134,6 @@ def acknowledge_deploy_time_lambda(
         f"The {name} is invoked synchronously for CloudFormation custom resources; a failure fails the deployment "
         "and rolls it back, so there is no lost asynchronous event to park in a dead-letter queue.",
     )
-    if not in_vpc:
-        if not outside_vpc:
-            raise ValueError(f"{function.node.path}: say why the {name} runs outside the VPC")
-        acknowledge_in_packs(resource, "LambdaInsideVPC", (NIST, HIPAA, PCI), f"The {name} runs outside the VPC: {outside_vpc}")
 
 
 def acknowledge_inline_policies(function: lambda_.Function, *, name: str, made_by: str, scope_of_policy: str) -> None:
@@ -162,11 +156,10 @@ def acknowledge_inline_policies(function: lambda_.Function, *, name: str, made_b
         )
 
 
-def acknowledge_provider_framework(
-    provider: cr.Provider, *, name: str, handlers: Sequence[lambda_.IFunction], outside_vpc: str | None = None
-) -> None:
+def acknowledge_provider_framework(provider: cr.Provider, *, name: str, handlers: Sequence[lambda_.IFunction]) -> None:
     """The findings of aws-cdk-lib's custom-resource Provider: its framework Lambdas (which may invoke every version
-    of `handlers`) and, with an isComplete handler, its waiter state machine.
+    of `handlers`). No acknowledgement for an isComplete handler's waiter state machine: without logging and X-Ray
+    tracing it fails AWS Control Tower's CT.STEPFUNCTIONS.PR.1 and PR.2, so the platform's providers have none.
 
     :param name: the provider, e.g. "kubectl provider"
     """
@@ -178,7 +171,6 @@ def acknowledge_provider_framework(
             name=f"{name} framework {step} Lambda",
             made_by="aws-cdk-lib's custom-resource Provider",
             scope_of_policy=f"invoking and reading the {name}'s own handler Lambdas",
-            outside_vpc=outside_vpc,
         )
         for handler in handlers:
             acknowledge(
@@ -187,39 +179,6 @@ def acknowledge_provider_framework(
                 f"The {name} framework {step} Lambda may invoke every version (ARN suffix :*) of the {name}'s handler "
                 f"{handler.node.id}, nothing else; aws-cdk-lib's Provider writes this statement.",
             )
-    machine = provider.node.try_find_child("waiter-state-machine")
-    if machine is None:
-        return
-    resource = machine.node.default_child
-    ignore_cfn_lint(resource, REDUNDANT_ROLE_DEPENDENCY)
-    acknowledge(
-        resource,
-        "AwsSolutions-SF1",
-        f"The {name}'s waiter state machine only loops over the isComplete Lambda during a deployment; that Lambda "
-        "logs every poll, and the deployment's events record the outcome.",
-    )
-    acknowledge(
-        resource,
-        "AwsSolutions-SF2",
-        f"The {name}'s waiter state machine is aws-cdk-lib's polling loop around one Lambda; X-Ray traces of it "
-        "would show nothing the deployment events do not.",
-    )
-    policy = machine.node.find_child("Role").node.find_child("DefaultPolicy").node.default_child
-    for function in framework:
-        if function.node.id != "framework-onEvent":
-            acknowledge(
-                policy,
-                f"AwsSolutions-IAM5[Resource::<{logical_id(function.node.default_child)}.Arn>:*]",
-                f"The {name}'s waiter state machine may invoke every version (ARN suffix :*) of its "
-                f"{function.node.id} Lambda, nothing else; aws-cdk-lib's Provider writes this statement.",
-            )
-    acknowledge_in_packs(
-        policy,
-        "IAMNoInlinePolicy",
-        (NIST, HIPAA, PCI),
-        f"The {name}'s waiter state machine role has one inline policy, written by aws-cdk-lib's Provider, that "
-        "allows invoking the provider's own framework Lambdas only.",
-    )
 
 
 def check_eks_cluster(properties: Mapping) -> list[tuple[str, str]]:

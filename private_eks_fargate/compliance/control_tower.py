@@ -48,10 +48,6 @@ class ControlTowerChecks:
     One instance per app (``of``): it is called once with the stacks of all its stages, and writes one results file.
     """
 
-    def __init__(self) -> None:
-        #: the last run's results (``review.control_tower.Results``)
-        self.results = None
-
     @classmethod
     def of(cls, scope: IConstruct) -> "ControlTowerChecks":
         """The app's plugin (kept on the app object), created on first use."""
@@ -73,7 +69,7 @@ class ControlTowerChecks:
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
         # stacks by their construct path (Dev/Cluster), as the review report names them
         paths = {stack.stack_construct_path: stack.template_path for stack in context.stack_templates}
-        self.results = results = run_controls({name: json.loads(Path(path).read_text()) for name, path in paths.items()})
+        results = run_controls({name: json.loads(Path(path).read_text()) for name, path in paths.items()})
         if paths:
             record_results(assembly_root(paths.values()), TOOL, **result_record(results))
         by_control: dict[str, list] = {}

@@ -14,6 +14,21 @@ from typing import Any, Iterable, Mapping
 KUBERNETES_RESOURCE = "Custom::AWSCDK-EKS-KubernetesResource"
 
 
+def kubernetes_manifests(resources: Iterable[tuple[str, Mapping]]) -> list[tuple[str, dict]]:
+    """(logical id, manifest) of every Kubernetes manifest among (logical id, resource) pairs, references as `show`
+    reads them; a manifest that is not JSON once shown is skipped."""
+    found = []
+    for lid, resource in resources:
+        if resource.get("Type") != KUBERNETES_RESOURCE:
+            continue
+        try:
+            manifests = json.loads(show(resource["Properties"].get("Manifest", "[]")))
+        except json.JSONDecodeError:
+            continue
+        found += [(lid, manifest) for manifest in manifests if isinstance(manifest, Mapping)]
+    return found
+
+
 @dataclass
 class StackTemplate:
     """One synthesized stack: its display path (``Dev/Cluster``), CloudFormation name and template."""
@@ -51,14 +66,7 @@ class Review:
 
     def manifests(self) -> list[tuple[str, dict]]:
         """(logical id, manifest) of every Kubernetes manifest the templates apply, references as `show` reads them."""
-        found = []
-        for _, lid, resource in self.resources(KUBERNETES_RESOURCE):
-            try:
-                manifests = json.loads(show(resource["Properties"].get("Manifest", "[]")))
-            except json.JSONDecodeError:
-                continue
-            found += [(lid, manifest) for manifest in manifests if isinstance(manifest, Mapping)]
-        return found
+        return kubernetes_manifests((lid, resource) for _, lid, resource in self.resources(KUBERNETES_RESOURCE))
 
     def resources(self, *types: str) -> list[tuple[StackTemplate, str, dict]]:
         return [

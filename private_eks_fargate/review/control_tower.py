@@ -2,7 +2,7 @@
 ``cdklabs.cdk-validator-cfnguard`` ships them (``rules/control-tower/cfn-guard/<service>/ct-*.guard`` and the cfn-guard
 binary), run on the templates directly. Standard library only: it reads templates and runs cfn-guard.
 
-Only the rules that report on a resource type the template has are run (39 of 237 on the default app), each template
+Only the rules that report on a resource type the template has are run (37 of 237 on the default app), each template
 with its own rules, several cfn-guard processes at once, each given only the resources its rules read.
 
 The hooks that enforce these controls in an organization see every property resolved; the synthesized template has

@@ -6,11 +6,10 @@ standing still. Prices change; the unit prices are stated next to every line.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from .assembly import show
+from .assembly import kubernetes_manifests
 
 REGION = "us-east-1"
 HOURS_PER_MONTH = 730
@@ -78,17 +77,14 @@ def deployments(resources: list[Mapping]) -> list[tuple[str, int, tuple[float, f
     """(name, replicas, Fargate size) of each Deployment the templates apply (every pod runs on Fargate)."""
 
     found = []
-    for resource in resources:
-        if resource["Type"] != "Custom::AWSCDK-EKS-KubernetesResource":
+    for _, manifest in kubernetes_manifests(("", resource) for resource in resources):
+        if manifest.get("kind") != "Deployment":
             continue
-        for manifest in json.loads(show(resource["Properties"].get("Manifest", "[]"))):
-            if manifest.get("kind") != "Deployment":
-                continue
-            spec = manifest["spec"]
-            requests = [c.get("resources", {}).get("requests", {}) for c in spec["template"]["spec"].get("containers", [])]
-            cpu = sum(_quantity(r.get("cpu"), CPU_UNITS) for r in requests)
-            memory = sum(_quantity(r.get("memory"), MEMORY_UNITS) for r in requests)
-            found.append((manifest["metadata"]["name"], int(spec.get("replicas", 1)), fargate_pod_size(cpu, memory)))
+        spec = manifest["spec"]
+        requests = [c.get("resources", {}).get("requests", {}) for c in spec["template"]["spec"].get("containers", [])]
+        cpu = sum(_quantity(r.get("cpu"), CPU_UNITS) for r in requests)
+        memory = sum(_quantity(r.get("memory"), MEMORY_UNITS) for r in requests)
+        found.append((manifest["metadata"]["name"], int(spec.get("replicas", 1)), fargate_pod_size(cpu, memory)))
     return found
 
 
