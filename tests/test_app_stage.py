@@ -144,3 +144,19 @@ def test_a_relaxed_level_for_a_namespace_the_stage_does_not_create_is_one_error(
         PrivateEksFargateStage(cdk.App(), "Dev", settings=settings, compliance_checks=False)
     assert str(caught.value) == ("cluster.pod_security_levels: 'legacy' is not a namespace this stage creates "
                                  "(aws-observability, custom-space); add it with cluster.app_profiles or remove it")
+
+
+def test_without_fargate_logging_aws_observability_is_not_a_namespace_to_relax():
+    import aws_cdk as cdk
+    from private_eks_fargate import ClusterSettings, OperationsSettings, PlatformSettings
+    from private_eks_fargate.app.stage import PrivateEksFargateStage
+    from private_eks_fargate.settings import ConfigError
+
+    settings = PlatformSettings(
+        cluster=ClusterSettings(pod_security_levels={"aws-observability": "baseline"}),
+        operations=OperationsSettings(fargate_logging=False),
+    )
+    with pytest.raises(ConfigError) as caught:
+        PrivateEksFargateStage(cdk.App(), "Dev", settings=settings, compliance_checks=False)
+    assert str(caught.value) == ("cluster.pod_security_levels: 'aws-observability' is not a namespace this stage "
+                                 "creates (custom-space); add it with cluster.app_profiles or remove it")
