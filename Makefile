@@ -78,10 +78,11 @@ compat: setup
 	$(BIN)/python scripts/compat.py
 
 # the README's configuration table (from the setting declarations), its change table and destroy section (from the
-# change matrix's synthesized templates, about 20 s); tests keep all three identical
+# change matrix's synthesized templates, about 20 s), docs/feature-flags.md's table; tests keep all four identical
 docs: setup-test
 	$(BIN)/python -m private_eks_fargate.settings.docs --write README.md
 	$(BIN)/python -m private_eks_fargate.app.changes --synth $$(mktemp -d) --write README.md
+	$(BIN)/python -m private_eks_fargate.app.feature_flags --write docs/feature-flags.md
 
 bench: setup-test
 	$(BIN)/python scripts/bench.py

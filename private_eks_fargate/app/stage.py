@@ -6,9 +6,10 @@ import dataclasses
 import subprocess
 from typing import Any
 
-from aws_cdk import Environment, Stack, Stage
+from aws_cdk import Annotations, Environment, Stack, Stage
 from constructs import Construct
 
+from ..blocks.bastion import AMI_WARNING
 from ..blocks.fargate_logging import NAMESPACE as LOGGING_NAMESPACE
 from ..blocks.zoned_stack import ZonedStack
 from ..compliance import apply_tags, enable_compliance_checks
@@ -98,8 +99,11 @@ class PrivateEksFargateStage(Stage):
         zones = existing.availability_zones if existing else settings.network.availability_zones
 
         def stack(name: str) -> Stack:
-            # zones named in configuration are the stacks' zones: no lookup, also with an account and region
-            return ZonedStack(self, name, zones=zones, termination_protection=settings.compliance.production)
+            # zones named in configuration are the stacks' zones: no lookup, also with an account and region; the
+            # tags are the stack's own too (CloudFormation stack tags: `@aws-cdk/core:explicitStackTags` leaves them
+            # to the stack, Tags.of(stage) below tags the resources)
+            return ZonedStack(self, name, zones=zones, termination_protection=settings.compliance.production,
+                              tags=dict(settings.compliance.tags) or None)
 
         self.network_stack = stack("Network") if settings.network.existing_vpc is None else None
         self.endpoints_stack = stack("Endpoints") if settings.endpoints.create else None
@@ -113,6 +117,9 @@ class PrivateEksFargateStage(Stage):
             ),
         )
         check_relaxed_namespaces(self.platform)
+        # the review report's summary says when the bastion's AMI is resolved at every deploy, and how to pin it: the
+        # synth stays quiet (a library user without the report still gets the warning)
+        Annotations.of(self).acknowledge_warning(AMI_WARNING, "the review report names the AMI the bastion resolves")
         apply_tags(self, settings.compliance.tags)
         self.cluster_stack.node.add_metadata(
             BUILD_RECORD,

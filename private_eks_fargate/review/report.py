@@ -323,10 +323,25 @@ def cfn_lint_ignores(review: Review) -> list[tuple[str, str, str]]:
     ]
 
 
+def _annotations(report: Mapping) -> bool:
+    """aws-cdk-lib's report of construct annotations (warnings), beside the plugins' (annotationsInValidationReport)."""
+    return (report.get("metadata") or {}).get("cdk:annotations") == "true"
+
+
 def unacknowledged_findings(review: Review) -> list[dict]:
     if review.validation is None:
         return []
-    return [v for report in review.validation.get("pluginReports", []) for v in report.get("violations", [])]
+    return [v for report in review.validation.get("pluginReports", []) if not _annotations(report)
+            for v in report.get("violations", [])]
+
+
+def construct_warnings(review: Review) -> list[str]:
+    """The warnings aws-cdk-lib's constructs left on this synth, with the construct each is on."""
+    if review.validation is None:
+        return []
+    return [f"{v.get('description', v.get('ruleName'))} ({', '.join(c.get('constructPath', '?') for c in v.get('violatingConstructs', []))})"
+            for report in review.validation.get("pluginReports", []) if _annotations(report)
+            for v in report.get("violations", [])]
 
 
 def compliance_section(review: Review) -> list[str]:
@@ -405,6 +420,8 @@ def summary_section(review: Review) -> list[str]:
         f"- {result_line(RESULT_TOOLS['control-tower'], review.results.get('control-tower'))}",
         f"- {result_line('cfn-lint', review.results.get('cfn-lint'))}",
         f"- {result_line('checkov', review.results.get('checkov'))}",
+        f"- construct warnings: {'none' if not construct_warnings(review) else ''}",
+        *(f"  - {warning}" for warning in construct_warnings(review)),
         f"- Pod Security: {pods} pod templates checked against their namespace's level, {len(refused)} refused; "
         f"{len(namespaces)} namespaces labelled, relaxed: {', '.join(relaxed) or 'none'}",
         f"- public exposure: {len(public_exposure(review)) or 'none'}",

@@ -223,4 +223,20 @@ def deployed_lines(review: Review) -> list[str]:
         ]
     profiles = review.resources("AWS::EKS::FargateProfile")
     lines.append(f"- {len(profiles)} Fargate profiles; every pod runs on Fargate in the cluster subnets")
+    return lines + image_lines(review)
+
+
+def image_lines(review: Review) -> list[str]:
+    """Instances whose AMI a deploy reads from an SSM parameter: a new image there replaces the instance."""
+    lines = []
+    for stack, lid, instance in review.resources("AWS::EC2::Instance"):
+        parameter = _ref(instance["Properties"].get("ImageId"))
+        declared = stack.template.get("Parameters", {}).get(parameter or "", {})
+        if str(declared.get("Type", "")).startswith("AWS::SSM::Parameter::Value"):
+            lines.append(
+                f"- instance `{lid}`: its AMI is read at every deploy from the SSM parameter `{declared.get('Default')}`; "
+                "a deploy after a new image is published there replaces the instance (pin it with "
+                "operations.bastion_ami, or bind the stage to app.account and app.region: the AMI is then looked up "
+                "once and kept in cdk.context.json)"
+            )
     return lines
