@@ -17,6 +17,7 @@ from private_eks_fargate.blocks.fargate_logging import (
     check_logging_config,
     logging_config,
 )
+from private_eks_fargate.blocks.logs import LOG_KEY_DESCRIPTION
 
 from conftest import CLUSTER, LOG_KEY, cluster_name, fargate_log_group, find_one, manifest
 
@@ -88,9 +89,7 @@ def test_configured_retention_and_key(public_bastion_app):
     # secrets, bastion volume, workload images, and the stack's log key (control-plane logs, image copy builds)
     assert len(descriptions) == 4, descriptions
     # the Fargate log key is the configured one: no key of its own
-    assert [d for d in descriptions if "log" in d.lower()] == [
-        "Encryption of the platform's CloudWatch Logs log groups (VPC flow logs, EKS control plane)"
-    ]
+    assert [d for d in descriptions if "log" in d.lower()] == [LOG_KEY_DESCRIPTION]
 
 
 def test_logging_config_size_limit_is_exact():

@@ -1,6 +1,7 @@
 """blocks/logs.py: every log group KMS-encrypted, retained, with the configured retention; the stack's log key."""
 
 import pytest
+from private_eks_fargate.blocks.logs import LOG_KEY_DESCRIPTION
 
 from conftest import find_one
 
@@ -37,6 +38,8 @@ def test_log_key_admits_only_cloudwatch_logs_of_this_account_and_rotates(default
     for stack in ("Dev/Network", "Dev/Cluster"):
         keys = default_app.resources(stack, "AWS::KMS::Key")
         _, key = find_one(keys, lambda k: "CloudWatch Logs" in k["Properties"]["Description"])
+        # the same words in every stack: what it encrypts is the log groups that name it (the review summary lists them)
+        assert key["Properties"]["Description"] == LOG_KEY_DESCRIPTION
         assert key["Properties"]["EnableKeyRotation"] is True
         (statement,) = [s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "CloudWatchLogsOfThisAccount"]
         assert statement["Principal"] == {"Service": {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}}

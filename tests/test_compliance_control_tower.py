@@ -12,7 +12,7 @@ from private_eks_fargate.review.assembly import load_results
 from private_eks_fargate.review.control_tower import result_record, resolved, run_controls
 from private_eks_fargate.review.summary import result_line
 
-from conftest import CLUSTER, background_job, run_app
+from conftest import CLUSTER, background_job, run_app, summary_items
 
 #: the controls the default app failed before they were met (issue 11), each now evaluated on it
 ONCE_FAILING = {"CT.EC2.PR.8", "CT.EC2.PR.10", "CT.EC2.PR.13", "CT.EC2.PR.19", "CT.KMS.PR.3", "CT.LAMBDA.PR.3"}
@@ -31,8 +31,8 @@ def test_the_default_app_meets_every_control_that_applies(default_app):
 
 def test_the_review_summary_counts_the_controls(default_app, default_review):
     record = load_results(Path(default_app.assembly.directory))["control-tower"]
-    summary = default_review.read_text().split("## Summary")[1].split("\n## ")[0]
-    assert f"- Control Tower proactive controls 0.0.62: 0 failed, {record['checked']} checked\n" in summary
+    summary = summary_items(default_review.read_text())
+    assert f"- Control Tower proactive controls 0.0.62: 0 failed, {record['checked']} checked" in summary
 
 
 def test_intrinsics_read_as_the_deploy_time_hook_sees_them():
@@ -88,7 +88,7 @@ def test_the_public_bastion_report_names_each_control_with_its_setting(control_t
 
     control_tower_jobs["public-bastion"].result()
     text = render(load_review(Path(public_bastion_app.assembly.directory)), None)
-    summary = text.split("## Summary")[1].split("\n## ")[0]
+    summary = "\n".join(summary_items(text))
     assert ("the user's choice: CT.CLOUDWATCH.PR.2 by compliance.log_retention_days, CT.EC2.PR.8 by "
             "operations.bastion_subnet") in summary
 

@@ -12,7 +12,7 @@ import pytest
 from private_eks_fargate.review.assembly import load_results
 from private_eks_fargate.review.report import write_review
 
-from conftest import ROOT, make_review
+from conftest import ROOT, make_review, summary_items
 from test_setup import _planned
 
 
@@ -36,7 +36,7 @@ def assembly_copy(synth, tmp_path) -> Path:
 
 
 def summary_lines(report: Path) -> list[str]:
-    return report.read_text().split("## Summary\n")[1].split("\n## ")[0].splitlines()
+    return summary_items(report.read_text())
 
 
 def test_review_records_what_cfn_lint_and_checkov_found_on_the_default_app(lint_jobs, default_app, tmp_path, capsys,

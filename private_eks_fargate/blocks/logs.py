@@ -32,6 +32,8 @@ _RETENTION = dict(
     )
 )
 LOG_KEY_ID = "LogsKey"
+#: the same in every stack: what each stack's key encrypts is the log groups that name it (the review report lists them)
+LOG_KEY_DESCRIPTION = "Encryption of CloudWatch Logs log groups of this stack (those whose KmsKeyId is this key)"
 
 
 def retention(days: int) -> logs.RetentionDays:
@@ -49,9 +51,7 @@ def log_key(scope: Construct) -> kms.Key:
     existing = stack.node.try_find_child(LOG_KEY_ID)
     if existing is not None:
         return existing
-    key = platform_key(
-        stack, LOG_KEY_ID, description="Encryption of the platform's CloudWatch Logs log groups (VPC flow logs, EKS control plane)"
-    )
+    key = platform_key(stack, LOG_KEY_ID, description=LOG_KEY_DESCRIPTION)
     key.add_to_resource_policy(
         iam.PolicyStatement(
             sid="CloudWatchLogsOfThisAccount",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -431,7 +432,22 @@ def summary_section(review: Review) -> list[str]:
     ]
     changed = record.get("changed", [])
     out += [f"- `{key}` = `{json.dumps(settings.get(key))}`" for key in changed] or (["- none"] if settings else [])
-    return out
+    return list(wrapped(out))
+
+
+#: the summary's width: a reader's screen, and a reviewer's diff
+SUMMARY_WIDTH = 120
+
+
+def wrapped(lines: Iterable[str], width: int = SUMMARY_WIDTH) -> Iterable[str]:
+    """Markdown lines no wider than `width` where a space allows, each going on indented (the same list item or
+    paragraph)."""
+    for line in lines:
+        if len(line) <= width:
+            yield line
+            continue
+        indent = " " * (len(line) - len(line.lstrip(" -")) if line.lstrip().startswith("- ") else 2)
+        yield from textwrap.wrap(line, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
 
 
 def settings_section(review: Review) -> list[str]:

@@ -83,7 +83,8 @@ def reached_by(review: Review, role_id: str) -> str:
                     and {"Ref": role_id} in r["Properties"].get("Roles", [])]
         instances = [lid for lid, r in resources.items() if r["Type"] == "AWS::EC2::Instance"
                      and _ref(r["Properties"].get("IamInstanceProfile")) in profiles]
-        return (f"the instance {', '.join(instances) or '?'}: anyone allowed ssm:StartSession on it (no SSH, no key pair)")
+        return (f"the instance {', '.join(instances) or '?'}: the IAM principals of this account whose policies allow "
+                "ssm:StartSession on it (no SSH, no key pair)")
     functions = [lid for lid, r in resources.items() if r["Type"] == "AWS::Lambda::Function"
                  and _ref(r["Properties"].get("Role")) == role_id]
     if functions:
@@ -168,19 +169,42 @@ def _statement_words(statement: Mapping) -> str:
     return f"{_principal_words(statement)}: {effect}{actions}{when}"
 
 
+def _refers_to(value: Any, lid: str) -> bool:
+    if isinstance(value, Mapping):
+        return value in ({"Ref": lid}, {"Fn::GetAtt": [lid, "Arn"]}) or any(_refers_to(v, lid) for v in value.values())
+    return isinstance(value, list) and any(_refers_to(v, lid) for v in value)
+
+
+def encrypted_with(stack, key_id: str) -> list[str]:
+    """What the stack's resources encrypt with key `key_id`, read from their properties (IAM policies only grant)."""
+    found = []
+    for lid, resource in stack.resources.items():
+        if resource["Type"].startswith(("AWS::IAM::", "AWS::KMS::")) or not _refers_to(resource.get("Properties"), key_id):
+            continue
+        name = resource["Properties"].get("LogGroupName") if resource["Type"] == "AWS::Logs::LogGroup" else None
+        found.append(f"{resource['Type'].split('::', 1)[1]} `{show(name) if name else lid}`")
+    return found
+
+
 def kms_lines(review: Review) -> list[str]:
+    """Each key: what it encrypts and its key policy in words; statements every key's policy has, once."""
     policies = review.resources("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
-    lines = []
-    for stack, lid, key in review.resources("AWS::KMS::Key"):
-        props = key["Properties"]
-        grants = [_statement_words(statement) for statement in props.get("KeyPolicy", {}).get("Statement", [])]
+    keys = [(stack, lid, key["Properties"], [_statement_words(statement) for statement in
+                                             key["Properties"].get("KeyPolicy", {}).get("Statement", [])])
+            for stack, lid, key in review.resources("AWS::KMS::Key")]
+    common = [g for g in keys[0][3] if all(g in grants for *_, grants in keys)] if len(keys) > 1 else []
+    lines = [f"- every key's policy: {'; '.join(common)}"] if common else []
+    for stack, lid, props, grants in keys:
         users = sorted({show(r) for _, _, policy in policies
                         for st in policy["Properties"].get("PolicyDocument", {}).get("Statement", [])
                         if {"Fn::GetAtt": [lid, "Arn"]} in (st.get("Resource") if isinstance(st.get("Resource"), list) else [st.get("Resource")])
                         for r in policy["Properties"].get("Roles", [])})
         rotation = "rotating" if props.get("EnableKeyRotation") else "NOT rotating"
-        used = f"; IAM grants it to {', '.join(users)}" if users else ""
-        lines.append(f"- {stack.path} `{lid}` ({props.get('Description', '')}, {rotation}): {'; '.join(grants)}{used}")
+        own = [g for g in grants if g not in common]
+        parts = [f"encrypts {', '.join(encrypted_with(stack, lid)) or 'nothing in this stack'}",
+                 *([f"{'its policy also' if common else 'its policy'}: {'; '.join(own)}"] if own else []),
+                 *([f"IAM grants it to {', '.join(users)}"] if users else [])]
+        lines.append(f"- {stack.path} `{lid}` ({props.get('Description', '')}, {rotation}): {'; '.join(parts)}")
     return lines or ["- no KMS keys created here"]
 
 
