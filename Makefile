@@ -18,13 +18,16 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 
 ENV ?=
 ARGS ?=
+# ARGS reaches scripts/cdk.py in the environment, as typed, not through the recipe's shell (which would strip the
+# quotes of a JSON value): ARGS='-c cluster.app_profiles=[{"namespace": "team-a"}]' works as written
+export ARGS
 # the CDK CLI from node_modules on the venv's Node, on the chosen stage's stacks ('Dev/*')
 CDK = @$(BIN)/python scripts/cdk.py
 
-.PHONY: help setup setup-test synth diff deploy destroy test compat bench review docs clean
+.PHONY: help setup setup-test synth diff deploy destroy bootstrap test compat bench review docs clean
 
 help:
-	@echo "make synth | diff | deploy | destroy  [ENV=environment] [ARGS='-c key=value ...']"
+	@echo "make synth | diff | deploy | destroy | bootstrap  [ENV=environment] [ARGS='-c key=value ...']"
 	@echo "make review | test | compat | bench | docs | clean"
 	@echo "make setup (what synth and deploy need) | setup-test (and the test tools)"
 	@echo
@@ -52,22 +55,26 @@ $(TEST_STAMP): $(RUNTIME_STAMP) requirements-dev.txt requirements-checkov.txt
 
 # every synth runs the compliance packs (a finding fails it) and writes cdk.out/review/REVIEW.md + architecture.svg
 synth: setup
-	$(CDK) synth --env '$(ENV)' -- $(ARGS)
+	$(CDK) synth --env '$(ENV)'
 
-# deploy, diff and destroy need AWS credentials for the stage's account (e.g. AWS_PROFILE=…)
+# deploy, diff, destroy and bootstrap need AWS credentials for the stage's account (e.g. AWS_PROFILE=…)
 diff: setup
-	$(CDK) diff --env '$(ENV)' -- $(ARGS)
+	$(CDK) diff --env '$(ENV)'
 
 deploy: setup
-	$(CDK) deploy --env '$(ENV)' -- $(ARGS)
+	$(CDK) deploy --env '$(ENV)'
 
 destroy: setup
-	$(CDK) destroy --env '$(ENV)' -- $(ARGS)
+	$(CDK) destroy --env '$(ENV)'
+
+# the CDK bootstrap stack in the account and region of the stage's stacks (once per account and region)
+bootstrap: setup
+	$(CDK) bootstrap --env '$(ENV)'
 
 # synth, then cfn-lint and checkov (test tools) on its templates, their results recorded in cdk.out/results/ and the
 # report written again with them; fails when either finds something (the report's summary names it)
 review: setup-test synth
-	$(BIN)/python scripts/review.py $(ARGS)
+	$(BIN)/python scripts/review.py
 
 test: setup-test
 	$(BIN)/pytest

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import os
 import subprocess
 import sys
 from importlib.metadata import version
@@ -115,10 +116,13 @@ def output_dir(args: list[str]) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``scripts/review.py [ARGS]``: ARGS as given to the CDK CLI's synth (only ``--output`` matters here)."""
+    """``scripts/review.py [ARGS]``: ARGS as given to the CDK CLI's synth (only ``--output`` matters here); default:
+    make's ARGS from the environment, as ``make synth`` read them."""
+    from cdk import split_args  # scripts/cdk.py
     from private_eks_fargate.review.report import write_review
 
-    assembly_dir = output_dir(sys.argv[1:] if argv is None else argv)
+    args = (sys.argv[1:] if argv is None else argv) or split_args(os.environ.get("ARGS", ""))
+    assembly_dir = output_dir(args)
     files = [str(stack.template_file) for stack in load_stacks(assembly_dir)]
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         lint, scan = pool.submit(run_cfn_lint, files), pool.submit(run_checkov, files)

@@ -136,8 +136,66 @@ def test_validation_errors_name_the_key_as_typed(context, message):
 
 def test_cdk_context_keys_of_other_tools_are_left_alone():
     context = {"@aws-cdk/core:checkSecretUsage": True, "availability-zones:account=1:region=eu-west-1": ["a"],
-               "aws:cdk:enable-path-metadata": True}
+               "aws:cdk:enable-path-metadata": True, "acknowledged-issue-numbers": [32775]}
     assert settings_from_context(context) == PlatformSettings()
+
+
+@pytest.mark.parametrize(
+    "context, message",
+    [
+        ({"az_count": "3"}, "az_count: unknown key; did you mean network.az_count? (every setting is section.name)"),
+        ({"cluster_name": "x"}, "cluster_name: unknown key; did you mean cluster.name? (every setting is section.name)"),
+        ({"network": {"az_count": 3}}, 'network: a section is not a key: write each setting in full, e.g. "network.az_count": 3'),
+        ({"compliance": {"tags": {"owner": "a"}}},
+         'compliance: a section is not a key: write each setting in full, e.g. "compliance.tags": {"owner": "a"}'),
+    ],
+)
+def test_a_key_without_its_section_is_an_error_that_says_what_to_write(context, message):
+    with pytest.raises(ConfigError) as error:
+        settings_from_context(context)
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize(
+    "context, message",
+    [
+        ({"cluster.kubernetes_version": 1.36},
+         'cluster.kubernetes_version: 1.36 is a JSON number; write the version as a string, "1.36" (as a number, 1.30 reads 1.3)'),
+        ({"cluster.deployed_kubernetes_version": 1.35},
+         'cluster.deployed_kubernetes_version: 1.35 is a JSON number; write the version as a string, "1.35" (as a number, '
+         '1.30 reads 1.3)'),
+        ({"cluster.pod_security_levels": "{custom-space: baseline}"},
+         "cluster.pod_security_levels: '{custom-space: baseline}' is not valid JSON; give an object such as "
+         '{"legacy-app": "baseline"}'),
+        ({"cluster.pod_security_levels": '["custom-space"]'},
+         "cluster.pod_security_levels: ['custom-space'] is not allowed; give a JSON object such as {\"legacy-app\": \"baseline\"}"),
+        ({"compliance.tags": "{owner: a}"}, "compliance.tags: '{owner: a}' is not valid JSON; give an object such as {\"owner\": \"team-a\"}"),
+        ({"cluster.app_profiles": "[{namespace: a}]"},
+         "cluster.app_profiles: '[{namespace: a}]' is not valid JSON; give a list such as "
+         '[{"namespace": "custom-space", "labels": {"app": "web"}}]'),
+        ({"app.environments": "{Test: {}}"},
+         "app.environments: '{Test: {}}' is not valid JSON; give an object such as "
+         '{"Test": {"app.account": "111111111111", "app.region": "eu-west-1"}, "Prod": {…}}'),
+    ],
+)
+def test_each_json_setting_shows_its_own_example_and_a_version_number_the_string_hint(context, message):
+    with pytest.raises(ConfigError) as error:
+        settings_from_context(context)
+        environments_from_context(context)
+    assert str(error.value) == message
+
+
+@background_job
+def app_with_a_section_object_in_cdk_json():
+    return run_app({"network": {"az_count": 3}})
+
+
+@pytest.mark.background
+def test_a_section_object_in_cdk_json_stops_the_app_with_one_line():
+    result = app_with_a_section_object_in_cdk_json.result()
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        'error: network: a section is not a key: write each setting in full, e.g. "network.az_count": 3']
 
 
 @background_job

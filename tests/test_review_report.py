@@ -174,9 +174,12 @@ def test_summary_counts_results_of_what_ran_and_says_not_run_otherwise(default_a
     from private_eks_fargate.settings import SECTIONS
     from private_eks_fargate.settings.catalog import declared
 
-    platform = [spec.key for _, cls in SECTIONS for _, spec in declared(cls) if not spec.key.startswith(("app.", "network.existing_"))]
-    assert len(platform) == 33
-    assert f"**Effective settings**: {len(platform)} (all under Settings)" in summary
+    from private_eks_fargate.settings import PlatformSettings
+
+    platform = [spec.key for _, cls in SECTIONS for _, spec in declared(cls) if not spec.key.startswith("app.")]
+    unused = PlatformSettings().not_applicable()
+    assert unused and set(unused) < set(platform)
+    assert f"**Effective settings**: {len(platform) - len(unused)} apply, {len(unused)} do not (all under Settings)" in summary
 
 
 def test_recorded_results_are_counted_and_unknown_formats_are_not_taken_for_passes(tmp_path):
@@ -244,3 +247,35 @@ def test_summary_lists_construct_warnings_beside_the_results(default_review, use
     # a library user's stack keeps the warning the app's stage leaves to the summary
     assert warning.startswith("The bastion's AMI is resolved at every deploy")
     assert warning.endswith("(TeamPlatform/Platform/Operations/Bastion)")
+
+
+def test_settings_read_as_set_not_set_or_not_applying_never_as_the_string_not_set(default_review, existing_vpc_review):
+    from private_eks_fargate.settings import key_of
+    from private_eks_fargate.settings.catalog import spec_of
+    from private_eks_fargate.settings.model import ClusterSettings
+
+    section = default_review.read_text().split("## Settings")[1]
+    assert f"| `cluster.name` | *not set*: {spec_of(ClusterSettings, 'cluster_name').default_text} |" in section
+    assert "| `network.existing_vpc_id` | *does not apply*: a new VPC is created |" in section
+    assert "| `network.az_count` | 2 |" in section
+    assert '"not set"' not in section
+    existing = existing_vpc_review.split("## Settings")[1]
+    assert "| `network.az_count` | *does not apply*: an existing VPC is used (network.existing_vpc_id) |" in existing
+    assert f"| `{key_of(ClusterSettings, 'cluster_name')}` | \"bank-private\" |" in existing
+
+
+def test_a_setting_given_where_it_does_not_apply_is_named_so_in_the_summary():
+    from private_eks_fargate.app.stage import BUILD_RECORD, settings_record
+    from private_eks_fargate.review.report import settings_section, summary_section
+    from private_eks_fargate.settings import OperationsSettings, PlatformSettings
+
+    record = settings_record(PlatformSettings(operations=OperationsSettings(bastion=False, bastion_instance_type="t3.micro")))
+    assert record["not_applicable"]["operations.bastion_instance_type"] == {"why": "operations.bastion is false",
+                                                                             "value": "t3.micro"}
+    stack = StackTemplate(path="Dev/Cluster", name="Dev-Cluster", template={"Resources": {}},
+                          metadata={"/Dev/Cluster": [{"type": BUILD_RECORD, "data": record}]})
+    summary = summary_section(Review(stacks=[stack]))
+    assert "- `operations.bastion_instance_type` = `\"t3.micro\"`: does not apply, operations.bastion is false" in summary
+    assert "- `operations.bastion` = `false`" in summary
+    assert ("| `operations.bastion_instance_type` | *does not apply*: operations.bastion is false (given: \"t3.micro\") |"
+            in settings_section(Review(stacks=[stack])))

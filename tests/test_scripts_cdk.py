@@ -5,9 +5,13 @@ The make runs are full CDK CLI synths: they run as background jobs (tests/confte
 
 import json
 import os
+import re
+import shlex
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,18 +81,26 @@ class MakeRun:
     context_before: str | None = None
 
 
-def make_run(name: str, command: list[str]) -> MakeRun:
+def readme_line(prefix: str) -> str:
+    """The first line of the README's code blocks that starts with `prefix`, as written ("" if none)."""
+    lines = [line.strip() for block in (ROOT / "README.md").read_text().split("```")[1::2] for line in block.splitlines()]
+    return next((line for line in lines if line.startswith(prefix)), "")
+
+
+def make_run(name: str, command: list[str] | str) -> MakeRun:
+    """`command` as make's argv, or as a line a user types into a shell (then bash runs it, quotes and all)."""
     home = Path(tempfile.mkdtemp(prefix=f"make-{name}-"))
-    dry = subprocess.run(["make", "-n", *command[1:]], cwd=ROOT, env=outside_make(os.environ), capture_output=True,
+    argv = shlex.split(command) if isinstance(command, str) else command
+    dry = subprocess.run(["make", "-n", *argv[1:]], cwd=ROOT, env=outside_make(os.environ), capture_output=True,
                          text=True, timeout=60)
     pending = [line for line in dry.stdout.splitlines() if "scripts/cdk.py" not in line]
     if pending or not command:
-        return MakeRun(home, command, None, pending)  # make would set the venv up first: the test says so instead
+        return MakeRun(home, argv, None, pending)  # make would set the venv up first: the test says so instead
     context_file = ROOT / "cdk.context.json"
     before = context_file.read_text() if context_file.exists() else None
-    result = subprocess.run(command, cwd=ROOT, env=offline_env(home), stdin=subprocess.DEVNULL, capture_output=True,
-                            text=True, timeout=900)
-    return MakeRun(home, command, result, pending, before)
+    result = subprocess.run(["bash", "-c", command] if isinstance(command, str) else command, cwd=ROOT,
+                            env=offline_env(home), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=900)
+    return MakeRun(home, argv, result, pending, before)
 
 
 @background_job
@@ -270,3 +282,217 @@ def test_the_readme_python_examples_compile_and_import_what_the_package_exports(
         assert imports
         for name in (alias.name for node in imports for alias in node.names):
             assert hasattr(private_eks_fargate, name), name
+
+
+# --- settings that cannot be mistyped, quiet one-line CLI paths (issue 18) --------------------------------------------
+
+JSON_ON_THE_COMMAND_LINE = "make synth ARGS='-c cluster.app_profiles="
+
+
+@background_job
+def make_synth_with_json() -> MakeRun:
+    return make_run("json", readme_line(JSON_ON_THE_COMMAND_LINE))
+
+
+@pytest.mark.background
+def test_the_documented_json_form_passes_through_make_as_written():
+    run = finished(make_synth_with_json)
+    assert run.result.returncode == 0, run.result.stderr
+    assert [line for line in run.result.stderr.splitlines() if line.strip()] == [
+        f"review report: {run.home / 'cdk.out' / 'review' / 'REVIEW.md'}",
+        f"Successfully synthesized to {run.home / 'cdk.out'}",
+        "Supply a stack id (Dev/Network, Dev/Endpoints, Dev/Cluster) to display its template.",
+    ]
+    given = json.loads(readme_line(JSON_ON_THE_COMMAND_LINE).removeprefix(JSON_ON_THE_COMMAND_LINE).removesuffix("'"))
+    (template,) = (run.home / "cdk.out").rglob("DevCluster*.template.json")
+    profiles = [r["Properties"] for r in json.loads(template.read_text())["Resources"].values()
+                if r["Type"] == "AWS::EKS::FargateProfile"]
+    selected = sorted(sel["Namespace"] for p in profiles for sel in p["Selectors"] if sel["Namespace"] != "kube-system")
+    assert len(given) == 2 and selected == sorted(profile["namespace"] for profile in given)
+
+
+def test_a_stray_word_in_args_stops_make_with_one_line_naming_it():
+    run = make_run("stray", "make synth ARGS='-c cluster.name=my cluster'")
+    assert not run.setup_pending, run.setup_pending
+    assert run.result.stderr.splitlines()[0] == (
+        "error: ARGS: 'cluster' (after '-c cluster.name=my') is neither an option of cdk synth nor an option's value; "
+        "the CLI would take it for a stack name. A value with spaces goes in quotes inside ARGS, e.g. "
+        "ARGS=\"-c 'cluster.name=my cluster'\"")
+    assert len(run.result.stderr.splitlines()) == 2 and run.result.returncode != 0
+
+
+@pytest.mark.parametrize(
+    "raw, words",
+    [
+        ('-c cluster.app_profiles=[{"namespace": "a"}, {"namespace": "b"}] --force',
+         ["-c", 'cluster.app_profiles=[{"namespace": "a"}, {"namespace": "b"}]', "--force"]),
+        ("-c 'app.environments={\"Test\": {}}' -c a.b=1", ["-c", 'app.environments={"Test": {}}', "-c", "a.b=1"]),
+        ("--require-approval never --profile 'my profile'", ["--require-approval", "never", "--profile", "my profile"]),
+        ("", []),
+    ],
+)
+def test_args_split_as_a_shell_splits_them_and_json_values_as_written(raw, words):
+    assert make_cdk.split_args(raw) == words
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ("-c cluster.pod_security_levels={custom-space: baseline}",
+         "cluster.pod_security_levels: '{custom-space: baseline}' is not valid JSON; give an object such as "
+         '{"legacy-app": "baseline"}'),
+        ('-c compliance.tags={"owner": "a"', 'compliance.tags: \'{"owner": "a"\' is not valid JSON; give an object such as '
+         '{"owner": "team-a"}'),
+        ("-c 'cluster.name=x", "ARGS: \"'cluster.name=x\": No closing quotation (a quote opened and not closed)"),
+    ],
+)
+def test_args_that_cannot_be_split_stop_with_the_setting_s_own_example(raw, message):
+    with pytest.raises(ConfigError) as error:
+        make_cdk.split_args(raw)
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize(
+    "command, args, stray",
+    [
+        ("synth", ["-c", "app.stage=my", "stage"], [("stage", "-c app.stage=my")]),
+        ("deploy", ["--force", "Dev/Network"], [("Dev/Network", "--force")]),
+        ("deploy", ["--require-approval", "never", "-e"], []),
+        ("destroy", ["-f", "--concurrency", "2", "--no-execute"], []),
+        ("diff", ["--context-lines", "3", "-c", "a.b=c d"], []),
+        ("synth", ["--", "x"], [("--", ""), ("x", "--")]),
+    ],
+)
+def test_stray_words_are_those_neither_an_option_nor_its_value_for_the_pinned_cli(command, args, stray):
+    assert make_cdk.stray_words(command, args) == stray
+
+
+@background_job
+def make_diff() -> MakeRun:
+    return make_run("diff", readme_command("make diff"))
+
+
+@background_job
+def make_destroy_forced() -> MakeRun:
+    return make_run("destroy-forced", ["make", "destroy", "ARGS=--force"])
+
+
+@background_job
+def make_bootstrap() -> MakeRun:
+    return make_run("bootstrap", readme_command("make bootstrap"))
+
+
+def test_the_readme_make_targets_are_the_makefile_s():
+    for target in ("diff", "destroy", "bootstrap"):
+        assert readme_command(f"make {target}") == ["make", target]
+
+
+@pytest.mark.background
+def test_make_diff_offline_prints_the_credentials_error_once():
+    run = finished(make_diff)
+    assert run.result.stderr.splitlines()[:-1] == [f"review report: {run.home / 'cdk.out' / 'review' / 'REVIEW.md'}",
+                                                  CREDENTIALS_ERROR]
+    assert run.result.stderr.splitlines()[-1].startswith("make: *** [Makefile:") and run.result.stdout == ""
+
+
+def test_make_destroy_without_a_terminal_says_so_in_one_line_before_anything_runs():
+    run = make_run("destroy", readme_command("make destroy"))
+    assert not run.setup_pending, run.setup_pending
+    lines = run.result.stderr.splitlines()
+    assert lines[0] == ("error: destroy asks before it deletes the stacks and there is no terminal to answer on; run it "
+                        "in a terminal, or give ARGS=--force to delete without asking")
+    assert len(lines) == 2 and lines[1].startswith("make: *** [Makefile:")
+    assert not (run.home / "cdk.out").exists()  # nothing synthesized
+
+
+@pytest.mark.background
+def test_make_destroy_forced_offline_prints_one_error_line():
+    run = finished(make_destroy_forced)
+    assert run.result.stderr.splitlines()[:-1] == [
+        f"review report: {run.home / 'cdk.out' / 'review' / 'REVIEW.md'}",
+        "Dev/Cluster (Dev-Cluster): destroying... [1/3]",
+        f"❌  Dev/Cluster (Dev-Cluster): destroy failed UnresolvedAccount: {CREDENTIALS_ERROR}",
+    ]
+
+
+@pytest.mark.background
+def test_make_bootstrap_offline_prints_one_line():
+    run = finished(make_bootstrap)
+    assert run.result.stderr.splitlines()[:-1] == [f"review report: {run.home / 'cdk.out' / 'review' / 'REVIEW.md'}",
+                                                  CREDENTIALS_ERROR]
+
+
+#: what `cdk bootstrap aws://123456789012/eu-west-1` printed offline (CLI 2.1148.1): the error with a Node stack trace
+#: and the error object, then the error again
+BOOTSTRAP_OFFLINE = """\
+ ⏳  Bootstrapping environment aws://123456789012/eu-west-1...
+ ❌  Environment aws://123456789012/eu-west-1 failed bootstrapping: NoCredentials: Need to perform AWS calls for account 123456789012, but no credentials have been configured
+    at SdkProvider.forEnvironment (/work/wt18/node_modules/aws-cdk/lib/index.js:303375:17)
+    at async BootstrapStack.lookup (/work/wt18/node_modules/aws-cdk/lib/index.js:116100:22)
+    at async Bootstrapper.modernBootstrap (/work/wt18/node_modules/aws-cdk/lib/index.js:116375:25)
+    at async /work/wt18/node_modules/aws-cdk/lib/index.js:324258:29 {
+  type: 'authentication',
+  source: 'user',
+  cause: undefined
+}
+Need to perform AWS calls for account 123456789012, but no credentials have been configured
+"""
+
+
+def test_cli_messages_lose_the_stack_trace_and_the_repeated_error():
+    assert list(make_cdk.messages(BOOTSTRAP_OFFLINE.splitlines(keepends=True))) == BOOTSTRAP_OFFLINE.splitlines(keepends=True)[:2]
+    # a line that repeats an earlier one is kept when more follows (a diff's repeated headers)
+    lines = ["Stack A\n", "Resources\n", "Stack B\n", "Resources\n", "done\n"]
+    assert list(make_cdk.messages(lines)) == lines
+
+
+def without_terminal_codes(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text).replace("\r", "")
+
+
+def in_a_terminal(command: str, home: Path, env: dict[str, str]) -> tuple[subprocess.CompletedProcess, list[bytes]]:
+    """`command` in a terminal (`script` gives it one), every HTTPS request going to a local proxy that refuses it:
+    (the finished run with the terminal's text, the first bytes of each request the proxy saw)."""
+    proxy = socket.create_server(("127.0.0.1", 0))
+    proxy.settimeout(600)
+    requests: list[bytes] = []
+
+    def refuse() -> None:
+        try:
+            while True:
+                connection, _ = proxy.accept()
+                requests.append(connection.recv(200))
+                connection.close()
+        except OSError:
+            pass
+
+    threading.Thread(target=refuse, daemon=True).start()
+    environment = env | {"HTTPS_PROXY": f"http://127.0.0.1:{proxy.getsockname()[1]}", "TERM": "xterm"}
+    try:
+        result = subprocess.run(["script", "-qec", command, "/dev/null"], cwd=ROOT, env=environment,
+                                stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=900)
+    finally:
+        proxy.close()
+    return result, requests
+
+
+@background_job
+def make_synth_in_a_terminal() -> tuple[Path, subprocess.CompletedProcess, list[bytes]]:
+    home = Path(tempfile.mkdtemp(prefix="make-terminal-"))
+    return home, *in_a_terminal("make synth", home, offline_env(home))
+
+
+@pytest.mark.background
+def test_make_synth_in_a_terminal_is_quiet_and_asks_npm_for_no_newer_cli():
+    home, result, requests = make_synth_in_a_terminal.result()
+    assert result.returncode == 0, result.stdout
+    assert without_terminal_codes(result.stdout).splitlines() == [
+        f"review report: {home / 'cdk.out' / 'review' / 'REVIEW.md'}",
+        f"Successfully synthesized to {home / 'cdk.out'}",
+        "Supply a stack id (Dev/Network, Dev/Endpoints, Dev/Cluster) to display its template.",
+    ]
+    assert requests == []
+    # the same CLI in a terminal without CDK_DISABLE_VERSION_CHECK asks registry.npmjs.org (through the proxy)
+    home = Path(tempfile.mkdtemp(prefix="cli-terminal-"))
+    _, requests = in_a_terminal(f"{CLI[0]} {CLI[1]} context", home, offline_env(home) | {"PATH": f"{BIN}:/usr/bin:/bin"})
+    assert [r.split(b"\r\n")[0] for r in requests][:1] == [b"CONNECT registry.npmjs.org:443 HTTP/1.1"]

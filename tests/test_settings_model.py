@@ -14,6 +14,7 @@ from private_eks_fargate import (
     NetworkSettings,
     OperationsSettings,
     PlatformSettings,
+    WorkloadSettings,
 )
 
 from conftest import ADMIN, EXISTING_VPC
@@ -244,3 +245,51 @@ def test_bad_compliance_settings_are_refused(settings, message):
     with pytest.raises(ConfigError) as caught:
         PlatformSettings(compliance=ComplianceSettings(**settings)).validate()
     assert str(caught.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    "network, message",
+    [
+        (dict(vpc_cidr="10.9.0.0/16"), "network.vpc_cidr: not used with an existing VPC (network.existing_vpc_id): its CIDR is "
+         "network.existing_vpc_cidr; remove network.vpc_cidr"),
+        (dict(az_count=3), "network.az_count: not used with an existing VPC (network.existing_vpc_id): its zones are those "
+         "of network.existing_availability_zones; remove network.az_count"),
+        (dict(availability_zones=("eu-west-1a", "eu-west-1b")), "network.availability_zones: not used with an existing VPC "
+         "(network.existing_vpc_id): its zones are network.existing_availability_zones; remove network.availability_zones"),
+    ],
+)
+def test_new_vpc_settings_beside_an_existing_vpc_are_refused(network, message):
+    with pytest.raises(ConfigError) as error:
+        PlatformSettings(network=NetworkSettings(existing_vpc=EXISTING_VPC, **network)).validate()
+    assert str(error.value) == message
+
+
+def test_settings_of_what_a_configuration_leaves_out_do_not_apply():
+    assert PlatformSettings().not_applicable() == {
+        f"network.existing_{name}": "a new VPC is created"
+        for name in ("vpc_id", "vpc_cidr", "subnet_ids", "availability_zones", "route_table_ids")
+    }
+    off = PlatformSettings(
+        network=NetworkSettings(existing_vpc=EXISTING_VPC), endpoints=EndpointSettings(create=False),
+        operations=OperationsSettings(bastion=False, fargate_logging=False),
+        workloads=WorkloadSettings(sample_app=False),
+    ).not_applicable()
+    assert off == {
+        "network.vpc_cidr": "an existing VPC is used (network.existing_vpc_id)",
+        "network.az_count": "an existing VPC is used (network.existing_vpc_id)",
+        "network.availability_zones": "an existing VPC is used (network.existing_vpc_id)",
+        "network.existing_route_table_ids": "endpoints.create is false (no S3 gateway endpoint to add)",
+        "endpoints.extra_services": "endpoints.create is false (no Endpoints stack)",
+        "endpoints.single_zone": "endpoints.create is false (no Endpoints stack)",
+        "operations.bastion_subnet": "operations.bastion is false",
+        "operations.bastion_instance_type": "operations.bastion is false",
+        "operations.bastion_ami": "operations.bastion is false",
+        "operations.admin_access_policy": "no bastion and no operations.admin_principal_arns",
+        "operations.log_kms_key_arn": "operations.fargate_logging is false",
+        "operations.log_extra_filters": "operations.fargate_logging is false",
+        "operations.log_parsers": "operations.fargate_logging is false",
+        "workloads.sample_namespace": "workloads.sample_app is false",
+        "workloads.sample_image": "workloads.sample_app is false",
+        "workloads.sample_repository": "workloads.sample_app is false",
+        "workloads.ready_timeout_minutes": "workloads.sample_app is false",
+    }

@@ -58,7 +58,8 @@ def parse_context(context: Mapping[str, Any]) -> dict[str, Any]:
     for key, raw in context.items():
         match = _SECTION_KEY.match(key)
         if match is None:
-            continue  # CDK's feature flags (@aws-cdk/…), its cached lookups (name:account=…) and the like
+            check_plain_key(key, raw, known, sections)
+            continue
         section = match["section"]
         if section not in sections:
             raise ConfigError(key, f"unknown section {section!r}{_did_you_mean(section, sections)} (sections: {', '.join(sections)})")
@@ -68,6 +69,23 @@ def parse_context(context: Mapping[str, Any]) -> dict[str, Any]:
             raise ConfigError(key, f"unknown setting{hint or f'; see `make help` or the README for the {section}.* keys'}")
         values[key] = known[key][2].parse(key, raw)
     return values
+
+
+def check_plain_key(key: str, raw: Any, known: Mapping[str, Any], sections: list[str]) -> None:
+    """A key without a section. CDK's own pass: feature flags (@aws-cdk/…), cached lookups and the CLI's keys (all
+    with a colon), and keys CDK commands write (acknowledged-issue-numbers). A section written as an object, or a
+    setting's name without its section, is an error that says what to write."""
+    if key.startswith("@") or ":" in key:
+        return
+    if key in sections:
+        inner, value = next(iter(raw.items())) if isinstance(raw, Mapping) and raw else ("NAME", "…")
+        raise ConfigError(
+            key, f'a section is not a key: write each setting in full, e.g. "{key}.{inner}": {json.dumps(value)}'
+        )
+    by_name = {name.split(".", 1)[1]: name for name in known}
+    close = difflib.get_close_matches(key, [*by_name, *known], n=1, cutoff=0.8)
+    if close:
+        raise ConfigError(key, f"unknown key; did you mean {by_name.get(close[0], close[0])}? (every setting is section.name)")
 
 
 def _section(values: Mapping[str, Any], cls: type) -> dict[str, Any]:

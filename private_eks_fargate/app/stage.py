@@ -14,14 +14,12 @@ from ..blocks.fargate_logging import NAMESPACE as LOGGING_NAMESPACE
 from ..blocks.zoned_stack import ZonedStack
 from ..compliance import apply_tags, enable_compliance_checks
 from ..composition.platform import Platform, Scopes, compose
-from ..settings import SECTIONS, ConfigError, PlatformSettings
-from ..settings.catalog import declared
+from ..settings import SECTIONS, ConfigError, ExistingVpcSettings, PlatformSettings
+from ..settings.catalog import MISSING, declared, default_of
 
 #: The stage's record of what it was built from, in the cloud assembly (manifest metadata of the Cluster stack):
 #: the review report reads it from there, never from the app.
 BUILD_RECORD = "private-eks-fargate:build"
-_PLATFORM_SECTIONS = {"network": "network", "endpoints": "endpoints", "cluster": "cluster", "operations": "operations",
-                      "compliance": "compliance", "workloads": "workloads"}  # fmt: skip
 
 
 def _plain(value: Any) -> Any:
@@ -31,27 +29,34 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
-    return "not set" if value is None else value  # the assembly's metadata drops nulls
+    return value
 
 
-def effective_settings(settings: PlatformSettings) -> dict[str, Any]:
-    """Every declared platform setting by its context key, as this stage uses it (defaults included)."""
-    values: dict[str, Any] = {}
+def settings_record(settings: PlatformSettings) -> dict[str, Any]:
+    """What the stage records of its settings for the review report, every declared platform setting by its context
+    key, in section order (``keys``): the value of each that applies and is set (``settings``), what applies instead
+    of each left unset (``unset``: the assembly's metadata drops nulls), why each that does not apply does not and
+    its value (``not_applicable``), and the keys whose value is not the default (``changed``, applying or not)."""
+    not_applicable = settings.not_applicable()
+    record: dict[str, Any] = {"keys": [], "settings": {}, "unset": {}, "not_applicable": {}, "changed": []}
     for prefix, cls in SECTIONS:
-        section = getattr(settings, _PLATFORM_SECTIONS.get(prefix, ""), None)
-        if cls.__name__ == "ExistingVpcSettings":
-            section = settings.network.existing_vpc
-        if section is None or not isinstance(section, cls):
+        if prefix == "app":
             continue
+        section = settings.network.existing_vpc if cls is ExistingVpcSettings else getattr(settings, prefix)
         for field, spec in declared(cls):
-            values[spec.key] = _plain(getattr(section, field.name))
-    return values
-
-
-def _changed(settings: PlatformSettings) -> list[str]:
-    """The keys whose value differs from the declared default (what the summary lists)."""
-    defaults = effective_settings(PlatformSettings(network=settings.network))
-    return [key for key, value in effective_settings(settings).items() if defaults.get(key) != value]
+            value = _plain(getattr(section, field.name)) if section is not None else None
+            default = default_of(field)
+            record["keys"].append(spec.key)
+            if spec.key in not_applicable:
+                record["not_applicable"][spec.key] = {"why": not_applicable[spec.key],
+                                                      **({"value": value} if value is not None else {})}
+            elif value is None:
+                record["unset"][spec.key] = spec.default_text or "none"
+            else:
+                record["settings"][spec.key] = value
+            if section is not None and (default is MISSING or value != _plain(default)):
+                record["changed"].append(spec.key)
+    return record
 
 
 def source_revision() -> str:
@@ -124,7 +129,7 @@ class PrivateEksFargateStage(Stage):
         self.cluster_stack.node.add_metadata(
             BUILD_RECORD,
             {"stage": construct_id, "environment": f"{env.account}/{env.region}" if env else "environment-agnostic",
-             "settings": effective_settings(settings), "changed": _changed(settings), "commit": source_revision()},
+             **settings_record(settings), "commit": source_revision()},
         )
         if compliance_checks:
             enable_compliance_checks(self, control_tower=control_tower)

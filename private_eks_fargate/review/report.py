@@ -399,7 +399,7 @@ def summary_section(review: Review) -> list[str]:
     retained_kinds: dict[str, int] = {}
     for resource in retained:
         retained_kinds[resource["Type"]] = retained_kinds.get(resource["Type"], 0) + 1
-    settings = record.get("settings", {})
+    settings, unset, unused = record.get("settings", {}), record.get("unset", {}), record.get("not_applicable", {})
     out = [
         "",
         f"Stage `{record.get('stage', '?')}` ({record.get('environment', 'environment not recorded')}), stacks "
@@ -427,12 +427,15 @@ def summary_section(review: Review) -> list[str]:
         f"{len(namespaces)} namespaces labelled, relaxed: {', '.join(relaxed) or 'none'}",
         f"- public exposure: {len(public_exposure(review)) or 'none'}",
         "",
-        f"**Effective settings**: {len(settings)} (all under Settings); not the default:"
+        f"**Effective settings**: {len(settings) + len(unset)} apply, {len(unused)} do not (all under Settings); "
+        "not the default:"
         if settings else "**Effective settings**: not recorded in this assembly (built without the app's stage)",
     ]
     changed = record.get("changed", [])
-    out += [f"- `{key}` = `{json.dumps(settings.get(key))}`" for key in changed] or (["- none"] if settings else [])
-    return list(wrapped(out))
+    out += [f"- `{key}` = `{json.dumps(settings[key])}`" for key in changed if key in settings]
+    out += [f"- `{key}` = `{json.dumps(unused[key].get('value'))}`: does not apply, {unused[key]['why']}"
+            for key in changed if key in unused]
+    return list(wrapped(out if out[-1].startswith("- ") or not settings else [*out, "- none"]))
 
 
 #: the summary's width: a reader's screen, and a reviewer's diff
@@ -451,10 +454,22 @@ def wrapped(lines: Iterable[str], width: int = SUMMARY_WIDTH) -> Iterable[str]:
 
 
 def settings_section(review: Review) -> list[str]:
-    settings = build_record(review).get("settings", {})
+    record = build_record(review)
+    settings, unset, unused = record.get("settings", {}), record.get("unset", {}), record.get("not_applicable", {})
     if not settings:
         return ["", "Not recorded in this assembly."]
-    return [""] + _table(("setting", "value"), ((f"`{k}`", json.dumps(v)) for k, v in settings.items()))
+
+    def value(key: str) -> str:
+        if key in settings:
+            return json.dumps(settings[key])
+        if key in unset:
+            return f"*not set*: {unset[key]}"
+        return f"*does not apply*: {unused[key]['why']}" + (f" (given: {json.dumps(unused[key]['value'])})"
+                                                           if key in record.get("changed", []) else "")
+
+    keys = record.get("keys") or list(settings)
+    return ["", "Every setting of the platform as this stage uses it (`make help` and the README say what each does).",
+            "", *_table(("setting", "value"), ((f"`{key}`", value(key)) for key in keys))]
 
 
 def pod_security_section(review: Review) -> list[str]:

@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 
 from ..pod_security import LEVELS as POD_SECURITY_LEVELS
 from . import parsers
-from .catalog import key_of, setting
+from .catalog import declared, key_of, setting
 from .checks import (
     INSTANCE_TYPE,
     KMS_KEY_ARN,
@@ -53,6 +53,8 @@ ACCESS_POLICIES = (
     "AmazonEKSAdminViewPolicy",
 )
 PROFILES_EXAMPLE = '[{"namespace": "custom-space", "labels": {"app": "web"}}]'
+POD_SECURITY_EXAMPLE = '{"legacy-app": "baseline"}'
+TAGS_EXAMPLE = '{"owner": "team-a"}'
 
 
 #: keys that choose environments: not allowed inside one (an environment's name is its stage)
@@ -201,6 +203,14 @@ class ExistingVpcSettings:
                 )
 
 
+#: the settings of a new VPC, and what an existing VPC has instead
+EXISTING_VPC_INSTEAD = {
+    "vpc_cidr": "its CIDR is network.existing_vpc_cidr",
+    "az_count": "its zones are those of network.existing_availability_zones",
+    "availability_zones": "its zones are network.existing_availability_zones",
+}
+
+
 @dataclass(frozen=True, kw_only=True)
 class NetworkSettings:
     """The VPC: a new isolated one (default) or `existing_vpc`."""
@@ -220,10 +230,16 @@ class NetworkSettings:
     existing_vpc: ExistingVpcSettings | None = None
 
     def validate(self) -> None:
+        key = lambda name: key_of(NetworkSettings, name)  # noqa: E731
         if self.existing_vpc is not None:
+            defaults = NetworkSettings()
+            for name, instead in EXISTING_VPC_INSTEAD.items():
+                if getattr(self, name) != getattr(defaults, name):
+                    raise ConfigError(
+                        key(name), f"not used with an existing VPC (network.existing_vpc_id): {instead}; remove {key(name)}"
+                    )
             self.existing_vpc.validate()
             return
-        key = lambda name: key_of(NetworkSettings, name)  # noqa: E731
         check_cidr(key("vpc_cidr"), self.vpc_cidr)
         if isinstance(self.az_count, bool) or not isinstance(self.az_count, int) or not MIN_AZS <= self.az_count <= 6:
             raise ConfigError(key("az_count"), f"{self.az_count!r} is not allowed; use a whole number from {MIN_AZS} to 6")
@@ -277,11 +293,11 @@ class ClusterSettings:
     """The EKS cluster and its Fargate profiles."""
 
     kubernetes_version: str = setting(
-        DEFAULT_KUBERNETES_VERSION, key="cluster.kubernetes_version", parse=parsers.text, doc="Kubernetes minor version",
+        DEFAULT_KUBERNETES_VERSION, key="cluster.kubernetes_version", parse=parsers.version, doc="Kubernetes minor version",
         allowed=f"{allowed_versions()}; other than {DEFAULT_KUBERNETES_VERSION}: pip install aws-cdk.lambda-layer-kubectl-vNN",
     )
     deployed_kubernetes_version: str | None = setting(
-        None, key="cluster.deployed_kubernetes_version", parse=parsers.text,
+        None, key="cluster.deployed_kubernetes_version", parse=parsers.version,
         doc="the version the deployed cluster runs (record it after each deploy): kubernetes_version may then only "
         "stay or move one minor version up, as EKS upgrades",
         allowed="a version, e.g. 1.35", default_text="none (nothing deployed yet: no check)",
@@ -302,9 +318,9 @@ class ClusterSettings:
         doc="how long the deploy waits for CoreDNS to be ready before failing", allowed="1 to 14 (the kubectl Lambda stops at 15 minutes)",
     )
     pod_security_levels: Mapping[str, str] = setting(
-        key="cluster.pod_security_levels", parse=parsers.mapping, default_factory=dict,
+        key="cluster.pod_security_levels", parse=parsers.mapping_like(POD_SECURITY_EXAMPLE), default_factory=dict,
         doc="a Pod Security level other than restricted for a namespace the platform creates (enforce, audit and warn)",
-        allowed='JSON object of namespace to baseline or privileged, e.g. {"legacy-app": "baseline"}',
+        allowed=f"JSON object of namespace to baseline or privileged, e.g. {POD_SECURITY_EXAMPLE}",
         default_text="none (every namespace the platform creates enforces restricted)",
     )
 
@@ -360,8 +376,8 @@ class ComplianceSettings:
         allowed=f"a CloudWatch Logs retention in days: {', '.join(map(str, LOG_RETENTION_DAYS))}",
     )
     tags: Mapping[str, str] = setting(
-        key="compliance.tags", parse=parsers.mapping, default_factory=dict, doc="tags for every taggable resource",
-        allowed='JSON object, e.g. {"owner": "team-a"}', default_text="none",
+        key="compliance.tags", parse=parsers.mapping_like(TAGS_EXAMPLE), default_factory=dict, doc="tags for every taggable resource",
+        allowed=f"JSON object, e.g. {TAGS_EXAMPLE}", default_text="none",
     )
     required_tags: Sequence[str] = setting(
         (), key="compliance.required_tags", parse=parsers.strings, doc="tag keys compliance.tags must give; synth stops if one is missing",
@@ -606,6 +622,32 @@ class PlatformSettings:
                 "give one per subnet, or set endpoints.create to false if the VPC already has its endpoints",
             )
         return self.cluster.validate()
+
+    def not_applicable(self) -> dict[str, str]:
+        """The settings this configuration does not use, by key, each with why (the review report lists them so)."""
+        unused: dict[str, str] = {}
+
+        def mark(cls: type, names: Sequence[str], why: str) -> None:
+            unused.update({key_of(cls, name): why for name in names})
+
+        if self.network.existing_vpc is not None:
+            mark(NetworkSettings, list(EXISTING_VPC_INSTEAD), "an existing VPC is used (network.existing_vpc_id)")
+            if not self.endpoints.create:
+                mark(ExistingVpcSettings, ["route_table_ids"], "endpoints.create is false (no S3 gateway endpoint to add)")
+        else:
+            mark(ExistingVpcSettings, [f.name for f, _ in declared(ExistingVpcSettings)], "a new VPC is created")
+        if not self.endpoints.create:
+            mark(EndpointSettings, ["extra_services", "single_zone"], "endpoints.create is false (no Endpoints stack)")
+        if not self.operations.bastion:
+            mark(OperationsSettings, ["bastion_subnet", "bastion_instance_type", "bastion_ami"], "operations.bastion is false")
+            if not self.operations.admin_principal_arns:
+                mark(OperationsSettings, ["admin_access_policy"], "no bastion and no operations.admin_principal_arns")
+        if not self.operations.fargate_logging:
+            mark(OperationsSettings, ["log_kms_key_arn", "log_extra_filters", "log_parsers"], "operations.fargate_logging is false")
+        if not self.workloads.sample_app:
+            mark(WorkloadSettings, ["sample_namespace", "sample_image", "sample_repository", "ready_timeout_minutes"],
+                 "workloads.sample_app is false")
+        return unused
 
     @property
     def public_bastion_subnet(self) -> bool:

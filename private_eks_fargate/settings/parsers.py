@@ -3,8 +3,9 @@ accepts both and raises a one-line ConfigError naming the key."""
 
 from __future__ import annotations
 
+import functools
 import json
-from typing import Any
+from typing import Any, Callable
 
 from .errors import ConfigError
 
@@ -13,6 +14,13 @@ def text(key: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ConfigError(key, f"{value!r} is not allowed; give a non-empty string")
     return value
+
+
+def version(key: str, value: Any) -> str:
+    """A Kubernetes version such as "1.36": a string, since a JSON number loses trailing zeros (1.30 reads 1.3)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ConfigError(key, f'{value!r} is a JSON number; write the version as a string, "{value}" (as a number, 1.30 reads 1.3)')
+    return text(key, value)
 
 
 def optional_text(key: str, value: Any) -> str:
@@ -60,11 +68,17 @@ def strings(key: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-def mapping(key: str, value: Any) -> dict[str, str]:
-    value = json_value(key, value, 'an object such as {"owner": "platform-team"}')
+def mapping(key: str, value: Any, *, example: str) -> dict[str, str]:
+    """A JSON object; `example` (the setting's own) is shown when the value is not one."""
+    value = json_value(key, value, f"an object such as {example}")
     if not isinstance(value, dict):
-        raise ConfigError(key, f"{value!r} is not allowed; give a JSON object of keys to values")
+        raise ConfigError(key, f"{value!r} is not allowed; give a JSON object such as {example}")
     return value
+
+
+def mapping_like(example: str) -> Callable[[str, Any], dict[str, str]]:
+    """The parser of a JSON-object setting whose errors show `example`."""
+    return functools.partial(mapping, example=example)
 
 
 def objects(key: str, value: Any, *, required: str, optional: tuple[str, ...], example: str) -> list[dict]:
