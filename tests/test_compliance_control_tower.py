@@ -117,3 +117,22 @@ def test_a_bastion_type_without_encryption_in_transit_synthesizes_and_warns_in_o
         f"warning: Control Tower proactive controls 0.0.62: 1 failed, {record['checked']} checked (CT.EC2.PR.19); "
         "the user's choice: CT.EC2.PR.19 by operations.bastion_instance_type"
     )
+
+
+def test_controls_started_beside_the_packs_report_as_controls_run_alone(bare_platform_app, tmp_path):
+    """The starter (first plugin) runs the controls in a thread while the packs run; the checks (last plugin) report
+    them. Without a starter the checks run them themselves: the same report."""
+    from types import SimpleNamespace
+
+    templates = []
+    for name, path in bare_platform_app.template_files.items():
+        copy = tmp_path / path.name  # results go beside the templates: a copy, not the shared fixture's assembly
+        copy.write_text(path.read_text())
+        templates.append(SimpleNamespace(stack_construct_path=name, template_path=str(copy)))
+    context = SimpleNamespace(stack_templates=templates)
+    started = ControlTowerChecks()
+    started.starter.validate(context)
+    alone = ControlTowerChecks()
+    reports = [started.validate(context), alone.validate(context)]
+    assert [(r.success, list(r.violations)) for r in reports] == [(True, [])] * 2
+    assert load_results(tmp_path)["control-tower"]["checked"] > 0

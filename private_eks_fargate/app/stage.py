@@ -125,7 +125,8 @@ class PrivateEksFargateStage(Stage):
         # the review report's summary says when the bastion's AMI is resolved at every deploy, and how to pin it: the
         # synth stays quiet (a library user without the report still gets the warning)
         Annotations.of(self).acknowledge_warning(AMI_WARNING, "the review report names the AMI the bastion resolves")
-        apply_tags(self, settings.compliance.tags)
+        # the one plain CfnResource of the stage is the EKS cluster's kubectl ready barrier (tests check every resource)
+        apply_tags(self, settings.compliance.tags, plain_resources_in=[self.platform.cluster.cluster])
         self.cluster_stack.node.add_metadata(
             BUILD_RECORD,
             {"stage": construct_id, "environment": f"{env.account}/{env.region}" if env else "environment-agnostic",

@@ -61,19 +61,40 @@ def acknowledge(resource: cdk.CfnResource, rule_id: str, reason: str) -> None:
     Besides CDK's acknowledgement (which cdk-nag honours), the rule and reason go into the resource's template
     Metadata (``cdk_nag.rules_to_suppress``, cdk-nag's own format) for a reviewer who reads only the template.
     """
-    if not cdk.CfnResource.is_cfn_resource(resource):
-        raise TypeError(f"acknowledge {rule_id} on the resource itself (a CfnResource), not on {resource.node.path}")
-    check_reason(rule_id, reason)
-    cdk.Validations.of(resource).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))
-    recorded = resource.get_metadata(SUPPRESSIONS_METADATA) or {"rules_to_suppress": []}
-    recorded["rules_to_suppress"].append({"id": rule_id, "reason": reason})
-    resource.add_metadata(SUPPRESSIONS_METADATA, recorded)
+    acknowledge_all(resource, {rule_id: reason})
 
 
 def acknowledge_in_packs(resource: cdk.CfnResource, rule: str, packs: Sequence[str], reason: str) -> None:
     """The same rule as several packs name it (e.g. ``LambdaDLQ`` in NIST 800-53 and HIPAA), one reason."""
-    for pack in packs:
-        acknowledge(resource, f"{pack}-{rule}", reason)
+    acknowledge_all(resource, {f"{pack}-{rule}": reason for pack in packs})
+
+
+#: the acknowledgements written on each resource so far, by the resource's jsii object id: read without asking the
+#: jsii runtime (each call is a round trip to Node.js, and a synth makes a hundred acknowledgements)
+_RECORDED: dict[str, list[dict[str, str]]] = {}
+
+
+def acknowledged_rules(resource: cdk.CfnResource) -> list[dict[str, str]]:
+    """The acknowledgements (``{id, reason}``) written on `resource`, in order."""
+    ref = getattr(getattr(resource, "__jsii_ref__", None), "ref", None)
+    if ref is None or ref not in _RECORDED:
+        recorded = list((resource.get_metadata(SUPPRESSIONS_METADATA) or {}).get("rules_to_suppress", []))
+        if ref is None:
+            return recorded
+        _RECORDED[ref] = recorded
+    return _RECORDED[ref]
+
+
+def acknowledge_all(resource: cdk.CfnResource, reasons: Mapping[str, str]) -> None:
+    """Acknowledge several findings (rule id -> reason) on the one resource that has them, in three jsii calls."""
+    if not (isinstance(resource, cdk.CfnResource) or cdk.CfnResource.is_cfn_resource(resource)):
+        raise TypeError(f"acknowledge {', '.join(reasons)} on the resource itself (a CfnResource), not on {resource.node.path}")
+    for rule_id, reason in reasons.items():
+        check_reason(rule_id, reason)
+    cdk.Validations.of(resource).acknowledge(*(cdk.Acknowledgment(id=rule, reason=reason) for rule, reason in reasons.items()))
+    recorded = acknowledged_rules(resource)
+    recorded += [{"id": rule_id, "reason": reason} for rule_id, reason in reasons.items()]
+    resource.add_metadata(SUPPRESSIONS_METADATA, {"rules_to_suppress": list(recorded)})
 
 
 MANAGED_POLICY_FINDING = "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{}]"
@@ -144,8 +165,7 @@ def acknowledge_inline_policies(function: lambda_.Function, *, name: str, made_b
     ]
     for policy in filter(None, inline):
         resource = policy.node.default_child
-        done = (resource.get_metadata(SUPPRESSIONS_METADATA) or {}).get("rules_to_suppress", [])
-        if any(rule["id"].endswith("-IAMNoInlinePolicy") for rule in done):
+        if any(rule["id"].endswith("-IAMNoInlinePolicy") for rule in acknowledged_rules(resource)):
             continue
         acknowledge_in_packs(
             resource,
@@ -260,14 +280,18 @@ def enable_compliance_checks(scope: cdk.Stage, packs: Iterable[str] = tuple(NAG_
     """Run the cdk-nag packs and PrivateEksChecks on every synth of `scope` (an App or a Stage), and the AWS Control
     Tower proactive controls (``compliance.control_tower``; one run for all stages of the app).
 
-    :param control_tower: run the proactive controls too (about 0.4 s a synth). default: true
+    :param control_tower: run the proactive controls too (cfn-guard processes: they start before the cdk-nag packs
+        and run beside them). default: true
     """
     plugins = [*(NAG_PACKS[pack](scope) for pack in packs), PrivateEksChecks()]
-    cdk.Validations.of(scope).add_plugins(*plugins, *([ControlTowerChecks.of(scope)] if control_tower else []))
+    if control_tower:  # its controls start first and run beside the packs; it reports after them
+        checks = ControlTowerChecks.of(scope)
+        plugins = [checks.starter, *plugins, checks]
+    cdk.Validations.of(scope).add_plugins(*plugins)
 
 
 #: Tag shapes of resource types that aws-cdk-lib writes as plain CfnResource, which ``Tags.of`` does not reach
-#: (the kubectl ready barrier, the restrict-default-security-group provider's role and function).
+#: (an EKS cluster's kubectl ready barrier; a VPC's restrict-default-security-group provider's role and function).
 _PLAIN_RESOURCE_TAG_SHAPES = {"AWS::SSM::Parameter": "map", "AWS::IAM::Role": "list", "AWS::Lambda::Function": "list"}
 
 
@@ -277,7 +301,9 @@ class _TagPlainResources:
         self.tags = dict(tags)
 
     def visit(self, node: IConstruct) -> None:
-        if not cdk.CfnResource.is_cfn_resource(node) or cdk.TagManager.is_taggable(node):
+        # a plain CfnResource comes to Python as that class itself; every other construct is passed over without a
+        # call into the jsii runtime (this aspect visits every construct of the scope)
+        if type(node) is not cdk.CfnResource or cdk.TagManager.is_taggable(node):
             return
         shape = _PLAIN_RESOURCE_TAG_SHAPES.get(node.cfn_resource_type)
         if shape == "map":
@@ -286,10 +312,16 @@ class _TagPlainResources:
             node.add_property_override("Tags", [{"Key": key, "Value": value} for key, value in self.tags.items()])
 
 
-def apply_tags(scope: IConstruct, tags: Mapping[str, str]) -> None:
-    """Put the configured tags on every taggable resource under `scope`."""
+def apply_tags(scope: IConstruct, tags: Mapping[str, str], *, plain_resources_in: Sequence[IConstruct] | None = None) -> None:
+    """Put the configured tags on every taggable resource under `scope`.
+
+    :param plain_resources_in: where aws-cdk-lib writes resources as plain CfnResource (which ``Tags.of`` does not
+        reach; an aspect visits every construct there, each visit a call from the jsii runtime into Python).
+        default: all of `scope`
+    """
     if not tags:
         return
     for key, value in tags.items():
         cdk.Tags.of(scope).add(key, value)
-    cdk.Aspects.of(scope).add(_TagPlainResources(tags))
+    for where in [scope] if plain_resources_in is None else plain_resources_in:
+        cdk.Aspects.of(where).add(_TagPlainResources(tags))

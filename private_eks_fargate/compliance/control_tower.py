@@ -8,6 +8,7 @@ Every run writes its results to ``<cloud assembly>/results/control-tower.json``,
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from ..review.summary import record_results
 
 PLUGIN_NAME = "ControlTower"
 _ATTRIBUTE = "_private_eks_fargate_control_tower"
+#: where the controls run while the other plugins do
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="control-tower")
 
 
 def user_choice(resource: cdk.CfnResource, control: str, setting: str, why: str) -> None:
@@ -41,12 +44,43 @@ def assembly_root(template_paths) -> Path:
     return directory
 
 
+def _paths(context: cdk.IPolicyValidationContext) -> dict[str, str]:
+    """The context's templates by their stack's construct path (Dev/Cluster), as the review report names them."""
+    return {stack.stack_construct_path: stack.template_path for stack in context.stack_templates}
+
+
+@jsii.implements(cdk.IPolicyValidationPlugin)
+class ControlTowerStart:
+    """Runs first among the validation plugins: starts the controls (cfn-guard processes) on the templates, so that
+    they run while the cdk-nag packs do; ``ControlTowerChecks``, last, reports them. Reports nothing itself."""
+
+    def __init__(self, checks: "ControlTowerChecks") -> None:
+        self.checks = checks
+
+    @property
+    def name(self) -> str:
+        return f"{PLUGIN_NAME}-start"
+
+    @property
+    def version(self) -> str:
+        return "1.0.0"
+
+    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        self.checks.start(_paths(context))
+        return cdk.PolicyValidationPluginReport(success=True, violations=[])
+
+
 @jsii.implements(cdk.IPolicyValidationPlugin)
 class ControlTowerChecks:
     """CDK validation plugin: every proactive control whose resource types the templates have, on every synth.
 
     One instance per app (``of``): it is called once with the stacks of all its stages, and writes one results file.
+    Register ``starter`` before the other plugins and this one after them: the controls then run beside them.
     """
+
+    def __init__(self) -> None:
+        self.starter = ControlTowerStart(self)
+        self._running: tuple[dict[str, str], concurrent.futures.Future] | None = None
 
     @classmethod
     def of(cls, scope: IConstruct) -> "ControlTowerChecks":
@@ -66,10 +100,18 @@ class ControlTowerChecks:
     def version(self) -> str:
         return "1.0.0"
 
+    def start(self, paths: dict[str, str]) -> None:
+        """Run the controls on these templates in a thread of their own (cfn-guard processes; no jsii call)."""
+        templates = {name: json.loads(Path(path).read_text()) for name, path in paths.items()}
+        # two cfn-guard processes at a time: beside the jsii runtime, which runs the cdk-nag packs meanwhile
+        self._running = (paths, _POOL.submit(run_controls, templates, workers=2))
+
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
-        # stacks by their construct path (Dev/Cluster), as the review report names them
-        paths = {stack.stack_construct_path: stack.template_path for stack in context.stack_templates}
-        results = run_controls({name: json.loads(Path(path).read_text()) for name, path in paths.items()})
+        paths = _paths(context)
+        if self._running is None or self._running[0] != paths:  # no starter ran on these templates
+            self.start(paths)
+        results = self._running[1].result()
+        self._running = None
         if paths:
             record_results(assembly_root(paths.values()), TOOL, **result_record(results))
         by_control: dict[str, list] = {}

@@ -148,4 +148,4 @@ class PrivateEksFargate(Construct):
         self.cluster = platform.cluster
         self.sample_app = platform.sample_app
         self.operations = platform.operations
-        apply_tags(self, settings.compliance.tags)
+        apply_tags(self, settings.compliance.tags, plain_resources_in=[platform.cluster.cluster])
