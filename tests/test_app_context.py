@@ -55,6 +55,7 @@ def test_every_declared_key_reaches_its_field():
         "network.vpc_cidr": "10.9.0.0/16", "network.az_count": "3", "network.availability_zones": "a1,b1,c1",
         "endpoints.create": "false", "endpoints.extra_services": "kms", "endpoints.single_zone": "true",
         "cluster.kubernetes_version": "1.35", "cluster.deployed_kubernetes_version": "1.34", "cluster.name": "x",
+        "cluster.deployed_name": "y", "cluster.replace_deployed_cluster": "true", "cluster.support_type": "EXTENDED",
         "cluster.app_profiles": '[{"namespace": "n"}]',
         "cluster.coredns_ready_timeout_minutes": "5", "cluster.pod_security_levels": '{"n": "baseline"}',
         "compliance.log_retention_days": "90", "compliance.tags": '{"a": "b"}', "compliance.required_tags": "a",

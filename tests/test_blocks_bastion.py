@@ -133,7 +133,7 @@ def test_role_is_ssm_core_plus_its_two_boot_objects_and_describe_cluster(default
     assert len(statements) == 2
 
 
-def test_cluster_security_group_admits_https_from_the_bastion_only(default_app, default_bastion):
+def test_cluster_security_group_admits_https_from_the_bastion_and_the_kubectl_lambdas_only(default_app, default_bastion):
     _, instance = default_bastion
     (group_ref,) = instance["Properties"]["NetworkInterfaces"][0]["GroupSet"]
     (cluster_id,) = default_app.resources(CLUSTER, "AWS::EKS::Cluster")
@@ -141,9 +141,13 @@ def test_cluster_security_group_admits_https_from_the_bastion_only(default_app, 
         r["Properties"] for r in default_app.resources(CLUSTER, "AWS::EC2::SecurityGroupIngress").values()
         if r["Properties"]["GroupId"] == {"Fn::GetAtt": [cluster_id, "ClusterSecurityGroupId"]}
     ]
-    assert rules == [
+    kubectl = next(k for k in default_app.resources(CLUSTER, "AWS::EC2::SecurityGroup") if k.startswith("ClusterKubectlSecurityGroup"))
+    assert sorted(rules, key=lambda r: r["Description"]) == [
         {"Description": "kubectl from the SSM bastion", "FromPort": 443, "GroupId": {"Fn::GetAtt": [cluster_id, "ClusterSecurityGroupId"]},
-         "IpProtocol": "tcp", "SourceSecurityGroupId": group_ref, "ToPort": 443}
+         "IpProtocol": "tcp", "SourceSecurityGroupId": group_ref, "ToPort": 443},
+        {"Description": "kubectl from the kubectl provider Lambdas", "FromPort": 443,
+         "GroupId": {"Fn::GetAtt": [cluster_id, "ClusterSecurityGroupId"]}, "IpProtocol": "tcp",
+         "SourceSecurityGroupId": {"Fn::GetAtt": [kubectl, "GroupId"]}, "ToPort": 443},
     ]
 
 

@@ -67,6 +67,9 @@ def test_default_security_group_is_closed_by_aws_runbook_without_a_lambda(defaul
     props = association["Properties"]
     assert props["Name"] == "AWSConfigRemediation-RemoveVPCDefaultSecurityGroupRules"
     assert props["Parameters"]["GroupId"] == [{"Fn::GetAtt": [vpc_id, "DefaultSecurityGroup"]}]
+    # CloudFormation waits for the first run and fails the Network stack unless it reports Success within 5 minutes:
+    # a runbook that fails does not leave the group open behind a green deploy
+    assert props["WaitForSuccessTimeoutSeconds"] == 300
     role_id = props["Parameters"]["AutomationAssumeRole"][0]["Fn::GetAtt"][0]
     role = default_app.resources(NETWORK)[role_id]
     assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "ssm.amazonaws.com"}

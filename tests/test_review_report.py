@@ -136,7 +136,7 @@ def test_summary_says_what_is_deployed_and_who_administers_it_and_how(default_re
                          "aws:PrincipalIsAWSService is false (or absent)") == 6
     assert "when kms:EncryptionContext:aws:logs:arn matches arn:<partition>:logs:<region>:<account>:log-group:" in summary
     assert " for false" not in summary
-    assert "**Retained on destroy**: ECR::Repository × 1, KMS::Key × 6, Logs::LogGroup × 4" in summary
+    assert "**Retained on destroy**: ECR::Repository × 1, KMS::Key × 6, Logs::LogGroup × 6" in summary
 
 
 def test_summary_names_configured_admins_and_the_internet_gateway_of_the_public_bastion(public_bastion_app):
@@ -162,7 +162,7 @@ def test_summary_counts_results_of_what_ran_and_says_not_run_otherwise(default_a
     from private_eks_fargate.settings.catalog import declared
 
     platform = [spec.key for _, cls in SECTIONS for _, spec in declared(cls) if not spec.key.startswith(("app.", "network.existing_"))]
-    assert len(platform) == 33
+    assert len(platform) == 36
     assert f"**Effective settings**: {len(platform)} (all under Settings)" in summary
 
 

@@ -155,6 +155,24 @@ CASES = {
         PlatformSettings(cluster=ClusterSettings(coredns_ready_timeout_minutes=15)),
         "cluster.coredns_ready_timeout_minutes: 15 is not allowed; use 1 to 14 (the kubectl Lambda stops after 15 minutes)",
     ),
+    "support type in lower case": (
+        PlatformSettings(cluster=ClusterSettings(support_type="extended")),
+        "cluster.support_type: 'extended' is not allowed; use STANDARD or EXTENDED",
+    ),
+    "standard support for a version past it": (
+        PlatformSettings(cluster=ClusterSettings(kubernetes_version="1.33", support_type="STANDARD")),
+        "cluster.support_type: STANDARD is not allowed with Kubernetes 1.33, whose standard support has ended (extended "
+        "support (extra charge); standard ended 2026-07-29); set EXTENDED ($0.60 a cluster-hour), or use a version in "
+        "standard support",
+    ),
+    "bad deployed name": (
+        PlatformSettings(cluster=ClusterSettings(deployed_name="-x")),
+        "cluster.deployed_name: '-x' is not a valid EKS cluster name (1-100 letters, digits, '-' or '_', starting with a letter or digit)",
+    ),
+    "replace flag not a boolean": (
+        PlatformSettings(cluster=ClusterSettings(replace_deployed_cluster="yes")),
+        "cluster.replace_deployed_cluster: 'yes' is not allowed; give true or false",
+    ),
 }
 
 
@@ -169,6 +187,29 @@ def test_bad_settings_are_rejected_with_one_clear_line(case):
 
 def test_default_settings_are_valid():
     assert PlatformSettings().validate().version == "1.36"
+    # a version already in extended support passes the policy check with the policy that keeps it there (its kubectl
+    # layer package is what it needs next)
+    with pytest.raises(ConfigError, match="^cluster.kubernetes_version: '1.33' needs its kubectl layer"):
+        PlatformSettings(cluster=ClusterSettings(kubernetes_version="1.33", support_type="EXTENDED")).validate()
+
+
+def test_a_new_cluster_name_on_a_deployed_stage_is_refused_unless_a_new_cluster_is_intended():
+    """Like an unsupported version jump: one line, before anything is defined. The effective name is checked, also
+    one derived from the stage (PrivateCluster calls this with it; the change matrix refuses that case)."""
+    from private_eks_fargate.settings.model import check_cluster_rename
+
+    deployed = ClusterSettings(cluster_name="payments", deployed_name="DevCluster-BAA1FB0D")
+    with pytest.raises(ConfigError) as error:
+        check_cluster_rename(deployed, "payments")
+    assert str(error.value) == (
+        "cluster.name: 'payments' is not the deployed cluster 'DevCluster-BAA1FB0D' (cluster.deployed_name): a new name "
+        "replaces the cluster, its pods, log groups, image repository and IRSA OIDC provider; keep the name, or set "
+        "cluster.replace_deployed_cluster=true if a new cluster is intended"
+    )
+    check_cluster_rename(ClusterSettings(deployed_name="DevCluster-BAA1FB0D"), "DevCluster-BAA1FB0D")  # the same name
+    check_cluster_rename(ClusterSettings(cluster_name="payments"), "payments")  # nothing recorded: nothing to compare
+    check_cluster_rename(ClusterSettings(cluster_name="payments", deployed_name="DevCluster-BAA1FB0D",
+                                         replace_deployed_cluster=True), "payments")
 
 
 def test_constructs_validate_before_defining_anything():

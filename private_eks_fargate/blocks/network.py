@@ -20,6 +20,10 @@ from .logs import DEFAULT_LOG_RETENTION_DAYS, retained_log_group
 #: ec2:RevokeSecurityGroupIngress, ssm:StartAutomationExecution, ssm:GetAutomationExecution: Systems Manager Automation
 #: Runbook Reference). It runs in AWS, not in the VPC: no Lambda outside the VPC (CT.LAMBDA.PR.3), no EC2 endpoint.
 CLOSE_DEFAULT_SG_RUNBOOK = "AWSConfigRemediation-RemoveVPCDefaultSecurityGroupRules"
+#: CloudFormation waits up to this long for the association's first run to report Success and fails the deploy (the
+#: Network stack) otherwise: a runbook that fails leaves no open default group behind a green deploy. The runbook
+#: revokes two rules and takes seconds; the rest is State Manager starting it.
+CLOSE_DEFAULT_SG_WAIT_SECONDS = 300
 #: /20 per subnet: room for about 4,000 Fargate pods per availability zone (each pod takes one IP).
 SUBNET_CIDR_MASK = 20
 SUBNET_GROUP = "cluster"
@@ -183,6 +187,7 @@ class PrivateNetwork(Construct):
             "CloseDefaultSecurityGroup",
             name=CLOSE_DEFAULT_SG_RUNBOOK,
             parameters={"GroupId": [group], "AutomationAssumeRole": [role.role_arn]},
+            wait_for_success_timeout_seconds=CLOSE_DEFAULT_SG_WAIT_SECONDS,
         )
         self.close_default_security_group.node.add_dependency(policy)
         resource = policy.node.default_child

@@ -100,6 +100,7 @@ def compose(settings: PlatformSettings, scopes: Scopes) -> Platform:
         endpoints=[endpoints] if endpoints_alongside else [],
         log_retention_days=compliance.log_retention_days,
         allowed_registries=settings.workloads.allowed_registries,
+        deletion_protection=compliance.production,
     )
     if endpoints is not None:
         cluster.endpoint_enabler = endpoints.enable

@@ -14,6 +14,12 @@ from .assembly import kubernetes_manifests
 REGION = "us-east-1"
 HOURS_PER_MONTH = 730
 EKS_CONTROL_PLANE_PER_HOUR = 0.10
+#: a cluster whose Kubernetes version is in extended support (upgrade policy EXTENDED, after standard support ends)
+EKS_EXTENDED_SUPPORT_PER_HOUR = 0.60
+#: what EKS applies when the template sets no UpgradePolicy
+EKS_DEFAULT_SUPPORT_TYPE = "EXTENDED"
+#: the cluster resource's template metadata saying where its version stands (blocks/cluster.py writes it)
+SUPPORT_METADATA = "private-eks-fargate:kubernetes-support"
 INTERFACE_ENDPOINT_PER_AZ_HOUR = 0.01
 KMS_KEY_PER_MONTH = 1.00
 EBS_GP3_PER_GB_MONTH = 0.08
@@ -49,6 +55,8 @@ class CostLine:
     monthly: float | None  # None: no list price known here
     #: Fargate pods (CoreDNS, Deployments): what runs on the platform rather than the platform itself
     pods: bool = False
+    #: a cost that starts later (extended support once standard support ends): shown, not in the totals
+    later: bool = False
 
 
 CPU_UNITS = {"m": 0.001, "": 1.0}
@@ -100,12 +108,8 @@ def cost_lines(templates: Iterable[Mapping]) -> list[CostLine]:
     for resource in resources:
         by_type.setdefault(resource["Type"], []).append(resource)
     lines = []
-    clusters = len(by_type.get("AWS::EKS::Cluster", []))
-    if clusters:
-        lines.append(CostLine(
-            "EKS control plane", f"${EKS_CONTROL_PLANE_PER_HOUR:.2f}/hour (standard support)", f"{clusters}",
-            clusters * EKS_CONTROL_PLANE_PER_HOUR * HOURS_PER_MONTH,
-        ))
+    for cluster in by_type.get("AWS::EKS::Cluster", []):
+        lines += control_plane_lines(cluster)
     endpoints = by_type.get("AWS::EC2::VPCEndpoint", [])
     interface = [e for e in endpoints if e["Properties"].get("VpcEndpointType") == "Interface"]
     if interface:
@@ -167,8 +171,33 @@ def cost_lines(templates: Iterable[Mapping]) -> list[CostLine]:
     return lines
 
 
+def control_plane_lines(cluster: Mapping) -> list[CostLine]:
+    """The control plane at its support phase's price; with the EXTENDED upgrade policy on a version still in
+    standard support, what extended support will cost once standard support ends (a later line)."""
+    props = cluster["Properties"]
+    policy = props.get("UpgradePolicy", {}).get("SupportType", EKS_DEFAULT_SUPPORT_TYPE)
+    support = cluster.get("Metadata", {}).get(SUPPORT_METADATA, {})
+    version = props.get("Version", "?")
+    if support.get("phase") == "extended":
+        return [CostLine(
+            f"EKS control plane, Kubernetes {version} in extended support", f"${EKS_EXTENDED_SUPPORT_PER_HOUR:.2f}/hour",
+            "1", EKS_EXTENDED_SUPPORT_PER_HOUR * HOURS_PER_MONTH,
+        )]
+    lines = [CostLine(
+        f"EKS control plane, upgrade policy {policy}", f"${EKS_CONTROL_PLANE_PER_HOUR:.2f}/hour (standard support)", "1",
+        EKS_CONTROL_PLANE_PER_HOUR * HOURS_PER_MONTH,
+    )]
+    if policy == "EXTENDED":
+        extra = EKS_EXTENDED_SUPPORT_PER_HOUR - EKS_CONTROL_PLANE_PER_HOUR
+        lines.append(CostLine(
+            f"EKS extended support once Kubernetes {version}'s standard support ends (upgrade policy EXTENDED)",
+            f"+${extra:.2f}/hour (${EKS_EXTENDED_SUPPORT_PER_HOUR:.2f} in all)", "1", extra * HOURS_PER_MONTH, later=True,
+        ))
+    return lines
+
+
 def total(lines: Iterable[CostLine]) -> float:
-    return sum(line.monthly or 0.0 for line in lines)
+    return sum(line.monthly or 0.0 for line in lines if not line.later)
 
 
 def platform_total(lines: Iterable[CostLine]) -> float:
@@ -183,6 +212,7 @@ def cost_table_markdown(lines: list[CostLine]) -> str:
     """The Markdown table the review report and the README show: the platform's lines, their subtotal, the pods."""
     def row(line: CostLine) -> str:
         monthly = f"${line.monthly:,.2f}" if line.monthly is not None else "not priced"
+        monthly = f"(+{monthly} from then; not in the totals)" if line.later else monthly
         return f"| {line.item} | {line.unit_price} | {line.quantity} | {monthly} |"
 
     pods = [row(line) for line in lines if line.pods]

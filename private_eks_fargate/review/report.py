@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 from .assembly import Review, StackTemplate, checkov_skips, load_review, load_stacks, show
 from .costs import HOURS_PER_MONTH, REGION, cost_lines, cost_table_markdown, platform_total, total
 from .deploy_path import NOMINAL_MINUTES, longest_path
-from .diagram import draw_architecture
+from .diagram import draw_architecture, log_group_lines
 from .summary import (
     RESULT_TOOLS,
     admin_lines,
@@ -379,7 +379,8 @@ def summary_section(review: Review) -> list[str]:
         packs.append(f"{pack} {opened} open / {acked} acknowledged")
     nag = ("not run on this synth" if review.validation is None else "; ".join(packs))
     relaxed = [f"{ns} {level}" for ns, level, _ in namespaces if level != "restricted"]
-    retained = [r for _, _, r in review.resources() if r.get("DeletionPolicy") == "Retain"]
+    # a retained custom resource leaves nothing in the account (a Kubernetes object goes with its cluster)
+    retained = [r for _, _, r in review.resources() if r.get("DeletionPolicy") == "Retain" and not r["Type"].startswith("Custom::")]
     retained_kinds: dict[str, int] = {}
     for resource in retained:
         retained_kinds[resource["Type"]] = retained_kinds.get(resource["Type"], 0) + 1
@@ -392,6 +393,8 @@ def summary_section(review: Review) -> list[str]:
         "", "**Who can administer the cluster** (EKS access entry -> principal -> who can act as it)", *admin_lines(review),
         "", "**Paths to or from the internet**", *internet_lines(review),
         "", "**KMS keys and who may use them** (key policy in words)", *kms_lines(review),
+        "", "**Log groups** (what writes to each; retention, on destroy, key)",
+        *([f"- {line.removeprefix('• ')}" for line in log_group_lines(review)] or ["- no log group created here"]),
         "", "**Retained on destroy**: " + (", ".join(f"{k.replace('AWS::', '')} × {n}" for k, n in sorted(retained_kinds.items()))
                                         or "nothing"),
         "", f"**Monthly cost** (fixed part, {REGION} list prices): ${total(lines):,.2f}; the platform without pods "

@@ -35,7 +35,14 @@ from .checks import (
 )
 from .errors import ConfigError
 from .images import ImageRef
-from .versions import DEFAULT_KUBERNETES_VERSION, KubernetesRelease, allowed_versions, check_upgrade, resolve_release
+from .versions import (
+    DEFAULT_KUBERNETES_VERSION,
+    RELEASES,
+    KubernetesRelease,
+    allowed_versions,
+    check_upgrade,
+    resolve_release,
+)
 
 #: CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
@@ -52,6 +59,8 @@ ACCESS_POLICIES = (
     "AmazonEKSViewPolicy",
     "AmazonEKSAdminViewPolicy",
 )
+#: EKS upgrade policies (AWS::EKS::Cluster UpgradePolicy.SupportType).
+SUPPORT_TYPES = ("STANDARD", "EXTENDED")
 PROFILES_EXAMPLE = '[{"namespace": "custom-space", "labels": {"app": "web"}}]'
 
 
@@ -291,6 +300,25 @@ class ClusterSettings:
         allowed="1-100 of [A-Za-z0-9-_], starting with a letter or digit",
         default_text="derived from stack and construct path, e.g. DevCluster-BAA1FB0D",
     )
+    deployed_name: str | None = setting(
+        None, key="cluster.deployed_name", parse=parsers.text,
+        doc="the name of the deployed cluster (record it after the first deploy: output ClusterName): a cluster.name "
+        "other than it is then refused, since a new name replaces the cluster",
+        allowed="a cluster name, e.g. DevCluster-BAA1FB0D", default_text="none (nothing deployed yet: no check)",
+    )
+    replace_deployed_cluster: bool = setting(
+        False, key="cluster.replace_deployed_cluster", parse=parsers.boolean,
+        doc="a cluster.name other than cluster.deployed_name is meant: the deploy creates a new cluster and deletes the "
+        "deployed one with its pods, OIDC provider and access entries (see docs/operations.md)",
+        allowed="true or false",
+    )
+    support_type: str = setting(
+        "STANDARD", key="cluster.support_type", parse=parsers.text,
+        doc="what EKS does when the Kubernetes version's standard support ends: STANDARD upgrades the cluster to the next "
+        "version; EXTENDED keeps it on its version up to 12 months more, billed $0.60 instead of $0.10 a cluster-hour "
+        "(the review report's cost table shows it)",
+        allowed=f"{' or '.join(SUPPORT_TYPES)}; EXTENDED for a version whose standard support has ended",
+    )
     app_profiles: Sequence[FargateProfileSpec] = setting(
         (FargateProfileSpec(namespace="custom-space"),), key="cluster.app_profiles", parse=_profiles,
         doc="Fargate profiles for workloads (the CoreDNS profile is always added)",
@@ -310,6 +338,7 @@ class ClusterSettings:
 
     def validate(self) -> KubernetesRelease:
         key = lambda name: key_of(ClusterSettings, name)  # noqa: E731
+        self._validate_support_type(key("support_type"))
         release = resolve_release(self.kubernetes_version, setting=key("kubernetes_version"))
         if self.deployed_kubernetes_version is not None:
             if not re.fullmatch(r"1\.\d+", str(self.deployed_kubernetes_version)):
@@ -319,6 +348,10 @@ class ClusterSettings:
             check_upgrade(self.kubernetes_version, self.deployed_kubernetes_version, setting=key("kubernetes_version"))
         if self.cluster_name is not None:
             check_cluster_name(key("cluster_name"), self.cluster_name)
+        if self.deployed_name is not None:
+            check_cluster_name(key("deployed_name"), self.deployed_name)
+        if not isinstance(self.replace_deployed_cluster, bool):
+            raise ConfigError(key("replace_deployed_cluster"), f"{self.replace_deployed_cluster!r} is not allowed; give true or false")
         seen: dict[tuple, int] = {}
         for index, profile in enumerate(self.app_profiles):
             profile.validate(f"{key('app_profiles')}[{index}]")
@@ -332,6 +365,17 @@ class ClusterSettings:
         check_ready_timeout(key("coredns_ready_timeout_minutes"), self.coredns_ready_timeout_minutes)
         self._validate_pod_security_levels(key("pod_security_levels"))
         return release
+
+    def _validate_support_type(self, key: str) -> None:
+        if self.support_type not in SUPPORT_TYPES:
+            raise ConfigError(key, f"{self.support_type!r} is not allowed; use {' or '.join(SUPPORT_TYPES)}")
+        release = RELEASES.get(self.kubernetes_version)
+        if self.support_type == "STANDARD" and release is not None and release.extended_support_only:
+            raise ConfigError(
+                key,
+                f"STANDARD is not allowed with Kubernetes {release.version}, whose standard support has ended "
+                f"({release.support}); set EXTENDED ($0.60 a cluster-hour), or use a version in standard support",
+            )
 
     def _validate_pod_security_levels(self, key: str) -> None:
         if not isinstance(self.pod_security_levels, Mapping):
@@ -368,7 +412,9 @@ class ComplianceSettings:
         allowed="tag keys",
     )
     production: bool = setting(
-        False, key="compliance.production", parse=parsers.boolean, doc="a production environment: termination protection on every stack",
+        False, key="compliance.production", parse=parsers.boolean,
+        doc="a production environment: termination protection on every stack and deletion protection on the EKS "
+        "cluster (destroy takes two steps: docs/operations.md)",
         allowed="true or false",
     )
     strict_data_perimeter: bool = setting(
@@ -556,6 +602,20 @@ class WorkloadSettings:
             check_repository_name(key("sample_repository"), self.sample_repository)
         check_ready_timeout(key("ready_timeout_minutes"), self.ready_timeout_minutes)
         check_registries(key("allowed_registries"), self.allowed_registries)
+
+
+def check_cluster_rename(settings: ClusterSettings, name: str) -> None:
+    """Refuse `name` (the cluster's effective name, also a derived one) when it is not the deployed cluster's, unless a
+    new cluster is intended: CloudFormation replaces a cluster whose name changes."""
+    deployed = settings.deployed_name
+    if deployed is None or name == deployed or settings.replace_deployed_cluster:
+        return
+    raise ConfigError(
+        key_of(ClusterSettings, "cluster_name"),
+        f"{name!r} is not the deployed cluster {deployed!r} (cluster.deployed_name): a new name replaces the cluster, "
+        "its pods, log groups, image repository and IRSA OIDC provider; keep the name, or set "
+        "cluster.replace_deployed_cluster=true if a new cluster is intended",
+    )
 
 
 def check_registries(setting: str, registries: Sequence[str]) -> None:
