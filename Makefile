@@ -77,11 +77,14 @@ test: setup-test
 compat: setup
 	$(BIN)/python scripts/compat.py
 
-# the README's configuration table (from the setting declarations), its change table and destroy section (from the
-# change matrix's synthesized templates, about 20 s); tests keep all three identical
+# the region data from cfn-lint's (private_eks_fargate/region_data.py); the README's configuration table (from the
+# setting declarations), its change table and destroy section (from the change matrix's synthesized templates); the
+# supported-regions table of docs/regions.md (from the region matrix); tests keep all of them identical
 docs: setup-test
+	$(BIN)/python scripts/region_catalog.py
 	$(BIN)/python -m private_eks_fargate.settings.docs --write README.md
 	$(BIN)/python -m private_eks_fargate.app.changes --synth $$(mktemp -d) --write README.md
+	$(BIN)/python -m private_eks_fargate.app.region_matrix --synth $$(mktemp -d) --write docs/regions.md
 
 bench: setup-test
 	$(BIN)/python scripts/bench.py

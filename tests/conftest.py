@@ -220,8 +220,19 @@ def existing_vpc_app(tmp_path_factory) -> Synth:
         "compliance.production": "true",
         "compliance.strict_data_perimeter": "true",
         "compliance.log_retention_days": "731",
+        "operations.session_manager_preferences": json.dumps(SESSION_PREFERENCES),
     }
     return synthesize(tmp_path_factory.mktemp("existing"), stage_builder(context), context)
+
+
+#: a landing zone's Session Manager preferences, as `aws ssm get-document --name SSM-SessionManagerRunShell` shows them
+SESSION_PREFERENCES = {
+    "kmsKeyId": "arn:aws:kms:eu-west-1:123456789012:key/2b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+    "cloudWatchLogGroupName": "/org/ssm-sessions", "cloudWatchEncryptionEnabled": True,
+    "s3BucketName": "org-session-logs-123456789012", "s3KeyPrefix": "bank/", "s3EncryptionEnabled": True,
+    "s3BucketKmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/3b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+    "idleSessionTimeout": "20", "runAsEnabled": False,
+}
 
 
 CHANGED_SAMPLE_IMAGE = "public.ecr.aws/nginx/nginx-unprivileged:1.29.1"

@@ -62,7 +62,9 @@ def test_report_cost_lines_are_endpoint_count_times_azs_times_price(request, all
     assert f"| KMS keys | $1.00/month per key | {keys} | ${keys * KMS_MONTH:,.2f} |" in text
     assert "| EKS control plane, upgrade policy STANDARD | $0.10/hour (standard support) | 1 | $73.00 |" in text
     (bastion,) = [r for r in synth.all_resources().values() if r["Type"] == "AWS::EC2::Instance"]
-    assert bastion["Properties"]["InstanceType"] == "c7a.medium"
+    # an environment-agnostic stage reads the type per region from a mapping; prices are us-east-1's
+    assert bastion["Properties"]["InstanceType"]["Fn::FindInMap"][0] == "BastionInstanceTypes"
+    assert "| EC2 instance c7a.medium (bastion; the type us-east-1 gets from the BastionInstanceTypes mapping) |" in text
     volume_gb = bastion["Properties"]["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"]
     assert f"| EBS gp3 volume (bastion) | $0.08/GB-month | {volume_gb} GB | ${volume_gb * GP3_GB_MONTH:,.2f} |" in text
     bastion_cost = C7A_MEDIUM_HOUR * HOURS + volume_gb * GP3_GB_MONTH + DETAILED_MONITORING_MONTH
@@ -81,7 +83,8 @@ def test_default_app_costs(default_app):
     by_item = {line.item: line.monthly for line in lines}
     assert round(by_item["Interface VPC endpoints"], 2) == round(9 * 2 * ENDPOINT_HOUR * HOURS, 2) == 131.40
     assert by_item["KMS keys"] == 6.00
-    bastion = (by_item["EC2 instance c7a.medium (bastion)"] + by_item["EBS gp3 volume (bastion)"]
+    bastion = (by_item["EC2 instance c7a.medium (bastion; the type us-east-1 gets from the BastionInstanceTypes mapping)"]
+               + by_item["EBS gp3 volume (bastion)"]
                + by_item["EC2 detailed monitoring (bastion)"])
     assert round(bastion, 2) == round(C7A_MEDIUM_HOUR * HOURS + 16 * GP3_GB_MONTH + DETAILED_MONITORING_MONTH, 2) == 40.84
     platform = platform_total(lines)

@@ -46,12 +46,13 @@ def test_report_explains_every_endpoint(existing_vpc_app, existing_vpc_review):
     text = existing_vpc_review
     section = text.split("## VPC endpoints")[1].split("## Anything public")[0]
     endpoints = [r for r in existing_vpc_app.all_resources().values() if r["Type"] == "AWS::EC2::VPCEndpoint"]
-    assert len(endpoints) == 12  # S3 gateway, 6 for the cluster, secretsmanager and ec2 (extra), 3 for the SSM bastion
+    # S3 gateway, 6 for the cluster, secretsmanager and ec2 (extra), 3 for the SSM bastion, kms for its session key
+    assert len(endpoints) == 13
     for endpoint in endpoints:
         purpose = endpoint["Metadata"]["Purpose"]
-        assert f"| Prod/Endpoints | {purpose['Service']} |" in section
+        assert f"| Prod/Endpoints | com.amazonaws.<region>.{purpose['Service']} |" in section
         assert purpose["Why"].replace("|", "\\|") in section
-    assert section.count("OnlyPrincipalsOfThisAccount") == 11  # strict mode: every interface endpoint
+    assert section.count("OnlyPrincipalsOfThisAccount") == 12  # strict mode: every interface endpoint
     assert "EcrImageLayers" in section
 
 
@@ -114,9 +115,11 @@ def summary_of(text: str) -> list[str]:
     return text.split("## Summary\n")[1].split("\n## ")[0].splitlines()
 
 
-def test_default_report_is_under_30_kb_with_a_summary_under_80_lines(default_review):
+def test_default_report_is_under_32_kb_with_a_summary_under_80_lines(default_review):
+    """32 KB: the regions (issue 15) and every log group with its writer in the summary, the kubectl Lambdas' own
+    security group and the image copy on the deploy path (issue 16) took the default report from 27.5 to 31.5 KB."""
     text = default_review.read_text()
-    assert len(text.encode()) < 30_000
+    assert len(text.encode()) < 32_000
     assert 20 < len(summary_of(text)) < 80
 
 
@@ -162,7 +165,7 @@ def test_summary_counts_results_of_what_ran_and_says_not_run_otherwise(default_a
     from private_eks_fargate.settings.catalog import declared
 
     platform = [spec.key for _, cls in SECTIONS for _, spec in declared(cls) if not spec.key.startswith(("app.", "network.existing_"))]
-    assert len(platform) == 36
+    assert len(platform) == 38
     assert f"**Effective settings**: {len(platform)} (all under Settings)" in summary
 
 
@@ -196,3 +199,15 @@ def test_report_says_what_single_zone_endpoints_lose_when_their_zone_fails(singl
     assert "Interface endpoints in one zone" not in default_review.read_text()
     summary = text.split("## Summary")[1].split("## ")[0]
     assert "- interface endpoints in one zone (`endpoints.single_zone`): if that zone fails, the VPC loses 9 AWS APIs" in summary
+
+
+def test_the_summary_says_where_and_with_which_session_preferences(default_review, existing_vpc_review):
+    default = "\n".join(summary_of(default_review.read_text()))
+    assert "- regions: the templates admit 30, refuse the rest (rule SupportedRegion, docs/regions.md)" in default
+    assert "- bastion: c7a.medium in us-east-1 (by region: mapping BastionInstanceTypes)" in default
+    assert "- Session Manager preferences: none given (operations.session_manager_preferences)" in default
+    prod = existing_vpc_review.split("## Summary")[1].split("\n## ")[0]
+    assert ("- Session Manager preferences (the bastion may act on them): sessions encrypted with KMS key "
+            "arn:aws:kms:eu-west-1:123456789012:key/2b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0; logged to CloudWatch Logs "
+            "/org/ssm-sessions; logged to s3://org-session-logs-123456789012/bank/ (KMS key "
+            "arn:aws:kms:eu-west-1:123456789012:key/3b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0)") in prod

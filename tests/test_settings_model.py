@@ -47,6 +47,54 @@ CASES = {
         PlatformSettings(network=NetworkSettings(availability_zones=("eu-west-1a", "west"))),
         "network.availability_zones: 'west' is not an availability zone name (expected the form eu-west-1a)",
     ),
+    "a zone EKS refuses": (
+        PlatformSettings(network=NetworkSettings(availability_zones=("use1-az1", "use1-az3"))),
+        "network.availability_zones: 'use1-az3' is a zone of us-east-1 where EKS does not accept control-plane subnets "
+        "(EKS User Guide); use other zones of us-east-1, e.g. use1-az1,use1-az2",
+    ),
+    "a zone ID AWS does not list": (
+        PlatformSettings(network=NetworkSettings(availability_zones=("euw1-az1", "euw1-az9"))),
+        "network.availability_zones: 'euw1-az9' is not a zone ID AWS lists (docs/regions.md has each region's, e.g. euw1-az1)",
+    ),
+    "zone IDs and names mixed": (
+        PlatformSettings(network=NetworkSettings(availability_zones=("euw1-az1", "eu-west-1b"))),
+        "network.availability_zones: ['euw1-az1', 'eu-west-1b'] mixes zone IDs and names ('eu-west-1b'); give zone IDs "
+        "only, e.g. euw1-az1,euw1-az2",
+    ),
+    "zone IDs of two regions": (
+        PlatformSettings(network=NetworkSettings(availability_zones=("euw1-az1", "euw2-az1"))),
+        "network.availability_zones: ['euw1-az1', 'euw2-az1'] names zones of eu-west-1 and eu-west-2; a VPC is in one region",
+    ),
+    "the same zone ID twice": (
+        PlatformSettings(network=NetworkSettings(availability_zones=("euw1-az1", "euw1-az1"))),
+        "network.availability_zones: ['euw1-az1', 'euw1-az1'] lists the same availability zone more than once",
+    ),
+    "zone IDs while placing by name": (
+        PlatformSettings(network=NetworkSettings(zones_by_name=True, availability_zones=("euw1-az1", "euw1-az2"))),
+        "network.availability_zones: ['euw1-az1', 'euw1-az2'] are zone IDs, but network.zones_by_name places subnets by "
+        "zone name: give the names the stage was deployed with, or set network.zones_by_name false",
+    ),
+    "zones_by_name not a boolean": (
+        PlatformSettings(network=NetworkSettings(zones_by_name="yes")),
+        "network.zones_by_name: 'yes' is not allowed; give true or false",
+    ),
+    "a Session Manager input the document does not have": (
+        PlatformSettings(operations=OperationsSettings(session_manager_preferences={"kmsKeyID": "x"})),
+        "operations.session_manager_preferences.kmsKeyID: not an input of SSM-SessionManagerRunShell; did you mean kmsKeyId?",
+    ),
+    "a session key given by alias": (
+        PlatformSettings(operations=OperationsSettings(session_manager_preferences={"kmsKeyId": "alias/ssm"})),
+        "operations.session_manager_preferences.kmsKeyId: 'alias/ssm' is not a KMS key ARN or key id (an alias cannot "
+        "be granted to the bastion's role; give the key it names)",
+    ),
+    "a session log bucket that is no bucket name": (
+        PlatformSettings(operations=OperationsSettings(session_manager_preferences={"s3BucketName": "Logs_Bucket"})),
+        "operations.session_manager_preferences.s3BucketName: 'Logs_Bucket' is not an S3 bucket name",
+    ),
+    "a session log bucket key that is no key ARN": (
+        PlatformSettings(operations=OperationsSettings(session_manager_preferences={"s3BucketKmsKeyArn": "key/1"})),
+        "operations.session_manager_preferences.s3BucketKmsKeyArn: 'key/1' is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)",
+    ),
     "public CIDR": (
         PlatformSettings(network=NetworkSettings(vpc_cidr="8.8.0.0/16")),
         "network.vpc_cidr: '8.8.0.0/16' is not a private (RFC 1918) range; a private cluster needs one",

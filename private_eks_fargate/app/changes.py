@@ -45,6 +45,8 @@ BASES: dict[str, dict[str, Any]] = {
         "cluster.deployed_kubernetes_version": PREVIOUS_KUBERNETES,
     },
     "no-bastion": {"operations.bastion": "false"},
+    # a stage deployed before zone IDs, kept where it is by placing its subnets by name
+    "by-name": {"network.zones_by_name": "true"},
     "three-profiles": {"cluster.app_profiles": json.dumps([{"namespace": n} for n in ("payments", "custom-space", "batch")])},
     "deployed-name": {"cluster.deployed_name": DEPLOYED_NAME},
 }
@@ -68,9 +70,10 @@ class SettingChange:
 
 
 CHANGES: tuple[SettingChange, ...] = (
+    SettingChange("az-count", "network.az_count", "2 → 3 (each region's first three zone IDs)", {"network.az_count": "3"}),
     SettingChange(
-        "az-count", "network.az_count", "2 → 3 (with network.availability_zones us-east-1a,b,c)",
-        {"network.az_count": "3"}, with_={"network.availability_zones": ",".join(ACCOUNT_AZS)},
+        "zones-by-id", "network.zones_by_name", "true → false (a stage deployed before zone IDs moves to them)",
+        {"network.zones_by_name": "false"}, base="by-name",
     ),
     SettingChange(
         "existing-subnets", "network.existing_subnet_ids", "one subnet of an existing VPC swapped for another",
@@ -267,11 +270,19 @@ def change_table(synthesized: Mapping[str, list[StackTemplate]], refused: Mappin
         in_place = [_counted(stage.with_action("update"))] if stage.with_action("update") else []
         in_place += [f"termination protection {state}" for state in stage.protection_changes()]
         lines.append(
-            f"| `{change.setting}` | {change.change} | {_listed(stage.with_action(*REPLACING))} | "
+            f"| `{change.setting}` | {change.change} | {_listed(stage.with_action(*REPLACING))}{_refused(stage)} | "
             f"{', '.join(pod_restarts(before, stage)) or '—'} | {_counted(stage.with_action('add'))} | "
             f"{_removed(stage, before)} | {'; '.join(in_place) or '—'} |"
         )
     return "\n".join(lines)
+
+
+def _refused(stage: StagePlan) -> str:
+    """What makes CloudFormation refuse the update: collisions and exports in use (nothing: an empty string)."""
+    reasons = sorted({c.note.split("; ")[-1].split(" still held")[0] + " still held" for _, c in stage.changes() if c.collision})
+    exports = [name for names in stage.exports.values() for name in names]
+    reasons += [f"{len(exports)} export(s) another stack imports would change"] if exports else []
+    return f" — **CloudFormation refuses this update** ({'; '.join(reasons)})" if reasons else ""
 
 
 def _keys_used(template: Mapping[str, Any], logical_id: str) -> list[str]:

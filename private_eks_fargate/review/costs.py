@@ -7,8 +7,9 @@ standing still. Prices change; the unit prices are stated next to every line.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
+from ..regions import US_EAST_1_PRICES
 from .assembly import kubernetes_manifests
 
 REGION = "us-east-1"
@@ -34,14 +35,9 @@ FARGATE_SIZES = (
     (4, tuple(range(8, 31))),
 )  # fmt: skip
 KUBERNETES_OVERHEAD_GB = 0.25
-#: Linux on-demand prices of the instance types a bastion is likely to use; others are reported as unpriced. c7a.medium
-#: (the default: the cheapest x86_64 type AWS Control Tower's CT.EC2.PR.19 accepts) and the next ones it accepts
-#: (m7a.medium, c6a.large) from the Amazon EC2 On-Demand pricing page, us-east-1.
-EC2_PER_HOUR = {
-    "t3.nano": 0.0052, "t3.micro": 0.0104, "t3.small": 0.0208, "t3.medium": 0.0416,
-    "t4g.nano": 0.0042, "t4g.micro": 0.0084, "t4g.small": 0.0168, "t4g.medium": 0.0336,
-    "c7a.medium": 0.05131, "m7a.medium": 0.05796, "c6a.large": 0.0765,
-}  # fmt: skip
+#: Linux on-demand prices (us-east-1) of the instance types a bastion is likely to use: the default types per region
+#: and a few cheaper ones a user may choose; others are reported as unpriced.
+EC2_PER_HOUR = US_EAST_1_PRICES
 #: EC2 detailed monitoring (one-minute metrics): CloudWatch bills each of the instance's 7 metrics as a custom metric
 #: ($0.30 per metric-month, first 10,000 metrics; the account's free tier of 10 such metrics is not counted here)
 DETAILED_MONITORING_METRICS, METRIC_PER_MONTH = 7, 0.30
@@ -103,6 +99,7 @@ def _interface_endpoint_azs(resource: Mapping) -> int:
 
 def cost_lines(templates: Iterable[Mapping]) -> list[CostLine]:
     """One line per priced kind of resource found in the templates (all stacks of one configuration)."""
+    templates = list(templates)
     resources = [r for template in templates for r in template.get("Resources", {}).values()]
     by_type: dict[str, list[Mapping]] = {}
     for resource in resources:
@@ -126,13 +123,14 @@ def cost_lines(templates: Iterable[Mapping]) -> list[CostLine]:
     keys = len(by_type.get("AWS::KMS::Key", []))
     if keys:
         lines.append(CostLine("KMS keys", f"${KMS_KEY_PER_MONTH:.2f}/month per key", f"{keys}", keys * KMS_KEY_PER_MONTH))
+    mappings = {name: rows for template in templates for name, rows in template.get("Mappings", {}).items()}
     for instance in by_type.get("AWS::EC2::Instance", []):
         props = instance["Properties"]
-        kind = props.get("InstanceType")
+        kind, per_region = in_region(props.get("InstanceType"), mappings, REGION)
         price = EC2_PER_HOUR.get(kind) if isinstance(kind, str) else None
         lines.append(CostLine(
-            f"EC2 instance {kind} (bastion)", f"${price}/hour" if price else "not in the price table", "1",
-            price * HOURS_PER_MONTH if price else None,
+            f"EC2 instance {kind} (bastion{f'; the type {REGION} gets from the {per_region} mapping' if per_region else ''})",
+            f"${price}/hour" if price else "not in the price table", "1", price * HOURS_PER_MONTH if price else None,
         ))
         gigabytes = sum(
             device.get("Ebs", {}).get("VolumeSize", 0) for device in props.get("BlockDeviceMappings", [])
@@ -194,6 +192,15 @@ def control_plane_lines(cluster: Mapping) -> list[CostLine]:
             f"+${extra:.2f}/hour (${EKS_EXTENDED_SUPPORT_PER_HOUR:.2f} in all)", "1", extra * HOURS_PER_MONTH, later=True,
         ))
     return lines
+
+
+def in_region(value: Any, mappings: Mapping[str, Mapping], region: str) -> tuple[Any, str | None]:
+    """A property's value in `region`: itself, or the mapping's row for `region` when it is read per region
+    (``Fn::FindInMap [name, Ref AWS::Region, key]``); and that mapping's name (None: not per region)."""
+    arg = value.get("Fn::FindInMap") if isinstance(value, Mapping) else None
+    if isinstance(arg, list) and len(arg) == 3 and arg[1] == {"Ref": "AWS::Region"} and arg[0] in mappings:
+        return mappings[arg[0]].get(region, {}).get(arg[2]), arg[0]
+    return value, None
 
 
 def total(lines: Iterable[CostLine]) -> float:

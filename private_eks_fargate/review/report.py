@@ -258,10 +258,28 @@ def endpoints_section(review: Review) -> list[str]:
         policy = "; ".join(
             f"{s.get('Sid', '')}: {_statements({'Statement': [s]})[0]}" for s in props.get("PolicyDocument", {}).get("Statement", [])
         ) or "AWS default (full access)"
-        rows.append((stack.path, purpose.get("Service", show(props.get("ServiceName"))), kind, where,
+        rows.append((stack.path, show(props.get("ServiceName")), kind, where,
                      str(props.get("PrivateDnsEnabled", "-")), purpose.get("NeededBy", "?"), purpose.get("Why", "?"), policy))
-    table = _table(("stack", "service", "type", "where", "private DNS", "consumer", "why", "endpoint policy"), rows)
-    return ["", "Each endpoint's consumer and why, from its `Metadata.Purpose`.", "", *table, *single_zone_lines(review)]
+    table = _table(("stack", "service name", "type", "where", "private DNS", "consumer", "why", "endpoint policy"), rows)
+    return ["", "Each endpoint's consumer and why (its `Metadata.Purpose`); service names as the template writes them.",
+            "", *table, *endpoint_check_lines(review), *single_zone_lines(review)]
+
+
+def endpoint_check_lines(review: Review) -> list[str]:
+    """The one AWS CLI command that shows, before a deploy, that the region offers every interface endpoint service
+    (nothing offline does: an endpoint service missing there fails the Endpoints stack, before the Cluster stack)."""
+    names = [show(e["Properties"].get("ServiceName")) for _, _, e in review.resources("AWS::EC2::VPCEndpoint")
+             if e["Properties"].get("VpcEndpointType") == "Interface"]
+    if not names:
+        return []
+    regions = sorted({stack.region for stack in review.stacks if stack.region})
+    region = regions[0] if len(regions) == 1 else "$REGION"
+    names = [name.replace("<region>", region) for name in names]
+    command = (f"aws ec2 describe-vpc-endpoint-services --region {region} --service-names {' '.join(names)} "
+               "--query 'ServiceNames' --output text")
+    first = "" if regions else "REGION=eu-west-1\n"
+    return ["", "Does the region offer each interface endpoint service (InvalidServiceName names one it does not; such an "
+            "endpoint fails the Endpoints stack, before the Cluster stack starts)?", "", "```", f"{first}{command}", "```"]
 
 
 def public_exposure(review: Review) -> list[str]:

@@ -31,6 +31,8 @@ from .checks import (
     check_ready_timeout,
     check_repository_name,
     check_stage_name,
+    check_zones,
+    is_zone_id,
     known_interface_services,
 )
 from .errors import ConfigError
@@ -62,6 +64,52 @@ ACCESS_POLICIES = (
 #: EKS upgrade policies (AWS::EKS::Cluster UpgradePolicy.SupportType).
 SUPPORT_TYPES = ("STANDARD", "EXTENDED")
 PROFILES_EXAMPLE = '[{"namespace": "custom-space", "labels": {"app": "web"}}]'
+SESSION_EXAMPLE = '{"kmsKeyId": "arn:aws:kms:eu-west-1:111111111111:key/…", "cloudWatchLogGroupName": "/ssm/sessions"}'
+#: the inputs of AWS's SSM-SessionManagerRunShell document (Session Manager preferences), and one of ours
+SESSION_DOCUMENT_INPUTS = (
+    "s3BucketName", "s3KeyPrefix", "s3EncryptionEnabled", "cloudWatchLogGroupName", "cloudWatchEncryptionEnabled",
+    "cloudWatchStreamingEnabled", "kmsKeyId", "runAsEnabled", "runAsDefaultUser", "idleSessionTimeout",
+    "maxSessionDuration", "shellProfile",
+)
+SESSION_BUCKET_KEY = "s3BucketKmsKeyArn"
+_KMS_KEY_ID = re.compile(r"^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
+_LOG_GROUP_NAME = re.compile(r"^[\w\-/.#]{1,512}$")
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def _session_preferences(key: str, value: Any) -> dict[str, Any]:
+    value = parsers.json_value(key, value, f"an object such as {SESSION_EXAMPLE}")
+    if not isinstance(value, dict):
+        raise ConfigError(key, f"{value!r} is not allowed; give the document's inputs as a JSON object, e.g. {SESSION_EXAMPLE}")
+    return value
+
+
+def check_session_preferences(setting: str, preferences: Mapping[str, Any]) -> None:
+    """The inputs the bastion acts on must be usable: a key it can be granted, a log group and bucket name."""
+    known = (*SESSION_DOCUMENT_INPUTS, SESSION_BUCKET_KEY)
+    for name, value in preferences.items():
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]}?" if close else f" (inputs: {', '.join(known)})"
+            raise ConfigError(f"{setting}.{name}", f"not an input of SSM-SessionManagerRunShell{hint}")
+    key_id = preferences.get("kmsKeyId")
+    if key_id not in (None, "") and not (isinstance(key_id, str) and (KMS_KEY_ARN.match(key_id) or _KMS_KEY_ID.match(key_id))):
+        raise ConfigError(
+            f"{setting}.kmsKeyId",
+            f"{key_id!r} is not a KMS key ARN or key id (an alias cannot be granted to the bastion's role; give the key it names)",
+        )
+    bucket_key = preferences.get(SESSION_BUCKET_KEY)
+    if bucket_key not in (None, "") and not (isinstance(bucket_key, str) and KMS_KEY_ARN.match(bucket_key)):
+        raise ConfigError(f"{setting}.{SESSION_BUCKET_KEY}", f"{bucket_key!r} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)")
+    group = preferences.get("cloudWatchLogGroupName")
+    if group not in (None, "") and not (isinstance(group, str) and _LOG_GROUP_NAME.match(group)):
+        raise ConfigError(f"{setting}.cloudWatchLogGroupName", f"{group!r} is not a CloudWatch Logs group name")
+    bucket = preferences.get("s3BucketName")
+    if bucket not in (None, "") and not (isinstance(bucket, str) and _BUCKET_NAME.match(bucket)):
+        raise ConfigError(f"{setting}.s3BucketName", f"{bucket!r} is not an S3 bucket name")
+    prefix = preferences.get("s3KeyPrefix")
+    if prefix not in (None, "") and not isinstance(prefix, str):
+        raise ConfigError(f"{setting}.s3KeyPrefix", f"{prefix!r} is not a key prefix (a string)")
 
 
 #: keys that choose environments: not allowed inside one (an environment's name is its stage)
@@ -219,11 +267,20 @@ class NetworkSettings:
     )
     az_count: int = setting(
         2, key="network.az_count", parse=parsers.integer, doc="availability zones (and isolated subnets) of the new VPC",
-        allowed="2 to 6; more than 2 needs network.availability_zones or an account and region",
+        allowed="2 to 6, at most the zones the region has (docs/regions.md)",
     )
     availability_zones: Sequence[str] = setting(
-        (), key="network.availability_zones", parse=parsers.strings, doc="availability zones of the new VPC by name",
-        allowed="exactly az_count zone names, e.g. eu-west-1a,eu-west-1b", default_text="none (the first az_count zones)",
+        (), key="network.availability_zones", parse=parsers.strings,
+        doc="availability zones of the new VPC: zone IDs, the same physical zones in every account; zone names only in "
+        "a stage bound to app.account and app.region, or with network.zones_by_name",
+        allowed="exactly az_count zone IDs of one region that EKS accepts, e.g. euw1-az1,euw1-az2",
+        default_text="the region's first az_count zone IDs that EKS accepts and every account has (docs/regions.md)",
+    )
+    zones_by_name: bool = setting(
+        False, key="network.zones_by_name", parse=parsers.boolean,
+        doc="place the subnets by zone name, as stages deployed before zone IDs did (Fn::GetAZs, or the names given or "
+        "looked up): set it on such a stage, or its subnets would be replaced (docs/regions.md)",
+        allowed="true or false",
     )
     #: use this VPC instead of creating one (the network.existing_* settings). default: none
     existing_vpc: ExistingVpcSettings | None = None
@@ -236,7 +293,16 @@ class NetworkSettings:
         check_cidr(key("vpc_cidr"), self.vpc_cidr)
         if isinstance(self.az_count, bool) or not isinstance(self.az_count, int) or not MIN_AZS <= self.az_count <= 6:
             raise ConfigError(key("az_count"), f"{self.az_count!r} is not allowed; use a whole number from {MIN_AZS} to 6")
-        check_azs(key("availability_zones"), list(self.availability_zones))
+        if not isinstance(self.zones_by_name, bool):
+            raise ConfigError(key("zones_by_name"), f"{self.zones_by_name!r} is not allowed; give true or false")
+        zones = list(self.availability_zones)
+        check_zones(key("availability_zones"), zones)
+        if self.zones_by_name and any(is_zone_id(zone) for zone in zones):
+            raise ConfigError(
+                key("availability_zones"),
+                f"{zones!r} are zone IDs, but network.zones_by_name places subnets by zone name: give the names the stage "
+                "was deployed with, or set network.zones_by_name false",
+            )
         if self.availability_zones and len(self.availability_zones) != self.az_count:
             raise ConfigError(
                 key("availability_zones"),
@@ -466,11 +532,13 @@ class OperationsSettings:
         "isolated", key="operations.bastion_subnet", parse=parsers.text, doc="where the bastion runs",
         allowed="isolated (cluster subnets, SSM endpoints added) or public (a bastion-only public subnet with an internet gateway; new VPC only)",
     )
-    bastion_instance_type: str = setting(
-        "c7a.medium", key="operations.bastion_instance_type", parse=parsers.text,
-        doc="the bastion's EC2 instance type (x86_64); c7a.medium is the cheapest that AWS Control Tower's CT.EC2.PR.19 "
-            "accepts, t3.micro costs less and fails it",
-        allowed="an x86_64 type: the kubectl that can be installed offline is x86_64, so Graviton types are rejected",
+    bastion_instance_type: str | None = setting(
+        None, key="operations.bastion_instance_type", parse=parsers.text,
+        doc="the bastion's EC2 instance type (x86_64); t3.micro costs less and fails AWS Control Tower's CT.EC2.PR.19",
+        allowed="an x86_64 type the region offers: the kubectl that can be installed offline is x86_64, so Graviton "
+        "types are rejected",
+        default_text="per region, the cheapest x86_64 type CT.EC2.PR.19 accepts that the region offers (c7a.medium in "
+        "us-east-1; docs/regions.md)",
     )
     bastion_ami: str | None = setting(
         None, key="operations.bastion_ami", parse=parsers.text,
@@ -490,6 +558,15 @@ class OperationsSettings:
     fargate_logging: bool = setting(
         True, key="operations.fargate_logging", parse=parsers.boolean, doc="Fargate container logs to a CloudWatch log group of the stack",
         allowed="true, or false (no aws-observability namespace, no log group, no logs endpoint)",
+    )
+    session_manager_preferences: Mapping[str, Any] = setting(
+        default_factory=dict, key="operations.session_manager_preferences", parse=_session_preferences,
+        doc="the account's Session Manager preferences, as the SSM-SessionManagerRunShell document's inputs hold them "
+        "(a landing zone often sets them): the bastion gets the kms endpoint, the logs endpoint and the permissions a "
+        "session then needs (docs/regions.md has the command that reads them)",
+        allowed=f"JSON object of the document's inputs, e.g. {SESSION_EXAMPLE}; used: kmsKeyId (key ARN or id), "
+        "cloudWatchLogGroupName, s3BucketName, s3KeyPrefix, and s3BucketKmsKeyArn (the log bucket's own key)",
+        default_text="none (sessions unencrypted by Session Manager, not logged)",
     )
     log_kms_key_arn: str | None = setting(
         None, key="operations.log_kms_key_arn", parse=parsers.text, doc="KMS key of the Fargate log group",
@@ -513,7 +590,9 @@ class OperationsSettings:
             raise ConfigError(
                 key("bastion_subnet"), f"{self.bastion_subnet!r} is not allowed; use {' or '.join(BASTION_SUBNETS)}"
             )
-        if not isinstance(self.bastion_instance_type, str) or not INSTANCE_TYPE.match(self.bastion_instance_type):
+        if self.bastion_instance_type is not None and (
+            not isinstance(self.bastion_instance_type, str) or not INSTANCE_TYPE.match(self.bastion_instance_type)
+        ):
             raise ConfigError(
                 key("bastion_instance_type"), f"{self.bastion_instance_type!r} is not an EC2 instance type (e.g. t3.micro)"
             )
@@ -531,6 +610,7 @@ class OperationsSettings:
                 )
         if len(set(self.admin_principal_arns)) != len(self.admin_principal_arns):
             raise ConfigError(key("admin_principal_arns"), f"{list(self.admin_principal_arns)!r} lists a principal more than once")
+        check_session_preferences(key("session_manager_preferences"), self.session_manager_preferences)
         if self.log_kms_key_arn is not None and not (
             isinstance(self.log_kms_key_arn, str) and KMS_KEY_ARN.match(self.log_kms_key_arn)
         ):
