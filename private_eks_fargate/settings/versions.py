@@ -58,7 +58,8 @@ RELEASES: dict[str, KubernetesRelease] = {
                           extended_support_only=True),
         KubernetesRelease("1.33", support="extended support (extra charge); standard ended 2026-07-29", coredns="v1.13.2-eksbuild.4",
                           extended_support_only=True),
-        KubernetesRelease("1.34", support="standard support until 2026-12-02", coredns="v1.13.2-eksbuild.4"),
+        KubernetesRelease("1.34", support="extended support (extra charge); standard ended 2026-12-02", coredns="v1.13.2-eksbuild.4",
+                          extended_support_only=True),
         KubernetesRelease("1.35", support="standard support until 2027-03-27", coredns="v1.13.2-eksbuild.4"),
         KubernetesRelease("1.36", support="standard support; newest in aws-cdk-lib 2.275", coredns="v1.14.3-eksbuild.14"),
     )
