@@ -84,11 +84,15 @@ test: setup-test
 compat: setup
 	$(BIN)/python scripts/compat.py
 
-# the README's configuration table (from the setting declarations), its change table and destroy section (from the
-# change matrix's synthesized templates, about 20 s), docs/feature-flags.md's table; tests keep all four identical
+# the region data from cfn-lint's (private_eks_fargate/region_data.py); the README's configuration table (from the
+# setting declarations), its change table and destroy section (from the change matrix's synthesized templates); the
+# supported-regions table of docs/regions.md (from the region matrix); docs/feature-flags.md's table of kept flags;
+# tests keep all of them identical
 docs: setup-test
+	$(BIN)/python scripts/region_catalog.py
 	$(BIN)/python -m private_eks_fargate.settings.docs --write README.md
 	$(BIN)/python -m private_eks_fargate.app.changes --synth $$(mktemp -d) --write README.md
+	$(BIN)/python -m private_eks_fargate.app.region_matrix --synth $$(mktemp -d) --write docs/regions.md
 	$(BIN)/python -m private_eks_fargate.app.feature_flags --write docs/feature-flags.md
 
 bench: setup-test

@@ -198,6 +198,16 @@ def default_app(tmp_path_factory) -> Synth:
     return synthesize(tmp_path_factory.mktemp("default"), stage_builder({}, control_tower=True))
 
 
+#: a landing zone's Session Manager preferences, as `aws ssm get-document --name SSM-SessionManagerRunShell` shows them
+SESSION_PREFERENCES = {
+    "kmsKeyId": "arn:aws:kms:eu-west-1:123456789012:key/2b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+    "cloudWatchLogGroupName": "/org/ssm-sessions", "cloudWatchEncryptionEnabled": True,
+    "s3BucketName": "org-session-logs-123456789012", "s3KeyPrefix": "bank/", "s3EncryptionEnabled": True,
+    "s3BucketKmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/3b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+    "idleSessionTimeout": "20", "runAsEnabled": False,
+}
+
+
 CHANGED_SAMPLE_IMAGE = "public.ecr.aws/nginx/nginx-unprivileged:1.29.1"
 #: The app's stage on an existing 3-AZ VPC, with three app profiles, two extra endpoints (ec2 on request) and another
 #: sample tag; a production environment with the strict data perimeter and two-year log retention.
@@ -218,6 +228,7 @@ EXISTING_VPC_CONTEXT = {
     "compliance.production": "true",
     "compliance.strict_data_perimeter": "true",
     "compliance.log_retention_days": "731",
+    "operations.session_manager_preferences": json.dumps(SESSION_PREFERENCES),
 }
 
 

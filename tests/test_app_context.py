@@ -53,8 +53,10 @@ def test_every_declared_key_reaches_its_field():
     """A value given under each key arrives in the settings (no key is parsed and then dropped)."""
     context = {
         "network.vpc_cidr": "10.9.0.0/16", "network.az_count": "3", "network.availability_zones": "a1,b1,c1",
+        "network.zones_by_name": "true",
         "endpoints.create": "false", "endpoints.extra_services": "kms", "endpoints.single_zone": "true",
         "cluster.kubernetes_version": "1.35", "cluster.deployed_kubernetes_version": "1.34", "cluster.name": "x",
+        "cluster.deployed_name": "y", "cluster.replace_deployed_cluster": "true", "cluster.support_type": "EXTENDED",
         "cluster.app_profiles": '[{"namespace": "n"}]',
         "cluster.coredns_ready_timeout_minutes": "5", "cluster.pod_security_levels": '{"n": "baseline"}',
         "compliance.log_retention_days": "90", "compliance.tags": '{"a": "b"}', "compliance.required_tags": "a",
@@ -63,7 +65,7 @@ def test_every_declared_key_reaches_its_field():
             "operations.bastion_ami": "ami-0123456789abcdef0",
         "operations.admin_access_policy": "AmazonEKSViewPolicy", "operations.admin_principal_arns": "arn:x",
         "operations.fargate_logging": "false", "operations.log_kms_key_arn": "arn:k", "operations.log_extra_filters": "f",
-        "operations.log_parsers": "p",
+        "operations.log_parsers": "p", "operations.session_manager_preferences": '{"kmsKeyId": "mrk-0123456789abcdef0123456789abcdef"}',
         "workloads.sample_app": "false", "workloads.sample_namespace": "shop", "workloads.sample_image": "i:1",
         "workloads.sample_repository": "r/s", "workloads.ready_timeout_minutes": "4", "workloads.allowed_registries": "h.x",
     }

@@ -109,12 +109,12 @@ def test_default_app_is_environment_agnostic_and_needs_no_lookup(default_app):
         assert "111122223333" not in json.dumps(template)
 
 
-def test_with_account_and_region_the_zone_lookup_is_left_to_the_cli_and_cdk_context_json(tmp_path):
+def test_with_account_and_region_only_the_bastion_ami_is_left_to_the_cli_and_cdk_context_json(tmp_path):
+    """The region's zone IDs are known at synth (no zone lookup); the AMI is looked up once by the CLI."""
     synth = synthesize(tmp_path, stage_builder(ACCOUNT_REGION), ACCOUNT_REGION)
     lookups = {lookup["provider"]: lookup["key"] for lookup in missing_context(synth)}
-    # the CDK CLI resolves these with the lookup role and caches them in cdk.context.json, then synthesizes again:
-    # the zones, and the bastion's AMI (so a new Amazon Linux release does not replace the bastion)
-    assert lookups.pop("availability-zones") == "availability-zones:account=111122223333:region=eu-west-1"
+    # the CDK CLI resolves it with the lookup role and caches it in cdk.context.json, then synthesizes again, so a new
+    # Amazon Linux release does not replace the bastion
     assert re.fullmatch(
         r"ssm:account=111122223333:parameterName=/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-[\w.]+-x86_64"
         r":region=eu-west-1",
@@ -123,6 +123,17 @@ def test_with_account_and_region_the_zone_lookup_is_left_to_the_cli_and_cdk_cont
     assert lookups == {}
     stacks = synth.assembly.nested_assemblies[0].nested_assembly.stacks
     assert {(s.environment.account, s.environment.region) for s in stacks} == {("111122223333", "eu-west-1")}
+    subnets = synth.resources("Dev/Network", "AWS::EC2::Subnet").values()
+    assert sorted(s["Properties"]["AvailabilityZoneId"] for s in subnets) == ["euw1-az1", "euw1-az2"]
+    (instance,) = synth.resources("Dev/Cluster", "AWS::EC2::Instance").values()
+    assert instance["Properties"]["InstanceType"] == "c7a.medium"  # eu-west-1's, written out
+
+
+def test_placing_by_name_with_account_and_region_leaves_the_zone_lookup_to_the_cli(tmp_path):
+    context = {**ACCOUNT_REGION, "network.zones_by_name": "true", "operations.bastion_ami": "ami-0123456789abcdef0"}
+    synth = synthesize(tmp_path, stage_builder(context), context)
+    assert [(m["provider"], m["key"]) for m in missing_context(synth)] == [
+        ("availability-zones", "availability-zones:account=111122223333:region=eu-west-1")]
 
 
 def test_production_turns_on_termination_protection(default_app, existing_vpc_app):

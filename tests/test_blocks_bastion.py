@@ -86,11 +86,20 @@ def test_root_volume_is_encrypted_with_a_rotating_key(default_app, default_basti
     assert key["DeletionPolicy"] == "Retain"
 
 
-def test_amazon_linux_2023_x86_64_c7a_medium_with_detailed_tags(default_app, default_bastion):
+def test_amazon_linux_2023_x86_64_of_the_regions_cheapest_controlled_type_with_detailed_tags(default_app, default_bastion):
+    from private_eks_fargate.regions import BASTION_CANDIDATES, bastion_default
+
     _, instance = default_bastion
     props = instance["Properties"]
-    # the cheapest x86_64 type AWS Control Tower's CT.EC2.PR.19 accepts; t3.micro is the user's cheaper choice
-    assert props["InstanceType"] == "c7a.medium"
+    # per region, the cheapest x86_64 type AWS Control Tower's CT.EC2.PR.19 accepts that the region offers (a mapping:
+    # the stage is environment-agnostic); t3.micro is the user's cheaper choice
+    assert props["InstanceType"] == {"Fn::FindInMap": ["BastionInstanceTypes", {"Ref": "AWS::Region"}, "InstanceType"]}
+    mapping = default_app.template(CLUSTER)["Mappings"]["BastionInstanceTypes"]
+    assert len(mapping) >= 30
+    assert {region: row["InstanceType"] for region, row in mapping.items()} == {r: bastion_default(r) for r in mapping}
+    assert mapping["us-east-1"] == {"InstanceType": "c7a.medium"}
+    assert mapping["ap-southeast-2"] == {"InstanceType": "m7a.medium"}  # no c7a.medium in Sydney (cfn-lint's data)
+    assert {row["InstanceType"] for row in mapping.values()} <= {kind for kind, _ in BASTION_CANDIDATES}
     assert instance["Metadata"]["ControlTower"]["UserChoice"][0]["Setting"] == "operations.bastion_instance_type"
     # one-minute metrics on the instance and in the IMDSv2 launch template (CT.EC2.PR.13, CT.EC2.PR.10)
     assert props["Monitoring"] is True
@@ -133,7 +142,39 @@ def test_role_is_ssm_core_plus_its_two_boot_objects_and_describe_cluster(default
     assert len(statements) == 2
 
 
-def test_cluster_security_group_admits_https_from_the_bastion_only(default_app, default_bastion):
+def test_session_manager_preferences_give_the_role_exactly_what_a_session_needs(existing_vpc_app):
+    """The landing zone's preferences (tests/conftest.py SESSION_PREFERENCES): decrypt with the session key, write the
+    log group's streams, find log groups, write objects under the bucket's prefix and generate data keys of its key."""
+    from conftest import SESSION_PREFERENCES
+
+    (instance_id, instance), = existing_vpc_app.resources("Prod/Cluster", "AWS::EC2::Instance").items()
+    used = {k: SESSION_PREFERENCES[k] for k in ("kmsKeyId", "cloudWatchLogGroupName", "s3BucketName", "s3KeyPrefix", "s3BucketKmsKeyArn")}
+    assert instance["Metadata"]["SessionManagerPreferences"] == used  # the review reads it
+    _, policy = find_one(existing_vpc_app.resources("Prod/Cluster", "AWS::IAM::Policy"), lambda p: "Bastion" in json.dumps(p["Properties"]["Roles"]))
+    statements = {s.get("Sid"): s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+
+    def arn(statement):
+        resource = statement["Resource"]
+        return "".join(p if isinstance(p, str) else f"<{p['Ref']}>" for p in resource["Fn::Join"][1]) if isinstance(resource, dict) else resource
+
+    assert (statements["SessionKey"]["Action"], arn(statements["SessionKey"])) == ("kms:Decrypt", used["kmsKeyId"])
+    assert sorted(statements["SessionLogStreams"]["Action"]) == ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+    assert arn(statements["SessionLogStreams"]) == "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/org/ssm-sessions:*"
+    assert arn(statements["SessionLogGroups"]) == "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*"
+    assert (statements["SessionLogObjects"]["Action"], arn(statements["SessionLogObjects"])) == (
+        "s3:PutObject", "arn:<AWS::Partition>:s3:::org-session-logs-123456789012/bank/*")
+    assert arn(statements["SessionLogBucket"]) == "arn:<AWS::Partition>:s3:::org-session-logs-123456789012"
+    assert (statements["SessionLogBucketKey"]["Action"], arn(statements["SessionLogBucketKey"])) == (
+        "kms:GenerateDataKey", used["s3BucketKmsKeyArn"])
+
+
+def test_without_session_preferences_the_role_has_none_of_it(default_app, default_bastion):
+    _, instance = default_bastion
+    assert "SessionManagerPreferences" not in instance.get("Metadata", {})
+    assert "Session" not in json.dumps(default_app.resources(CLUSTER, "AWS::IAM::Policy"))
+
+
+def test_cluster_security_group_admits_https_from_the_bastion_and_the_kubectl_lambdas_only(default_app, default_bastion):
     _, instance = default_bastion
     (group_ref,) = instance["Properties"]["NetworkInterfaces"][0]["GroupSet"]
     (cluster_id,) = default_app.resources(CLUSTER, "AWS::EKS::Cluster")
@@ -141,9 +182,13 @@ def test_cluster_security_group_admits_https_from_the_bastion_only(default_app, 
         r["Properties"] for r in default_app.resources(CLUSTER, "AWS::EC2::SecurityGroupIngress").values()
         if r["Properties"]["GroupId"] == {"Fn::GetAtt": [cluster_id, "ClusterSecurityGroupId"]}
     ]
-    assert rules == [
+    kubectl = next(k for k in default_app.resources(CLUSTER, "AWS::EC2::SecurityGroup") if k.startswith("ClusterKubectlSecurityGroup"))
+    assert sorted(rules, key=lambda r: r["Description"]) == [
         {"Description": "kubectl from the SSM bastion", "FromPort": 443, "GroupId": {"Fn::GetAtt": [cluster_id, "ClusterSecurityGroupId"]},
-         "IpProtocol": "tcp", "SourceSecurityGroupId": group_ref, "ToPort": 443}
+         "IpProtocol": "tcp", "SourceSecurityGroupId": group_ref, "ToPort": 443},
+        {"Description": "kubectl from the kubectl provider Lambdas", "FromPort": 443,
+         "GroupId": {"Fn::GetAtt": [cluster_id, "ClusterSecurityGroupId"]}, "IpProtocol": "tcp",
+         "SourceSecurityGroupId": {"Fn::GetAtt": [kubectl, "GroupId"]}, "ToPort": 443},
     ]
 
 

@@ -1,9 +1,12 @@
 """The cluster: private endpoint only, all logs, KMS secrets, access entries, kubectl provider, Fargate profiles."""
 
 import json
+import re
 
 import pytest
-from private_eks_fargate.blocks.cluster import default_cluster_name, profile_name
+from private_eks_fargate.blocks.cluster import default_cluster_name, profile_construct_id, profile_name
+from private_eks_fargate.blocks.image_guard import render
+from private_eks_fargate.settings import FargateProfileSpec
 
 from conftest import find_one
 
@@ -147,12 +150,28 @@ def test_only_the_coredns_profile_holds_back_every_kubectl_resource(existing_vpc
     assert resources[waited[0]]["Properties"]["Selectors"][0]["Namespace"] == "kube-system"
 
 
-def test_application_profiles_keep_the_logical_ids_they_were_deployed_with(default_app, user_stack_app):
-    """Moving the application profiles from the L2 FargateProfile to the L1 resource kept each construct path, so
-    the logical ids deployed before (issue 12) are unchanged and no profile is replaced."""
-    assert set(_profiles(default_app, CLUSTER)) == {"ClusterCoreDnsProfile24FD293B", "ClusterAppProfile0C58EDE95"}
-    user = _profiles(user_stack_app, "TeamPlatform")
-    assert {"PlatformClusterAppProfile0ABE39676", "PlatformClusterAppProfilewebF27E75A6"} <= set(user)
+def test_application_profiles_are_keyed_by_what_they_select(default_app, user_stack_app, existing_vpc_app):
+    """An application profile's construct path, so its logical id, names its namespace (and a digest of its labels),
+    never its position in cluster.app_profiles: reordering the list or removing one entry replaces no other profile
+    (the change matrix shows both). A profile a workload ensures has the id a configured one for the namespace would
+    have. The CoreDNS profile keeps the id it was deployed with."""
+    assert set(_profiles(default_app, CLUSTER)) == {"ClusterCoreDnsProfile24FD293B", "ClusterAppProfilecustomspace122F14BC"}
+    ids = {k[:-8] for k in _profiles(existing_vpc_app, "Prod/Cluster")}  # without the digest of the path
+    labels = profile_construct_id(FargateProfileSpec(namespace="payments", labels={"tier": "api", "app": "ledger"}))
+    assert labels == profile_construct_id(FargateProfileSpec(namespace="payments", labels={"app": "ledger", "tier": "api"}))
+    assert re.fullmatch(r"AppProfile-payments-[0-9a-f]{8}", labels)
+    assert ids == {f"Cluster{name.replace('-', '')}" for name in ("CoreDnsProfile", "AppProfile-custom-space", labels, "AppProfile-batch")}
+    # the profile the user's workload ensured for `web` had this id before (it was always keyed by namespace)
+    assert {"PlatformClusterAppProfilecustomspace9895C39B", "PlatformClusterAppProfilewebF27E75A6"} == {
+        k for k, p in _profiles(user_stack_app, "TeamPlatform").items() if p["Properties"]["Selectors"][0]["Namespace"] != "kube-system"
+    }
+
+
+def test_profile_names_are_label_values_with_the_whole_digest():
+    long_namespace = "n" * 63
+    name = profile_name(f"app-{long_namespace}", {"path": "x"})
+    assert len(name) == 63 and re.fullmatch(r"app-n+-[0-9a-f]{8}", name)
+    assert profile_name(f"app-{long_namespace}", {"path": "y"})[:-8] == name[:-8] != profile_name("app-n", {"path": "x"})
 
 
 def test_profile_names_change_with_every_create_only_property_and_the_path(existing_vpc_app):
@@ -203,3 +222,94 @@ def test_default_cluster_name_is_deterministic_valid_and_derived_from_the_stack(
     assert isinstance(name, str) and name.startswith("DevCluster-") and len(name) <= 100
     construct = default_app.app.node.find_child("Dev").node.find_child("Cluster").node.find_child("Cluster")
     assert default_cluster_name(construct) == name
+
+
+@pytest.mark.parametrize("config", ["default", "existing-vpc", "user-stack", "public-bastion"])
+def test_every_in_vpc_lambda_uses_only_security_groups_its_stack_owns(all_synths, config):
+    """Lambda releases a function's network interfaces only after the function is gone. In a group the stack owns
+    (not the cluster security group EKS creates and deletes), CloudFormation deletes the function, waits for its
+    interfaces, then deletes the group: the cluster, its group and the VPC are not held up."""
+    synth = all_synths[config]
+    functions = [(stack, k, f) for stack in synth.templates for k, f in synth.resources(stack, "AWS::Lambda::Function").items()]
+    assert len(functions) == 4  # the kubectl handler and provider framework, the image copy and its framework
+    for stack, key, function in functions:
+        groups = function["Properties"]["VpcConfig"]["SecurityGroupIds"]
+        assert groups and "ClusterSecurityGroupId" not in json.dumps(groups), key
+        for group in groups:
+            assert synth.resources(stack)[group["Fn::GetAtt"][0]]["Type"] == "AWS::EC2::SecurityGroup", key
+
+
+def test_kubectl_lambdas_reach_the_api_server_through_one_rule_that_outlives_them(default_app):
+    resources = default_app.resources(CLUSTER)
+    group_id, group = find_one(resources, lambda r: r["Type"] == "AWS::EC2::SecurityGroup" and "kubectl provider" in r["Properties"]["GroupDescription"])
+    assert "SecurityGroupIngress" not in group["Properties"]
+    assert group["Properties"]["SecurityGroupEgress"] == [
+        {"CidrIp": "0.0.0.0/0", "Description": "HTTPS to the EKS API server and the VPC endpoints", "FromPort": 443,
+         "IpProtocol": "tcp", "ToPort": 443}
+    ]
+    (cluster_id,) = default_app.resources(CLUSTER, "AWS::EKS::Cluster")
+    rule_id, _ = find_one(resources, lambda r: r["Type"] == "AWS::EC2::SecurityGroupIngress"
+                          and r["Properties"]["SourceSecurityGroupId"] == {"Fn::GetAtt": [group_id, "GroupId"]})
+    assert resources[rule_id]["Properties"]["GroupId"] == {"Fn::GetAtt": [cluster_id, "ClusterSecurityGroupId"]}
+    kubectl = {k: f for k, f in resources.items() if f["Type"] == "AWS::Lambda::Function" and "KubectlProvider" in k}
+    assert len(kubectl) == 2
+    for key, function in kubectl.items():
+        # created after the rule and deleted before it: deletes of Kubernetes objects still reach the API server
+        assert rule_id in function["DependsOn"], key
+
+
+def test_deletion_protection_follows_production_and_the_upgrade_policy_is_explicit(default_app, existing_vpc_app):
+    (default,) = default_app.resources(CLUSTER, "AWS::EKS::Cluster").values()
+    (production,) = existing_vpc_app.resources("Prod/Cluster", "AWS::EKS::Cluster").values()
+    assert (default["Properties"]["DeletionProtection"], production["Properties"]["DeletionProtection"]) == (False, True)
+    # EKS's own default is EXTENDED ($0.60 a cluster-hour once standard support ends): never left to it
+    for cluster in (default, production):
+        assert cluster["Properties"]["UpgradePolicy"] == {"SupportType": "STANDARD"}
+        assert cluster["Metadata"]["private-eks-fargate:kubernetes-support"] == {
+            "version": "1.36", "phase": "standard", "calendar": "standard support; newest in aws-cdk-lib 2.275"}
+
+
+def test_namespaces_are_left_in_the_cluster_when_the_platform_stops_managing_them(all_synths):
+    """A Namespace manifest that leaves the template is forgotten, not `kubectl delete`d (it may hold workloads
+    deployed outside this app); every other manifest is deleted with its resource."""
+    manifests = [(key, resource) for synth in all_synths.values() for template in synth.templates.values()
+                 for key, resource in template["Resources"].items() if resource["Type"] == "Custom::AWSCDK-EKS-KubernetesResource"]
+    assert len(manifests) >= 12
+    namespaces = 0
+    for key, resource in manifests:
+        kinds = {document["kind"] for document in json.loads(render(resource["Properties"]["Manifest"]))}
+        retained = (resource.get("DeletionPolicy"), resource.get("UpdateReplacePolicy")) == ("Retain", "Retain")
+        assert retained == (kinds == {"Namespace"}), key
+        namespaces += kinds == {"Namespace"}
+    assert namespaces >= 8
+
+
+@pytest.mark.parametrize("config, stack", [("default", CLUSTER), ("existing-vpc", "Prod/Cluster"), ("user-stack", "TeamPlatform")])
+def test_the_cluster_is_built_only_after_every_image_copy(all_synths, config, stack):
+    """A copy that still fails after its retries fails the stack before EKS starts the cluster: CloudFormation would
+    otherwise wait for the cluster (about 10 minutes) and then delete it."""
+    resources = all_synths[config].resources(stack)
+    copies = {k for k, r in resources.items() if r["Type"] == "Custom::ImageCopy"}
+    assert copies
+    (cluster,) = [r for r in resources.values() if r["Type"] == "AWS::EKS::Cluster"]
+    assert copies <= set(cluster["DependsOn"])
+
+
+def test_in_one_stack_the_image_copy_waits_for_the_endpoints(user_stack_app):
+    resources = user_stack_app.resources("TeamPlatform")
+    endpoints = {k for k, r in resources.items() if r["Type"] == "AWS::EC2::VPCEndpoint"}
+    (copy,) = [r for r in resources.values() if r["Type"] == "Custom::ImageCopy"]
+    assert endpoints and endpoints <= set(copy["DependsOn"])
+
+
+def test_pods_are_pinned_to_the_most_specific_profile_that_selects_them(existing_vpc_app):
+    cluster = existing_vpc_app.app.node.find_child("Prod").node.find_child("Cluster").node.find_child("Cluster")
+    profiles = {p["Properties"]["FargateProfileName"]: p["Properties"]["Selectors"][0]
+                for p in _profiles(existing_vpc_app, "Prod/Cluster").values()}
+    ledger, _ = cluster.pinned_profile("payments", {"app": "ledger", "tier": "api", "version": "2"})
+    assert profiles[ledger]["Labels"] == [{"Key": "app", "Value": "ledger"}, {"Key": "tier", "Value": "api"}]
+    assert cluster.pinned_profile("payments", {"app": "ledger"}) is None  # no profile selects it: nothing to pin
+    batch, _ = cluster.pinned_profile("batch", {"job": "x"})
+    assert profiles[batch] == {"Namespace": "batch", "Labels": []}
+    coredns, _ = cluster.pinned_profile("kube-system", {"k8s-app": "kube-dns", "eks.amazonaws.com/component": "coredns"})
+    assert coredns.startswith("coredns-")

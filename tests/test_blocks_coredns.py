@@ -1,10 +1,12 @@
 """CoreDNS on Fargate as the EKS add-on: version from the release table, Fargate compute, ordering, the rollout wait."""
 
 import json
+import subprocess
 
 import pytest
-from private_eks_fargate.blocks.coredns import FARGATE_CONFIGURATION, RESOLVE_CONFLICTS
-from private_eks_fargate.blocks.rollout import rollout_json_path
+from aws_cdk import App, Stack
+from private_eks_fargate.blocks.coredns import FARGATE_CONFIGURATION, PROFILE_LABEL, RESOLVE_CONFLICTS
+from private_eks_fargate.blocks.rollout import revision, rollout_json_path
 from private_eks_fargate.settings.versions import COREDNS_SOURCES, DEFAULT_KUBERNETES_VERSION, RELEASES
 
 from conftest import find_one, manifest
@@ -109,3 +111,41 @@ def test_coredns_addon_and_wait_need_no_application_profile(all_synths, config, 
     for needs in (_needs(resources, addon_id), _needs(resources, wait_id)):
         assert needs & set(profiles) == coredns_profile
         assert config_map in needs
+
+
+def test_coredns_pods_are_pinned_to_their_profile_and_the_wait_carries_its_name(addon, cluster_resources, kubectl_binary, tmp_path):
+    """A change that replaces the CoreDNS profile (new subnets) renames it: the pin patch moves the pods onto the new
+    profile while both exist, the wait (whose revision has the name) runs until that rollout is complete, and only
+    then does CloudFormation delete the old profile. The patch applied with the real kubectl to the Deployment."""
+    addon_id, _ = addon
+    profile_id, profile = find_one(
+        cluster_resources,
+        lambda r: r["Type"] == "AWS::EKS::FargateProfile" and r["Properties"]["Selectors"][0]["Namespace"] == "kube-system",
+    )
+    name = profile["Properties"]["FargateProfileName"]
+    pin_id, pin = find_one(cluster_resources, lambda r: r["Type"] == "Custom::AWSCDK-EKS-KubernetesPatch")
+    props = pin["Properties"]
+    applied = {"spec": {"template": {"metadata": {"labels": {PROFILE_LABEL: name}}}}}
+    assert (props["ResourceName"], props["ResourceNamespace"], props["PatchType"]) == ("deployment/coredns", "kube-system", "strategic")
+    assert json.loads(props["ApplyPatchJson"]) == json.loads(props["RestorePatchJson"]) == applied
+    assert {addon_id, profile_id} <= set(pin["DependsOn"])  # after the add-on's Deployment and the (new) profile
+    _, wait = find_one(cluster_resources, lambda r: r["Properties"].get("ObjectName") == "deployment/coredns")
+    assert pin_id in wait["DependsOn"]
+    scope = Stack(App(), "Probe")
+    applied_to_addon = {"version": RELEASES[DEFAULT_KUBERNETES_VERSION].coredns, "configuration": FARGATE_CONFIGURATION}
+    assert wait["Properties"]["JsonPath"] == rollout_json_path(revision({**applied_to_addon, "profile": name}, scope))
+    assert rollout_json_path(revision({**applied_to_addon, "profile": "coredns-00000000"}, scope)) != wait["Properties"]["JsonPath"]
+    deployment = tmp_path / "coredns.json"
+    deployment.write_text(json.dumps({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "coredns", "namespace": "kube-system"},
+        "spec": {"selector": {"matchLabels": {"k8s-app": "kube-dns"}}, "template": {
+            "metadata": {"labels": {"k8s-app": "kube-dns", "eks.amazonaws.com/component": "coredns"}},
+            "spec": {"containers": [{"name": "coredns", "image": "coredns"}]}}},
+    }))
+    result = subprocess.run(
+        [str(kubectl_binary), "patch", "--local", "-f", str(deployment), "--type", "strategic", "-p", props["ApplyPatchJson"], "-o", "json"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    labels = json.loads(result.stdout)["spec"]["template"]["metadata"]["labels"]
+    assert labels == {"k8s-app": "kube-dns", "eks.amazonaws.com/component": "coredns", PROFILE_LABEL: name}

@@ -172,7 +172,21 @@ def test_every_endpoint_says_who_needs_it_and_why(default_app):
 
 def test_extra_services_are_added_once(existing_vpc_app):
     services = set(interface_endpoints(existing_vpc_app, "Prod/Endpoints"))
-    assert services == PLATFORM | SSM | COPY | {"secretsmanager", "ec2"}
+    assert services == PLATFORM | SSM | COPY | {"secretsmanager", "ec2"} | {"kms"}  # kms: the session key
+
+
+def test_session_manager_preferences_bring_their_endpoints_and_say_why(existing_vpc_app, default_app):
+    """kms for the session key, and the session logs named as consumers of logs and the S3 gateway; none by default."""
+    def purposes(synth, stack):
+        return {e["Metadata"]["Purpose"]["Service"]: e["Metadata"]["Purpose"]
+                for e in synth.resources(stack, "AWS::EC2::VPCEndpoint").values()}
+
+    prod, default = purposes(existing_vpc_app, "Prod/Endpoints"), purposes(default_app, ENDPOINTS)
+    assert prod["kms"]["NeededBy"] == "SSM-managed bastion (Session Manager preferences with a KMS key)"
+    assert prod["logs"]["NeededBy"] == "Fargate log router; SSM-managed bastion (Session Manager session logs)"
+    assert prod["s3"]["NeededBy"].endswith("; SSM-managed bastion (Session Manager session logs to S3)")
+    assert "kms" not in default and default["logs"]["NeededBy"] == "Fargate log router"
+    assert "Session Manager" not in default["s3"]["NeededBy"]
 
 
 def test_endpoints_can_be_turned_off(tmp_path):

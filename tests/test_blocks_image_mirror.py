@@ -7,7 +7,17 @@ import sys
 import types
 
 import pytest
-from private_eks_fargate.blocks.image_mirror import BUILD_SPEC, BUILD_SPEC_HASH, HANDLER, KEEP_IMAGES, RESOURCE_TYPE, UNTAGGED_DAYS
+from private_eks_fargate.blocks.image_mirror import (
+    BUILD_SPEC,
+    BUILD_SPEC_HASH,
+    HANDLER,
+    HANDLER_TIMEOUT,
+    KEEP_IMAGES,
+    RESOURCE_TYPE,
+    RETRY,
+    RETRY_ATTEMPTS,
+    UNTAGGED_DAYS,
+)
 
 from conftest import CHANGED_SAMPLE_IMAGE, find_one
 
@@ -72,7 +82,8 @@ def test_copy_build_runs_outside_the_vpc_unprivileged_with_encrypted_retained_lo
         "TARGET_TAG": "1.28.0",
     }
     assert json.loads(props["Source"]["BuildSpec"]) == BUILD_SPEC
-    assert BUILD_SPEC["phases"]["install"]["commands"] == ["apt-get update -qq", "apt-get install -y -qq skopeo"]
+    # every step that reaches a package mirror or a registry runs under the retry function (test_build_retries_…)
+    assert BUILD_SPEC["phases"]["install"]["commands"] == [f"{RETRY}retry apt-get update -qq", f"{RETRY}retry apt-get install -y -qq skopeo"]
     log_group = resources[props["LogsConfig"]["CloudWatchLogs"]["GroupName"]["Ref"]]
     assert log_group["Properties"]["RetentionInDays"] == 365 and log_group["DeletionPolicy"] == "Retain"
 
@@ -134,6 +145,8 @@ def test_copy_waits_for_repository_and_build_role_and_names_the_image(copy, proj
         "SourceImage": SAMPLE_SOURCE,
         "TargetImage": {"Fn::Join": ["", [*THIS_REGISTRY, f"/{SAMPLE_REPOSITORY}:1.28.0"]]},
         "BuildSpecHash": BUILD_SPEC_HASH,  # a changed copy procedure copies and reports the digest again
+        # a lost answer fails the copy 2 minutes after the handler Lambda (14 minutes) must have stopped
+        "ServiceTimeout": str(int(HANDLER_TIMEOUT.to_seconds()) + 120),
     }
 
 
@@ -164,9 +177,14 @@ def test_handler_code_fails_the_deploy_when_the_build_fails(monkeypatch):
         def batch_get_builds(self, ids):
             return {"builds": [builds[i] for i in ids]}
 
-    monkeypatch.setitem(sys.modules, "boto3", types.SimpleNamespace(client=lambda name: CodeBuild()))
+    clients = []
+    monkeypatch.setitem(sys.modules, "boto3", types.SimpleNamespace(client=lambda name, config: clients.append(config) or CodeBuild()))
+    monkeypatch.setitem(sys.modules, "botocore", types.ModuleType("botocore"))
+    monkeypatch.setitem(sys.modules, "botocore.config", types.SimpleNamespace(Config=lambda **kwargs: kwargs))
     monkeypatch.setitem(sys.modules, "time", types.SimpleNamespace(sleep=lambda seconds: polls.append(seconds)))
     exec(HANDLER, module.__dict__)
+    # CodeBuild calls retry throttling and transient errors (botocore's standard mode)
+    assert clients == [{"retries": {"mode": "standard", "max_attempts": 8}}]
     props = {"ProjectName": "p", "SourceImage": SAMPLE_SOURCE, "TargetImage": f"acct.dkr.ecr.r.amazonaws.com/{SAMPLE_REPOSITORY}:1.28.0"}
     create = {"RequestType": "Create", "ResourceProperties": props}
     context = types.SimpleNamespace(get_remaining_time_in_millis=lambda: remaining[0])
@@ -191,6 +209,39 @@ def test_handler_code_fails_the_deploy_when_the_build_fails(monkeypatch):
     ends_with = ends("FAILED")
     with pytest.raises(RuntimeError, match=rf"copy of {re.escape(SAMPLE_SOURCE)} ended FAILED: https://console/log"):
         module.on_event(create, context)
+
+    def builds_ending(*outcomes):
+        """Each build polled once, ending as the next of `outcomes` (status, phases, exported variables)."""
+        pending = list(outcomes)
+        def batch_get_builds(ids):
+            status, phases, variables = pending.pop(0)
+            builds["b-1"].update(buildStatus=status, phases=phases, exportedEnvironmentVariables=list(variables))
+            return {"builds": [builds[i] for i in ids]}
+        return batch_get_builds
+
+    copied = ("SUCCEEDED", [], [{"name": "IMAGE_DIGEST", "value": digest}])
+    copy_failed = [{"phaseType": "PROVISIONING", "phaseStatus": "SUCCEEDED"}, {"phaseType": "BUILD", "phaseStatus": "FAILED"}]
+    not_provisioned = [{"phaseType": "SUBMITTED", "phaseStatus": "SUCCEEDED"}, {"phaseType": "PROVISIONING", "phaseStatus": "FAILED"}]
+    # CodeBuild's own fault, or a build that failed before its commands ran, is started once more
+    for status, phases in (("FAULT", []), ("FAILED", not_provisioned)):
+        started.clear()
+        ends_with = builds_ending((status, phases, ()), copied)
+        assert module.on_event(create, context)["Data"]["Digest"] == digest
+        assert started == ["p", "p"], status
+    # the copy's own failure (after the build's retries) is not started again, nor is a second fault
+    for outcomes in ((("FAILED", copy_failed, ()),), (("FAULT", [], ()), ("FAULT", [], ()))):
+        started.clear()
+        ends_with = builds_ending(*outcomes)
+        with pytest.raises(RuntimeError, match=r"ended (FAILED|FAULT): https://console/log"):
+            module.on_event(create, context)
+        assert len(started) == len(outcomes)
+    # nor when the Lambda could not wait for a second build
+    started.clear()
+    remaining[0] = 5 * 60_000
+    ends_with = builds_ending(("FAULT", [], ()))
+    with pytest.raises(RuntimeError, match=r"ended FAULT"):
+        module.on_event(create, context)
+    assert started == ["p"]
     ends_with = ends("IN_PROGRESS")
     remaining[0] = 20_000
     with pytest.raises(RuntimeError, match=r"still running when this Lambda had to stop: build b-1"):
@@ -204,20 +255,26 @@ DIGEST = "sha256:" + "0123456789abcdef" * 4
 
 
 @pytest.mark.parametrize(
-    "tag_in_ecr, copy_fails, reported",
-    [(True, False, DIGEST), (False, False, DIGEST), (False, True, DIGEST), (False, False, "None")],
+    "tag_in_ecr, skopeo_failures, reported",
+    [(True, 0, DIGEST), (False, 0, DIGEST), (False, 2, DIGEST), (False, RETRY_ATTEMPTS, DIGEST), (False, 0, "None")],
 )
-def test_build_copies_only_a_missing_tag_then_exports_the_digest_ecr_holds(tmp_path, tag_in_ecr, copy_fails, reported):
+def test_build_copies_only_a_missing_tag_retrying_with_backoff_then_exports_the_digest_ecr_holds(
+    tmp_path, tag_in_ecr, skopeo_failures, reported
+):
     """The build's commands run by bash as CodeBuild runs them (one shell, the phase fails at the first failing
-    command), with `aws` and `skopeo` stubbed: what it would do in CodeBuild."""
+    command), with `aws`, `skopeo` and `sleep` stubbed: what it would do in CodeBuild. A copy that fails is tried again
+    (up to RETRY_ATTEMPTS, 10, 20, 40, 80 s apart), each time checking ECR first."""
     commands = BUILD_SPEC["phases"]["build"]["commands"]
     assert len(commands) == 2 and BUILD_SPEC["env"]["exported-variables"] == ["IMAGE_DIGEST"]
-    calls = tmp_path / "calls"
+    calls, failures = tmp_path / "calls", tmp_path / "failures"
+    failures.write_text(str(skopeo_failures))
     for tool, body in (
         ("aws", f'echo "aws $*" >> {calls}; [ "$2" = get-login-password ] && echo TOKEN; '
                 f'[ "$2" = describe-images ] && [ "$7" = --query ] && echo {reported} && exit 0; '
                 f'[ "$2" = describe-images ] && exit {0 if tag_in_ecr else 254}; exit 0'),
-        ("skopeo", f'echo "skopeo $*" >> {calls}; exit {1 if copy_fails else 0}'),
+        ("skopeo", f'echo "skopeo $*" >> {calls}; left=$(cat {failures}); '
+                   f'[ "$left" -gt 0 ] && echo $((left - 1)) > {failures} && exit 1; exit 0'),
+        ("sleep", f'echo "sleep $*" >> {calls}'),
     ):
         (tmp_path / tool).write_text(f"#!/bin/bash\n{body}\n")
         (tmp_path / tool).chmod(0o755)
@@ -227,17 +284,39 @@ def test_build_copies_only_a_missing_tag_then_exports_the_digest_ecr_holds(tmp_p
     }
     script = "".join(f"{command} || exit $?\n" for command in commands) + 'echo "exported IMAGE_DIGEST=$IMAGE_DIGEST"\n'
     result = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    copy_fails = skopeo_failures >= RETRY_ATTEMPTS
     fails = copy_fails or reported != DIGEST
     assert result.returncode == (1 if fails else 0), result.stderr  # non-zero fails the build, then the deploy
     describe = f"aws ecr describe-images --repository-name {SAMPLE_REPOSITORY} --image-ids imageTag=1.28.0"
-    copied = [
+    copy = [
+        describe,
         "aws ecr get-login-password",
         "skopeo --override-os linux --override-arch amd64 copy --dest-creds AWS:TOKEN "
         f"docker://{SAMPLE_SOURCE} docker://111122223333.dkr.ecr.eu-west-1.amazonaws.com/{SAMPLE_REPOSITORY}:1.28.0",
     ]
+    attempts = min(skopeo_failures + 1, RETRY_ATTEMPTS)
+    backoff = [f"sleep {5 * 2 ** attempt}" for attempt in range(1, attempts)]
+    copied = [describe] if tag_in_ecr else [line for attempt in range(attempts) for line in (copy + backoff[attempt:attempt + 1])]
     digest_query = f"{describe} --query imageDetails[0].imageDigest --output text"
-    expected = [describe, *([] if tag_in_ecr else copied), *([] if copy_fails else [digest_query])]
+    expected = [*copied, *([] if copy_fails else [digest_query])]
     assert calls.read_text().splitlines() == expected
+    assert backoff == ["sleep 10", "sleep 20", "sleep 40", "sleep 80"][: attempts - 1]
     if not fails:
         already = f"{SAMPLE_REPOSITORY}:1.28.0 is already in ECR\n" if tag_in_ecr else ""
         assert result.stdout == f"{already}{SAMPLE_REPOSITORY}:1.28.0 is {DIGEST}\nexported IMAGE_DIGEST={DIGEST}\n"
+    retried = [line for line in result.stderr.splitlines() if line.startswith("attempt ")]
+    assert retried == [f"attempt {n} of copy_missing failed; again in {5 * 2 ** n} s" for n in range(1, attempts)]
+
+
+def test_package_installs_are_retried_with_the_same_backoff(tmp_path):
+    """The install phase's apt-get runs under the retry function too: a mirror that fails twice costs 30 s, no build."""
+    failures = tmp_path / "failures"
+    failures.write_text("2")
+    (tmp_path / "apt-get").write_text(f'#!/bin/bash\nleft=$(cat {failures}); [ "$left" -gt 0 ] && echo $((left - 1)) > {failures} && exit 100; echo "apt-get $*"\n')
+    (tmp_path / "sleep").write_text('#!/bin/bash\necho "sleep $*"\n')
+    for tool in ("apt-get", "sleep"):
+        (tmp_path / tool).chmod(0o755)
+    script = "".join(f"{command} || exit $?\n" for command in BUILD_SPEC["phases"]["install"]["commands"])
+    result = subprocess.run(["bash", "-c", script], env={"PATH": f"{tmp_path}:/usr/bin:/bin"}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["sleep 10", "sleep 20", "apt-get update -qq", "apt-get install -y -qq skopeo"]

@@ -9,15 +9,16 @@ import pytest
 from conftest import EXISTING_VPC, synthesize
 
 
-def test_a_cached_zone_lookup_is_used(tmp_path):
-
+def test_placement_by_name_uses_a_cached_zone_lookup(tmp_path):
+    """network.zones_by_name keeps what stages deployed before zone IDs did: an account-bound stack's zones come from
+    the CLI's lookup, cached in cdk.context.json."""
     from private_eks_fargate import NetworkSettings, PrivateNetwork
 
     cached = {"availability-zones:account=111122223333:region=eu-west-1": ["eu-west-1a", "eu-west-1b", "eu-west-1c"]}
 
     def build(app):
         stack = cdk.Stack(app, "Net", env=cdk.Environment(account="111122223333", region="eu-west-1"))
-        PrivateNetwork(stack, "Network", settings=NetworkSettings(az_count=3))
+        PrivateNetwork(stack, "Network", settings=NetworkSettings(az_count=3, zones_by_name=True))
 
     synth = synthesize(tmp_path, build, cached)
     assert json.loads((Path(synth.assembly.directory) / "manifest.json").read_text()).get("missing", []) == []
@@ -39,12 +40,21 @@ def test_new_vpc_has_dns_support_and_hostnames(default_app):
     assert vpc["Properties"]["CidrBlock"] == "10.0.0.0/16"
 
 
-def test_two_isolated_subnets_in_two_zones_by_default(default_app):
+def test_two_isolated_subnets_placed_by_zone_id_per_region_by_default(default_app):
+    from private_eks_fargate.regions import EKS_REFUSED_ZONE_IDS, default_zone_ids
+
     subnets = default_app.resources(NETWORK, "AWS::EC2::Subnet")
     assert len(subnets) == 2
-    zones = [s["Properties"]["AvailabilityZone"] for s in subnets.values()]
-    # environment-agnostic: zones are picked by Fn::GetAZs at deploy time, no AWS call at synth
-    assert sorted(z["Fn::Select"][0] for z in zones) == [0, 1]
+    # environment-agnostic: the zone IDs come from a mapping by region, the same physical zones in every account
+    assert sorted(s["Properties"]["AvailabilityZoneId"]["Fn::FindInMap"][2] for s in subnets.values()) == ["Zone1", "Zone2"]
+    assert not [s for s in subnets.values() if "AvailabilityZone" in s["Properties"]]
+    (name,) = {s["Properties"]["AvailabilityZoneId"]["Fn::FindInMap"][0] for s in subnets.values()}
+    mapping = default_app.template(NETWORK)["Mappings"][name]
+    assert len(mapping) >= 30
+    assert {region: tuple(row.values()) for region, row in mapping.items()} == {r: default_zone_ids(r, 2) for r in mapping}
+    assert mapping["us-east-1"] == {"Zone1": "use1-az1", "Zone2": "use1-az2"}
+    assert mapping["us-west-1"] == {"Zone1": "usw1-az1", "Zone2": "usw1-az3"}  # usw1-az2: EKS refuses it
+    assert not {zone for row in mapping.values() for zone in row.values()} & set(EKS_REFUSED_ZONE_IDS)
     for subnet in subnets.values():
         assert subnet["Properties"]["MapPublicIpOnLaunch"] is False
         tags = {t["Key"]: t["Value"] for t in subnet["Properties"]["Tags"]}
@@ -67,6 +77,9 @@ def test_default_security_group_is_closed_by_aws_runbook_without_a_lambda(defaul
     props = association["Properties"]
     assert props["Name"] == "AWSConfigRemediation-RemoveVPCDefaultSecurityGroupRules"
     assert props["Parameters"]["GroupId"] == [{"Fn::GetAtt": [vpc_id, "DefaultSecurityGroup"]}]
+    # CloudFormation waits for the first run and fails the Network stack unless it reports Success within 5 minutes:
+    # a runbook that fails does not leave the group open behind a green deploy
+    assert props["WaitForSuccessTimeoutSeconds"] == 300
     role_id = props["Parameters"]["AutomationAssumeRole"][0]["Fn::GetAtt"][0]
     role = default_app.resources(NETWORK)[role_id]
     assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "ssm.amazonaws.com"}
@@ -106,8 +119,50 @@ def test_vpc_flow_logs_capture_all_traffic_into_the_encrypted_group_without_inli
     assert not default_app.resources("Dev/Network", "AWS::IAM::Policy")
 
 
-def test_named_zones_are_used_without_a_lookup_in_a_stack_with_account_and_region(tmp_path):
-    """ZonedStack (what the app's stage uses) answers the stack's zones from configuration: no AWS call at synth."""
+def _subnet_zones(synth, stack="Net") -> list[tuple[str, str]]:
+    """(property, zone) of each subnet: placed by AvailabilityZoneId or by AvailabilityZone."""
+    found = [
+        next((key, props[key]) for key in ("AvailabilityZoneId", "AvailabilityZone") if key in props)
+        for props in (s["Properties"] for s in synth.resources(stack, "AWS::EC2::Subnet").values())
+    ]
+    return sorted(found, key=json.dumps)
+
+
+def test_an_account_bound_stack_gets_its_regions_zone_ids_without_a_lookup(tmp_path):
+    """ZonedStack (what the app's stage uses) is given the region's zone IDs: no AWS call at synth."""
+    from private_eks_fargate import NetworkSettings, PrivateNetwork
+    from private_eks_fargate.blocks.network import zone_choice
+    from private_eks_fargate.blocks.zoned_stack import ZonedStack
+
+    settings = NetworkSettings(az_count=3)
+    ids = zone_choice(settings, "ap-southeast-2").zones
+    assert ids == ("apse2-az1", "apse2-az2", "apse2-az3")
+
+    def build(app):
+        stack = ZonedStack(app, "Net", zones=ids, env=cdk.Environment(account="111122223333", region="ap-southeast-2"))
+        PrivateNetwork(stack, "Network", settings=settings)
+
+    synth = synthesize(tmp_path, build)
+    assert json.loads((Path(synth.assembly.directory) / "manifest.json").read_text()).get("missing", []) == []
+    assert _subnet_zones(synth) == [("AvailabilityZoneId", zone) for zone in ids]
+    assert "Mappings" not in synth.template("Net")
+
+
+def test_zone_ids_given_are_placed_literally_and_tie_an_agnostic_template_to_their_region(tmp_path):
+    from private_eks_fargate import NetworkSettings, PrivateNetwork
+
+    network = {}
+
+    def build(app):
+        network["it"] = PrivateNetwork(cdk.Stack(app, "Net"), "Network", settings=NetworkSettings(availability_zones=("euw1-az3", "euw1-az1")))
+
+    synth = synthesize(tmp_path, build)
+    assert _subnet_zones(synth) == [("AvailabilityZoneId", "euw1-az1"), ("AvailabilityZoneId", "euw1-az3")]
+    assert network["it"].region_needs.zone_ids == ("euw1-az3", "euw1-az1")
+
+
+def test_zone_names_in_an_account_bound_stack_are_placed_by_name(tmp_path):
+    """Names mean one zone in one account: a stack bound to it may use them (checked to be of its region)."""
     from private_eks_fargate import NetworkSettings, PrivateNetwork
     from private_eks_fargate.blocks.zoned_stack import ZonedStack
 
@@ -119,33 +174,48 @@ def test_named_zones_are_used_without_a_lookup_in_a_stack_with_account_and_regio
 
     synth = synthesize(tmp_path, build)
     assert json.loads((Path(synth.assembly.directory) / "manifest.json").read_text()).get("missing", []) == []
-    subnets = synth.resources("Net", "AWS::EC2::Subnet").values()
-    assert sorted(s["Properties"]["AvailabilityZone"] for s in subnets) == list(zones)
+    assert _subnet_zones(synth) == [("AvailabilityZone", zone) for zone in zones]
+
+
+def test_placement_by_name_in_an_agnostic_stack_is_what_it_was_before_zone_ids(tmp_path):
+    """network.zones_by_name on an environment-agnostic stage: the account's first zones by Fn::GetAZs, so a stage
+    deployed that way keeps its subnets."""
+    from private_eks_fargate import NetworkSettings, PrivateNetwork
+
+    synth = synthesize(tmp_path, lambda app: PrivateNetwork(cdk.Stack(app, "Net"), "Network", settings=NetworkSettings(zones_by_name=True)))
+    assert _subnet_zones(synth) == [("AvailabilityZone", {"Fn::Select": [i, {"Fn::GetAZs": ""}]}) for i in (0, 1)]
+    assert "Mappings" not in synth.template("Net")
 
 
 def test_a_plain_stack_with_account_and_region_still_looks_zones_up(tmp_path):
-    """The control for the test above: aws-cdk-lib's Vpc reads the stack's zones even when it is given zone names."""
+    """The control for ZonedStack: aws-cdk-lib's Vpc reads the stack's zones even when it is given zones; with the
+    lookup cached, the zone IDs are still what the subnets get."""
     from private_eks_fargate import NetworkSettings, PrivateNetwork
 
     def build(app):
         stack = cdk.Stack(app, "Net", env=cdk.Environment(account="111122223333", region="eu-west-1"))
-        PrivateNetwork(stack, "Network", settings=NetworkSettings(availability_zones=("eu-west-1a", "eu-west-1b")))
+        PrivateNetwork(stack, "Network", settings=NetworkSettings())
 
     synth = synthesize(tmp_path, build)
     missing = json.loads((Path(synth.assembly.directory) / "manifest.json").read_text()).get("missing", [])
     assert [m["provider"] for m in missing] == ["availability-zones"]
+    cached = {"availability-zones:account=111122223333:region=eu-west-1": ["eu-west-1a", "eu-west-1b", "eu-west-1c"]}
+    synth = synthesize(tmp_path / "cached", build, cached)
+    assert _subnet_zones(synth) == [("AvailabilityZoneId", "euw1-az1"), ("AvailabilityZoneId", "euw1-az2")]
 
 
 @pytest.mark.parametrize(
     "settings, message",
     [
         ({"availability_zones": ("eu-west-1a", "eu-west-1b")},
-         "network.availability_zones: 'eu-west-1a' is not a zone of us-east-1, the stacks' region; name zones of us-east-1, e.g. us-east-1a"),
+         "network.availability_zones: 'eu-west-1a' is not a zone of us-east-1, the stacks' region; name zones of us-east-1, e.g. use1-az1,use1-az2"),
+        ({"availability_zones": ("euw1-az1", "euw1-az2")},
+         "network.availability_zones: 'euw1-az1' is not a zone of us-east-1, the stacks' region; name zones of us-east-1, e.g. use1-az1,use1-az2"),
         ({"existing_vpc": EXISTING_VPC},
-         "network.existing_availability_zones: 'eu-west-1a' is not a zone of us-east-1, the stacks' region; name zones of us-east-1, e.g. us-east-1a"),
+         "network.existing_availability_zones: 'eu-west-1a' is not a zone of us-east-1, the stacks' region; name zones of us-east-1, e.g. use1-az1,use1-az2"),
     ],
 )
-def test_zone_names_are_checked_against_the_stack_region(settings, message):
+def test_zones_are_checked_against_the_stack_region(settings, message):
     from private_eks_fargate import ConfigError, NetworkSettings, PrivateNetwork
 
     stack = cdk.Stack(cdk.App(), "Net", env=cdk.Environment(account="111122223333", region="us-east-1"))
@@ -154,12 +224,24 @@ def test_zone_names_are_checked_against_the_stack_region(settings, message):
     assert str(error.value) == message
 
 
-def test_zone_names_of_the_right_region_pass_and_agnostic_stacks_are_not_checked():
+def test_zone_names_in_an_environment_agnostic_stack_are_refused_in_one_line():
+    from private_eks_fargate import ConfigError, NetworkSettings, PrivateNetwork
+
+    with pytest.raises(ConfigError) as error:
+        PrivateNetwork(cdk.Stack(cdk.App(), "Net"), "Network", settings=NetworkSettings(availability_zones=("eu-west-1a", "eu-west-1b")))
+    assert str(error.value) == (
+        "network.availability_zones: 'eu-west-1a' is a zone name, and zone names stand for other zones in every account; "
+        "give zone IDs (e.g. euw1-az1,euw1-az2; `aws ec2 describe-availability-zones --query "
+        "'AvailabilityZones[].[ZoneName,ZoneId]'` lists them), or bind the stage to app.account and app.region"
+    )
+
+
+def test_zones_of_the_right_region_pass_and_agnostic_stacks_are_not_checked():
     from private_eks_fargate import NetworkSettings, PrivateNetwork
 
-    zones = NetworkSettings(availability_zones=("us-east-1a", "us-east-1b"))
     bound = cdk.Stack(cdk.App(), "Net", env=cdk.Environment(account="111122223333", region="us-east-1"))
-    assert PrivateNetwork(bound, "Network", settings=zones).vpc.availability_zones == ["us-east-1a", "us-east-1b"]
+    names = PrivateNetwork(bound, "Network", settings=NetworkSettings(availability_zones=("us-east-1a", "us-east-1b")))
+    assert names.vpc.availability_zones == ["us-east-1a", "us-east-1b"]
     agnostic = cdk.Stack(cdk.App(), "Net")
-    other = NetworkSettings(availability_zones=("eu-west-1a", "eu-west-1b"))
-    assert PrivateNetwork(agnostic, "Network", settings=other).vpc.availability_zones == ["eu-west-1a", "eu-west-1b"]
+    ids = PrivateNetwork(agnostic, "Network", settings=NetworkSettings(availability_zones=("euw1-az1", "euw1-az2")))
+    assert ids.zone_choice.zones == ("euw1-az1", "euw1-az2")

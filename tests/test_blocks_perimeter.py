@@ -1,5 +1,7 @@
 """blocks/perimeter.py: the strict data perimeter's endpoint policies, and the AWS default without it."""
 
+from conftest import SESSION_PREFERENCES
+
 
 
 def _endpoints(synth, stack):
@@ -20,7 +22,8 @@ def test_strict_perimeter_interface_endpoints_admit_only_this_accounts_principal
     endpoints = _endpoints(existing_vpc_app, "Prod/Endpoints")
     interface = {s: p for s, p in endpoints.items() if p["VpcEndpointType"] == "Interface"}
     assert set(interface) == {
-        "ecr.api", "ecr.dkr", "sts", "logs", "ec2", "eks", "lambda", "secretsmanager", "ssm", "ssmmessages", "codebuild"
+        "ecr.api", "ecr.dkr", "sts", "logs", "ec2", "eks", "lambda", "secretsmanager", "ssm", "ssmmessages", "codebuild",
+        "kms",  # the bastion decrypts with the session key of the account's Session Manager preferences
     }
     for service, props in interface.items():
         statements = {s["Sid"]: s for s in props["PolicyDocument"]["Statement"]}
@@ -37,7 +40,13 @@ def test_strict_perimeter_interface_endpoints_admit_only_this_accounts_principal
 def test_strict_perimeter_s3_gateway_admits_only_the_buckets_the_platform_needs(existing_vpc_app):
     s3 = _endpoints(existing_vpc_app, "Prod/Endpoints")["s3"]
     statements = {s["Sid"]: s for s in s3["PolicyDocument"]["Statement"]}
-    assert set(statements) == {"EcrImageLayers", "CloudFormationCustomResourceResponses", "CdkAssetsOfThisAccount"}
+    # the configuration's Session Manager preferences log sessions to a bucket: this account may write to it
+    assert set(statements) == {"EcrImageLayers", "CloudFormationCustomResourceResponses", "CdkAssetsOfThisAccount",
+                               "SessionManagerLogsOfThisAccount"}
+    session = statements["SessionManagerLogsOfThisAccount"]
+    bucket = SESSION_PREFERENCES["s3BucketName"]
+    assert session["Resource"] == [{"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":s3:::{bucket}{tail}"]]} for tail in ("", "/*")]
+    assert session["Action"] == ["s3:GetEncryptionConfiguration", "s3:PutObject"] and session["Condition"] == THIS_ACCOUNT
     partition, region, account = {"Ref": "AWS::Partition"}, {"Ref": "AWS::Region"}, {"Ref": "AWS::AccountId"}
     layers = statements["EcrImageLayers"]
     assert (layers["Action"], layers["Resource"]) == (

@@ -5,6 +5,7 @@ import json
 import pytest
 from aws_cdk import Duration
 from private_eks_fargate import ConfigError, MirroredImage, PlatformSettings, WorkloadSettings, settings_from_context
+from private_eks_fargate.blocks.coredns import PROFILE_LABEL
 
 from conftest import USER_IMAGE, background_job, find_one, run_app, user_deployment
 
@@ -117,8 +118,15 @@ def test_any_rolling_update_can_be_waited_for_the_wait_checks_every_replica_itse
     cfn = wait.node.default_child.node.default_child
     props = Stack.of(wait).resolve(cfn._cfn_properties)
     assert (props["ObjectType"], props["ObjectName"]) == ("deployment/web", "deployment/web")
-    # the revision is of the Deployment as applied: another image is another revision, so the wait runs again
+    # the revision is of the Deployment as applied, pinned to its profile: another image, or a replaced profile (a new
+    # name), is another revision, so the wait runs again
+    name, _ = guarded_cluster.pinned_profile("web", {"app": "web"})
+    metadata = deployment["spec"]["template"]["metadata"]
+    metadata["labels"] = {**metadata["labels"], PROFILE_LABEL: name}  # its own dict: the selector shares the original
     assert props["JsonPath"] == rollout_json_path(revision(deployment, wait))
+    replaced = json.loads(json.dumps(deployment))
+    replaced["spec"]["template"]["metadata"]["labels"][PROFILE_LABEL] = "app-web-00000000"
+    assert rollout_json_path(revision(replaced, wait)) != props["JsonPath"]
     deployment["spec"]["template"]["spec"]["containers"][0]["image"] += "-2"
     assert rollout_json_path(revision(deployment, wait)) != props["JsonPath"]
 

@@ -9,7 +9,7 @@ import pytest
 from aws_cdk import aws_kms as kms
 from private_eks_fargate.compliance.control_tower import ControlTowerChecks
 from private_eks_fargate.review.assembly import load_results
-from private_eks_fargate.review.control_tower import result_record, resolved, run_controls
+from private_eks_fargate.review.control_tower import hook_views, result_record, resolved, run_controls
 from private_eks_fargate.review.summary import result_line
 
 from conftest import CLUSTER, background_job, run_app, summary_items
@@ -41,10 +41,33 @@ def test_intrinsics_read_as_the_deploy_time_hook_sees_them():
         "SubnetIds": ["resolved-at-deploy"], "Arn": "arn:resolved-at-deploy:logs:*", "Name": "resolved-at-deploy-bastion", "Flag": True}
 
 
+def test_a_per_region_value_is_read_as_the_hook_sees_it_in_each_region():
+    mappings = {"Types": {"us-east-1": {"T": "c7a.medium"}, "eu-west-3": {"T": "c5a.large"}, "ap-east-1": {"T": "c5a.large"}}}
+    resource = {"Type": "AWS::EC2::Instance", "Properties": {"InstanceType": {"Fn::FindInMap": ["Types", {"Ref": "AWS::Region"}, "T"]}}}
+    views = hook_views("Bastion", resource, mappings)
+    assert sorted(view["Properties"]["InstanceType"] for view in views.values()) == ["c5a.large", "c7a.medium"]
+    assert set(views) == {"BastionHookView0", "BastionHookView1"}
+    assert hook_views("Plain", {"Type": "X", "Properties": {"A": 1}}, mappings) == {"Plain": {"Type": "X", "Properties": {"A": 1}}}
+
+
+def test_a_region_whose_bastion_type_fails_a_control_fails_the_template(default_app):
+    """The default app's bastion type comes from a per-region mapping: every region's type is evaluated; one
+    region's non-Nitro type is a failure of the one instance."""
+    template = json.loads(json.dumps(default_app.template(CLUSTER)))
+    mapping = template["Mappings"]["BastionInstanceTypes"]
+    assert mapping["us-east-1"] == {"InstanceType": "c7a.medium"}
+    mapping["eu-west-3"] = {"InstanceType": "t2.micro"}  # not Nitro, no encryption in transit
+    results = run_controls({CLUSTER: template})
+    (instance_id,) = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::EC2::Instance"]
+    assert sorted((f.control, f.resource) for f in results.findings) == [
+        ("CT.EC2.PR.16", instance_id), ("CT.EC2.PR.19", instance_id)]
+    assert [f.control for f in results.failing] == ["CT.EC2.PR.16"]  # PR.19 is declared the user's choice
+
+
 def test_t3_micro_bastion_fails_nitro_encryption_in_transit_by_the_users_choice(default_app):
     template = json.loads(json.dumps(default_app.template(CLUSTER)))
     (instance,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::EC2::Instance"]
-    assert instance["Properties"]["InstanceType"] == "c7a.medium"
+    assert instance["Properties"]["InstanceType"]["Fn::FindInMap"][0] == "BastionInstanceTypes"
     instance["Properties"]["InstanceType"] = "t3.micro"  # what operations.bastion_instance_type=t3.micro writes
     results = run_controls({CLUSTER: template})
     assert [(f.control, f.setting) for f in results.findings] == [("CT.EC2.PR.19", "operations.bastion_instance_type")]

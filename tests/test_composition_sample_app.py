@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from private_eks_fargate.blocks.coredns import PROFILE_LABEL
 from private_eks_fargate.blocks.image_guard import render
 from private_eks_fargate.blocks.rollout import rollout_json_path
 from private_eks_fargate.composition.sample_app import manifests
@@ -68,7 +69,9 @@ def test_service_is_cluster_ip_on_port_80_to_the_pods_8080(applied):
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     (named,) = [p for p in container["ports"] if p["name"] == service["spec"]["ports"][0]["targetPort"]]
     assert named["containerPort"] == 8080
-    assert service["spec"]["selector"] == deployment["spec"]["template"]["metadata"]["labels"]
+    labels = dict(deployment["spec"]["template"]["metadata"]["labels"])
+    assert labels.pop(PROFILE_LABEL).startswith("app-custom-space-")  # the profile the pods are pinned to
+    assert service["spec"]["selector"] == labels == deployment["spec"]["selector"]["matchLabels"]
 
 
 def test_sample_manifests_are_among_those_validated_for_the_cluster_version(default_app):
@@ -86,10 +89,14 @@ def test_deploy_order_namespace_profile_copy_then_deployment_then_readiness_wait
         lambda r: r["Type"] == "Custom::AWSCDK-EKS-KubernetesResource"
         and '"kind":"Namespace","metadata":{"name":"custom-space"' in r["Properties"]["Manifest"],
     )
-    profile_id, _ = find_one(
+    profile_id, profile = find_one(
         resources,
         lambda r: r["Type"] == "AWS::EKS::FargateProfile" and r["Properties"]["Selectors"] == [{"Namespace": "custom-space", "Labels": []}],
     )
+    # the pods are pinned to that profile by name: a change that replaces it rolls them onto the new one (maxUnavailable
+    # 0), the wait below runs again with the new name in its revision, and the old profile is deleted last, unused
+    deployment, _ = json.loads(render(manifest["Properties"]["Manifest"]))
+    assert deployment["spec"]["template"]["metadata"]["labels"][PROFILE_LABEL] == profile["Properties"]["FargateProfileName"]
     copy_id, copy = find_one(resources, lambda r: r["Type"] == "Custom::ImageCopy")
     repository_id, _ = find_one(resources, lambda r: r["Type"] == "AWS::ECR::Repository")
     wait_id, wait = find_one(

@@ -60,9 +60,11 @@ def test_report_cost_lines_are_endpoint_count_times_azs_times_price(request, all
     assert f"| Interface VPC endpoints | $0.01/hour per endpoint per AZ | {len(endpoints)} × {azs} AZ | ${endpoint_cost:,.2f} |" in text
     keys = _count(synth, "AWS::KMS::Key")
     assert f"| KMS keys | $1.00/month per key | {keys} | ${keys * KMS_MONTH:,.2f} |" in text
-    assert "| EKS control plane | $0.10/hour (standard support) | 1 | $73.00 |" in text
+    assert "| EKS control plane, upgrade policy STANDARD | $0.10/hour (standard support) | 1 | $73.00 |" in text
     (bastion,) = [r for r in synth.all_resources().values() if r["Type"] == "AWS::EC2::Instance"]
-    assert bastion["Properties"]["InstanceType"] == "c7a.medium"
+    # an environment-agnostic stage reads the type per region from a mapping; prices are us-east-1's
+    assert bastion["Properties"]["InstanceType"]["Fn::FindInMap"][0] == "BastionInstanceTypes"
+    assert "| EC2 instance c7a.medium (bastion; the type us-east-1 gets from the BastionInstanceTypes mapping) |" in text
     volume_gb = bastion["Properties"]["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"]
     assert f"| EBS gp3 volume (bastion) | $0.08/GB-month | {volume_gb} GB | ${volume_gb * GP3_GB_MONTH:,.2f} |" in text
     bastion_cost = C7A_MEDIUM_HOUR * HOURS + volume_gb * GP3_GB_MONTH + DETAILED_MONITORING_MONTH
@@ -81,7 +83,8 @@ def test_default_app_costs(default_app):
     by_item = {line.item: line.monthly for line in lines}
     assert round(by_item["Interface VPC endpoints"], 2) == round(9 * 2 * ENDPOINT_HOUR * HOURS, 2) == 131.40
     assert by_item["KMS keys"] == 6.00
-    bastion = (by_item["EC2 instance c7a.medium (bastion)"] + by_item["EBS gp3 volume (bastion)"]
+    bastion = (by_item["EC2 instance c7a.medium (bastion; the type us-east-1 gets from the BastionInstanceTypes mapping)"]
+               + by_item["EBS gp3 volume (bastion)"]
                + by_item["EC2 detailed monitoring (bastion)"])
     assert round(bastion, 2) == round(C7A_MEDIUM_HOUR * HOURS + 16 * GP3_GB_MONTH + DETAILED_MONITORING_MONTH, 2) == 40.84
     platform = platform_total(lines)
@@ -122,3 +125,32 @@ def test_readme_cost_table_is_the_one_the_code_computes_for_the_default_app(defa
     assert block, "README.md lacks the cost-table markers"
     expected = cost_table_markdown(cost_lines(default_app.templates.values()))
     assert block.group(1) == expected, f"replace the README's cost table with:\n{expected}"
+
+
+def _cluster(policy=None, phase="standard"):
+    props = {"Version": "1.36", **({"UpgradePolicy": {"SupportType": policy}} if policy else {})}
+    metadata = {"private-eks-fargate:kubernetes-support": {"version": "1.36", "phase": phase, "calendar": "…"}}
+    return {"Resources": {"C": {"Type": "AWS::EKS::Cluster", "Properties": props, "Metadata": metadata}}}
+
+
+def test_extended_support_is_shown_with_its_price_and_counted_only_once_it_applies():
+    """STANDARD: the control plane alone. EXTENDED (or no policy: EKS's default) on a version in standard support: what
+    extended support will add once standard support ends, shown but not in the totals. A version whose standard support
+    has ended: $0.60 an hour now."""
+    from private_eks_fargate.blocks.cluster import SUPPORT_METADATA
+    from private_eks_fargate.review.costs import SUPPORT_METADATA as READ
+
+    assert READ == SUPPORT_METADATA  # the review reads what the cluster block writes
+    standard = cost_lines([_cluster("STANDARD")])
+    assert [(line.item, line.monthly) for line in standard] == [("EKS control plane, upgrade policy STANDARD", 73.0)]
+    for policy in ("EXTENDED", None):
+        later = cost_lines([_cluster(policy)])
+        assert [line.later for line in later] == [False, True] and total(later) == 73.0
+        assert round(later[1].monthly, 2) == 365.00
+        table = cost_table_markdown(later)
+        assert ("| EKS extended support once Kubernetes 1.36's standard support ends (upgrade policy EXTENDED) | "
+                "+$0.50/hour ($0.60 in all) | 1 | (+$365.00 from then; not in the totals) |") in table
+        assert "| **total (fixed part)** | | | **$73.00** |" in table
+    extended = cost_lines([_cluster("EXTENDED", phase="extended")])
+    assert [(line.item, round(line.monthly, 2)) for line in extended] == [
+        ("EKS control plane, Kubernetes 1.36 in extended support", 438.00)]

@@ -70,14 +70,15 @@ def test_diagram_shows_the_copy_path_ecr_and_every_log_group_with_its_key(defaul
     assert "Pods pull from: this account's ECR in this region EKS add-ons (coredns)" in text
     groups = [(stack, lid, group) for stack in default_app.templates
               for lid, group in default_app.resources(stack, "AWS::Logs::LogGroup").items()]
-    assert len(groups) == 4  # control plane, Fargate, flow logs, the copy build's
+    assert len(groups) == 6  # control plane, Fargate, flow logs, the copy build's, the kubectl and image copy Lambdas'
     for stack, lid, group in groups:
         name = group["Properties"].get("LogGroupName", plain(lid))
         key = f"key {plain(group['Properties']['KmsKeyId']['Fn::GetAtt'][0])} ({stack.split('/')[1]})"
         assert re.search(rf"• {re.escape(name)}: [^•]+; {group['Properties']['RetentionInDays']} days, retained, "
                          rf"{re.escape(key)}", text), name
     writers = ["VPC flow logs, all traffic", "EKS control plane, 5 log types", "Fargate pods' containers (Fluent Bit)",
-               f"CodeBuild {plain(project_id)}"]
+               f"CodeBuild {plain(project_id)}", "Lambda ClusterKubectlProviderHandler, ClusterKubectlProviderframeworkonEvent",
+               "Lambda ImageCopyProviderCopy, ImageCopyProviderframeworkonEvent"]
     assert [w for w in writers if w not in text] == []
     assert "no writer" not in text
     assert "isolated subnets, no internet or NAT gateway" in text and "internet gateway" not in text

@@ -37,9 +37,9 @@ TWO_ENVIRONMENTS = {
     "Prod": {"app.account": "123456789012", "app.region": "eu-west-1", "network.availability_zones": "eu-west-1a,eu-west-1b",
              "workloads.sample_app": False, "operations.bastion": False, "compliance.production": True},
 }
-#: a stack with account and region whose zones nobody named: synth needs a lookup, and there are no credentials
+#: a stack with account and region whose bastion AMI nobody pinned: synth needs a lookup, and there are no credentials
 LOOKUP_ARGS = ("-c app.account=123456789012 -c app.region=eu-west-1 -c workloads.sample_app=false "
-               "-c operations.bastion=false -c operations.fargate_logging=false")
+               "-c operations.fargate_logging=false")
 
 
 def outside_make(environ) -> dict[str, str]:
@@ -169,12 +169,13 @@ def test_synth_with_account_and_region_and_no_credentials_stops_with_one_line():
     run = finished(make_synth_lookup)
     result = run.result
     assert result.returncode != 0
-    key = "availability-zones:account=123456789012:region=eu-west-1"
-    assert result.stderr.splitlines()[:-1] == [
+    (line,) = result.stderr.splitlines()[:-1]
+    key = re.fullmatch(r"error: (ssm:account=123456789012:parameterName=\S+:region=eu-west-1): .*", line).group(1)
+    assert line == (
         f"error: {key}: lookup failed (Need to perform AWS calls for account 123456789012, but no credentials have "
-        "been configured); give AWS credentials for that account, set network.availability_zones, or commit a "
+        "been configured); give AWS credentials for that account, set operations.bastion_ami, or commit a "
         "cdk.context.json that holds this key (written by a synth with credentials)"
-    ]
+    )
     assert result.stderr.splitlines()[-1].startswith("make: *** [Makefile:")
     assert not (run.home / "cdk.out" / "review").exists()  # no report of placeholder zones
     # the CLI writes cdk.context.json after a lookup, even a failed one ({}); make leaves the project as it was

@@ -48,6 +48,54 @@ CASES = {
         PlatformSettings(network=NetworkSettings(availability_zones=("eu-west-1a", "west"))),
         "network.availability_zones: 'west' is not an availability zone name (expected the form eu-west-1a)",
     ),
+    "a zone EKS refuses": (
+        PlatformSettings(network=NetworkSettings(availability_zones=("use1-az1", "use1-az3"))),
+        "network.availability_zones: 'use1-az3' is a zone of us-east-1 where EKS does not accept control-plane subnets "
+        "(EKS User Guide); use other zones of us-east-1, e.g. use1-az1,use1-az2",
+    ),
+    "a zone ID AWS does not list": (
+        PlatformSettings(network=NetworkSettings(availability_zones=("euw1-az1", "euw1-az9"))),
+        "network.availability_zones: 'euw1-az9' is not a zone ID AWS lists (docs/regions.md has each region's, e.g. euw1-az1)",
+    ),
+    "zone IDs and names mixed": (
+        PlatformSettings(network=NetworkSettings(availability_zones=("euw1-az1", "eu-west-1b"))),
+        "network.availability_zones: ['euw1-az1', 'eu-west-1b'] mixes zone IDs and names ('eu-west-1b'); give zone IDs "
+        "only, e.g. euw1-az1,euw1-az2",
+    ),
+    "zone IDs of two regions": (
+        PlatformSettings(network=NetworkSettings(availability_zones=("euw1-az1", "euw2-az1"))),
+        "network.availability_zones: ['euw1-az1', 'euw2-az1'] names zones of eu-west-1 and eu-west-2; a VPC is in one region",
+    ),
+    "the same zone ID twice": (
+        PlatformSettings(network=NetworkSettings(availability_zones=("euw1-az1", "euw1-az1"))),
+        "network.availability_zones: ['euw1-az1', 'euw1-az1'] lists the same availability zone more than once",
+    ),
+    "zone IDs while placing by name": (
+        PlatformSettings(network=NetworkSettings(zones_by_name=True, availability_zones=("euw1-az1", "euw1-az2"))),
+        "network.availability_zones: ['euw1-az1', 'euw1-az2'] are zone IDs, but network.zones_by_name places subnets by "
+        "zone name: give the names the stage was deployed with, or set network.zones_by_name false",
+    ),
+    "zones_by_name not a boolean": (
+        PlatformSettings(network=NetworkSettings(zones_by_name="yes")),
+        "network.zones_by_name: 'yes' is not allowed; give true or false",
+    ),
+    "a Session Manager input the document does not have": (
+        PlatformSettings(operations=OperationsSettings(session_manager_preferences={"kmsKeyID": "x"})),
+        "operations.session_manager_preferences.kmsKeyID: not an input of SSM-SessionManagerRunShell; did you mean kmsKeyId?",
+    ),
+    "a session key given by alias": (
+        PlatformSettings(operations=OperationsSettings(session_manager_preferences={"kmsKeyId": "alias/ssm"})),
+        "operations.session_manager_preferences.kmsKeyId: 'alias/ssm' is not a KMS key ARN or key id (an alias cannot "
+        "be granted to the bastion's role; give the key it names)",
+    ),
+    "a session log bucket that is no bucket name": (
+        PlatformSettings(operations=OperationsSettings(session_manager_preferences={"s3BucketName": "Logs_Bucket"})),
+        "operations.session_manager_preferences.s3BucketName: 'Logs_Bucket' is not an S3 bucket name",
+    ),
+    "a session log bucket key that is no key ARN": (
+        PlatformSettings(operations=OperationsSettings(session_manager_preferences={"s3BucketKmsKeyArn": "key/1"})),
+        "operations.session_manager_preferences.s3BucketKmsKeyArn: 'key/1' is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)",
+    ),
     "public CIDR": (
         PlatformSettings(network=NetworkSettings(vpc_cidr="8.8.0.0/16")),
         "network.vpc_cidr: '8.8.0.0/16' is not a private (RFC 1918) range; a private cluster needs one",
@@ -156,6 +204,24 @@ CASES = {
         PlatformSettings(cluster=ClusterSettings(coredns_ready_timeout_minutes=15)),
         "cluster.coredns_ready_timeout_minutes: 15 is not allowed; use 1 to 14 (the kubectl Lambda stops after 15 minutes)",
     ),
+    "support type in lower case": (
+        PlatformSettings(cluster=ClusterSettings(support_type="extended")),
+        "cluster.support_type: 'extended' is not allowed; use STANDARD or EXTENDED",
+    ),
+    "standard support for a version past it": (
+        PlatformSettings(cluster=ClusterSettings(kubernetes_version="1.33", support_type="STANDARD")),
+        "cluster.support_type: STANDARD is not allowed with Kubernetes 1.33, whose standard support has ended (extended "
+        "support (extra charge); standard ended 2026-07-29); set EXTENDED ($0.60 a cluster-hour), or use a version in "
+        "standard support",
+    ),
+    "bad deployed name": (
+        PlatformSettings(cluster=ClusterSettings(deployed_name="-x")),
+        "cluster.deployed_name: '-x' is not a valid EKS cluster name (1-100 letters, digits, '-' or '_', starting with a letter or digit)",
+    ),
+    "replace flag not a boolean": (
+        PlatformSettings(cluster=ClusterSettings(replace_deployed_cluster="yes")),
+        "cluster.replace_deployed_cluster: 'yes' is not allowed; give true or false",
+    ),
 }
 
 
@@ -170,6 +236,29 @@ def test_bad_settings_are_rejected_with_one_clear_line(case):
 
 def test_default_settings_are_valid():
     assert PlatformSettings().validate().version == "1.36"
+    # a version already in extended support passes the policy check with the policy that keeps it there (its kubectl
+    # layer package is what it needs next)
+    with pytest.raises(ConfigError, match="^cluster.kubernetes_version: '1.33' needs its kubectl layer"):
+        PlatformSettings(cluster=ClusterSettings(kubernetes_version="1.33", support_type="EXTENDED")).validate()
+
+
+def test_a_new_cluster_name_on_a_deployed_stage_is_refused_unless_a_new_cluster_is_intended():
+    """Like an unsupported version jump: one line, before anything is defined. The effective name is checked, also
+    one derived from the stage (PrivateCluster calls this with it; the change matrix refuses that case)."""
+    from private_eks_fargate.settings.model import check_cluster_rename
+
+    deployed = ClusterSettings(cluster_name="payments", deployed_name="DevCluster-BAA1FB0D")
+    with pytest.raises(ConfigError) as error:
+        check_cluster_rename(deployed, "payments")
+    assert str(error.value) == (
+        "cluster.name: 'payments' is not the deployed cluster 'DevCluster-BAA1FB0D' (cluster.deployed_name): a new name "
+        "replaces the cluster, its pods, log groups, image repository and IRSA OIDC provider; keep the name, or set "
+        "cluster.replace_deployed_cluster=true if a new cluster is intended"
+    )
+    check_cluster_rename(ClusterSettings(deployed_name="DevCluster-BAA1FB0D"), "DevCluster-BAA1FB0D")  # the same name
+    check_cluster_rename(ClusterSettings(cluster_name="payments"), "payments")  # nothing recorded: nothing to compare
+    check_cluster_rename(ClusterSettings(cluster_name="payments", deployed_name="DevCluster-BAA1FB0D",
+                                         replace_deployed_cluster=True), "payments")
 
 
 def test_constructs_validate_before_defining_anything():
@@ -256,6 +345,8 @@ def test_bad_compliance_settings_are_refused(settings, message):
          "of network.existing_availability_zones; remove network.az_count"),
         (dict(availability_zones=("eu-west-1a", "eu-west-1b")), "network.availability_zones: not used with an existing VPC "
          "(network.existing_vpc_id): its zones are network.existing_availability_zones; remove network.availability_zones"),
+        (dict(zones_by_name=True), "network.zones_by_name: not used with an existing VPC (network.existing_vpc_id): its "
+         "subnets are given by ID in network.existing_subnet_ids; remove network.zones_by_name"),
     ],
 )
 def test_new_vpc_settings_beside_an_existing_vpc_are_refused(network, message):
@@ -278,12 +369,14 @@ def test_settings_of_what_a_configuration_leaves_out_do_not_apply():
         "network.vpc_cidr": "an existing VPC is used (network.existing_vpc_id)",
         "network.az_count": "an existing VPC is used (network.existing_vpc_id)",
         "network.availability_zones": "an existing VPC is used (network.existing_vpc_id)",
+        "network.zones_by_name": "an existing VPC is used (network.existing_vpc_id)",
         "network.existing_route_table_ids": "endpoints.create is false (no S3 gateway endpoint to add)",
         "endpoints.extra_services": "endpoints.create is false (no Endpoints stack)",
         "endpoints.single_zone": "endpoints.create is false (no Endpoints stack)",
         "operations.bastion_subnet": "operations.bastion is false",
         "operations.bastion_instance_type": "operations.bastion is false",
         "operations.bastion_ami": "operations.bastion is false",
+        "operations.session_manager_preferences": "operations.bastion is false",
         "operations.admin_access_policy": "no bastion and no operations.admin_principal_arns",
         "operations.log_kms_key_arn": "operations.fargate_logging is false",
         "operations.log_extra_filters": "operations.fargate_logging is false",

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..review.assembly import StackTemplate, load_stacks
+from ..settings import ConfigError
 from ..settings.docs import replace_between_markers
-from ..review.changeplan import REPLACING, Change, StagePlan, plan_stage, retained_resources
+from ..review.changeplan import REPLACING, Change, StagePlan, is_custom, plan_stage, references, retained_resources
 
 #: The account's first zones, as ``Fn::GetAZs`` returns them where the stage runs today (us-east-1 in the
 #: examples): an environment-agnostic stage picks its subnets' zones with ``Fn::Select [i, Fn::GetAZs]``.
@@ -32,6 +33,8 @@ EXISTING_VPC = {
     "network.existing_route_table_ids": "rtb-0aaaaaaaaaaaaaaa1,rtb-0bbbbbbbbbbbbbbb2,rtb-0ccccccccccccccc3",
 }
 PREVIOUS_KUBERNETES = "1.35"
+#: the default stage's cluster name (derived from the stage and construct path), as recorded after its first deploy
+DEPLOYED_NAME = "DevCluster-BAA1FB0D"
 
 #: Configurations a change starts from: the app as cdk.json has it, and three others a matrix entry needs.
 BASES: dict[str, dict[str, Any]] = {
@@ -42,6 +45,10 @@ BASES: dict[str, dict[str, Any]] = {
         "cluster.deployed_kubernetes_version": PREVIOUS_KUBERNETES,
     },
     "no-bastion": {"operations.bastion": "false"},
+    # a stage deployed before zone IDs, kept where it is by placing its subnets by name
+    "by-name": {"network.zones_by_name": "true"},
+    "three-profiles": {"cluster.app_profiles": json.dumps([{"namespace": n} for n in ("payments", "custom-space", "batch")])},
+    "deployed-name": {"cluster.deployed_name": DEPLOYED_NAME},
 }
 
 
@@ -63,9 +70,10 @@ class SettingChange:
 
 
 CHANGES: tuple[SettingChange, ...] = (
+    SettingChange("az-count", "network.az_count", "2 → 3 (each region's first three zone IDs)", {"network.az_count": "3"}),
     SettingChange(
-        "az-count", "network.az_count", "2 → 3 (with network.availability_zones us-east-1a,b,c)",
-        {"network.az_count": "3"}, with_={"network.availability_zones": ",".join(ACCOUNT_AZS)},
+        "zones-by-id", "network.zones_by_name", "true → false (a stage deployed before zone IDs moves to them)",
+        {"network.zones_by_name": "false"}, base="by-name",
     ),
     SettingChange(
         "existing-subnets", "network.existing_subnet_ids", "one subnet of an existing VPC swapped for another",
@@ -78,6 +86,26 @@ CHANGES: tuple[SettingChange, ...] = (
     SettingChange(
         "profile-labels", "cluster.app_profiles", "labels on the custom-space profile (tier=web)",
         {"cluster.app_profiles": json.dumps([{"namespace": "custom-space", "labels": {"tier": "web"}}])},
+    ),
+    SettingChange(
+        "profiles-reordered", "cluster.app_profiles", "payments, custom-space, batch → batch, custom-space, payments",
+        {"cluster.app_profiles": json.dumps([{"namespace": n} for n in ("batch", "custom-space", "payments")])},
+        base="three-profiles",
+    ),
+    SettingChange(
+        "profile-removed", "cluster.app_profiles", "the first of payments, custom-space, batch removed",
+        {"cluster.app_profiles": json.dumps([{"namespace": n} for n in ("custom-space", "batch")])}, base="three-profiles",
+    ),
+    SettingChange(
+        "cluster-name", "cluster.name", f"{DEPLOYED_NAME} → payments-cluster on a deployed stage",
+        {"cluster.name": "payments-cluster"}, base="deployed-name",
+    ),
+    SettingChange(
+        "cluster-name-intended", "cluster.name", "the same, with cluster.replace_deployed_cluster=true",
+        {"cluster.name": "payments-cluster"}, base="deployed-name", with_={"cluster.replace_deployed_cluster": "true"},
+    ),
+    SettingChange(
+        "support-extended", "cluster.support_type", "STANDARD → EXTENDED", {"cluster.support_type": "EXTENDED"}
     ),
     SettingChange(
         "sample-image", "workloads.sample_image", "nginx-unprivileged 1.28.0 → 1.29.1",
@@ -135,21 +163,56 @@ def synthesize(outdir: Path, cdk_json: Path = Path("cdk.json")) -> None:
         context = {**project_context, **overrides, "aws:cdk:enable-path-metadata": True, "aws:cdk:disable-asset-staging": True}
         app = cdk.App(outdir=str(outdir / name), context=context)
         stage, env = stage_from_context(context)
-        PrivateEksFargateStage(app, stage, settings=settings_from_context(context), env=env, compliance_checks=False)
+        try:
+            PrivateEksFargateStage(app, stage, settings=settings_from_context(context), env=env, compliance_checks=False)
+        except ConfigError as error:  # the synth stops with this line: the change is refused, nothing is deployed
+            (outdir / name).mkdir(parents=True, exist_ok=True)
+            (outdir / name / REFUSED_FILE).write_text(f"error: {error}")
+            continue
         app.synth()
 
 
+REFUSED_FILE = "REFUSED"
+
+
+def refusals(outdir: Path) -> dict[str, str]:
+    """The configurations synth refused, with the one line the user sees."""
+    return {name: (outdir / name / REFUSED_FILE).read_text() for name in configurations() if (outdir / name / REFUSED_FILE).exists()}
+
+
 def load(outdir: Path) -> dict[str, list[StackTemplate]]:
-    """The synthesized configurations, by name."""
-    return {name: load_stacks(outdir / name) for name in configurations()}
+    """The synthesized configurations, by name (the refused ones are absent)."""
+    return {name: load_stacks(outdir / name) for name in configurations() if not (outdir / name / REFUSED_FILE).exists()}
 
 
 def plans(synthesized: Mapping[str, list[StackTemplate]]) -> dict[str, StagePlan]:
-    """The plan of every change in the matrix, by change name."""
+    """The plan of every change in the matrix that synthesizes, by change name."""
     return {
         change.name: plan_stage(synthesized[f"base-{change.base}"], synthesized[change.name], azs=ACCOUNT_AZS)
-        for change in CHANGES
+        for change in CHANGES if change.name in synthesized
     }
+
+
+def _selector(resource: Mapping[str, Any]) -> str:
+    """A Fargate profile's selectors as a person reads them: ``namespace`` or ``namespace (key=value)``."""
+    words = []
+    for selector in resource["Properties"].get("Selectors", []):
+        labels = ",".join(f"{label['Key']}={label['Value']}" for label in selector.get("Labels", []))
+        words.append(f"{selector['Namespace']} ({labels})" if labels else selector["Namespace"])
+    return ", ".join(words)
+
+
+def pod_restarts(before: list[StackTemplate], stage: StagePlan) -> list[str]:
+    """Whose pods a change restarts: EKS deletes every pod a Fargate profile scheduled when CloudFormation deletes
+    the profile (replaced: after the new one exists; removed: the pods stay Pending unless another profile selects
+    them). From the profiles' selectors in the deployed templates."""
+    old = {s.path: s.template.get("Resources", {}) for s in before}
+    restarted = []
+    for stack, change in stage.changes():
+        if change.type == "AWS::EKS::FargateProfile" and change.action in (*REPLACING, "remove"):
+            selector = _selector(old[stack][change.logical_id])
+            restarted.append(f"{selector} (profile removed)" if change.action == "remove" else selector)
+    return restarted
 
 
 # --- README sections ------------------------------------------------------------------------------------------------
@@ -175,34 +238,91 @@ def _counted(changes: list[tuple[str, Change]]) -> str:
     return ", ".join(f"{kind} ×{n}" if n > 1 else kind for kind, n in counts.items()) or "—"
 
 
-def change_table(matrix: Mapping[str, StagePlan]) -> str:
+def _removed(stage: StagePlan, before: list[StackTemplate]) -> str:
+    """Removed resources counted by type; those CloudFormation retains (they stay, with their data) say so."""
+    old = {s.path: s.template.get("Resources", {}) for s in before}
+    gone: list[tuple[str, Change]] = []
+    kept: list[tuple[str, Change]] = []
+    for stack, change in stage.changes():
+        if change.action == "remove":
+            retained = old[stack][change.logical_id].get("DeletionPolicy") == "Retain"
+            (kept if retained else gone).append((stage.labels[stack, change.logical_id], change))
+    parts = ([_counted(gone)] if gone else []) + ([f"kept (retained): {_counted(kept)}"] if kept else [])
+    return "; ".join(parts) or "—"
+
+
+def change_table(synthesized: Mapping[str, list[StackTemplate]], refused: Mapping[str, str] | None = None,
+                 matrix: Mapping[str, StagePlan] | None = None) -> str:
     """The README's "what changing each setting does on AWS" table: replaced resources by name (a replaced resource
-    with a custom name always gets a new one), the rest counted by type."""
-    lines = ["| setting | change | replaced | added | removed | updated in place |", "|---|---|---|---|---|---|"]
+    with a custom name always gets a new one), whose pods restart (replaced or removed Fargate profiles), the rest
+    counted by type; a change synth refuses shows the line the user gets."""
+    refused = refused or {}
+    matrix = matrix if matrix is not None else plans(synthesized)
+    lines = [
+        "| setting | change | replaced | restarts the pods of | added | removed | updated in place |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for change in CHANGES:
-        stage = matrix[change.name]
+        if change.name in refused:
+            lines.append(f"| `{change.setting}` | {change.change} | refused at synth: `{refused[change.name].strip()}` | — | — | — | — |")
+            continue
+        stage, before = matrix[change.name], synthesized[f"base-{change.base}"]
         in_place = [_counted(stage.with_action("update"))] if stage.with_action("update") else []
         in_place += [f"termination protection {state}" for state in stage.protection_changes()]
         lines.append(
-            f"| `{change.setting}` | {change.change} | {_listed(stage.with_action(*REPLACING))} | "
-            f"{_counted(stage.with_action('add'))} | {_counted(stage.with_action('remove'))} | {'; '.join(in_place) or '—'} |"
+            f"| `{change.setting}` | {change.change} | {_listed(stage.with_action(*REPLACING))}{_refused(stage)} | "
+            f"{', '.join(pod_restarts(before, stage)) or '—'} | {_counted(stage.with_action('add'))} | "
+            f"{_removed(stage, before)} | {'; '.join(in_place) or '—'} |"
         )
     return "\n".join(lines)
 
 
+def _refused(stage: StagePlan) -> str:
+    """What makes CloudFormation refuse the update: collisions and exports in use (nothing: an empty string)."""
+    reasons = sorted({c.note.split("; ")[-1].split(" still held")[0] + " still held" for _, c in stage.changes() if c.collision})
+    exports = [name for names in stage.exports.values() for name in names]
+    reasons += [f"{len(exports)} export(s) another stack imports would change"] if exports else []
+    return f" — **CloudFormation refuses this update** ({'; '.join(reasons)})" if reasons else ""
+
+
+def _keys_used(template: Mapping[str, Any], logical_id: str) -> list[str]:
+    """The KMS keys of `template` that resource `logical_id` references (its encryption)."""
+    resources = template.get("Resources", {})
+    props = resources[logical_id].get("Properties", {})
+    keys = {ref for ref, _ in references(props) if resources.get(ref, {}).get("Type") == "AWS::KMS::Key"}
+    return sorted(keys)
+
+
 def retained_table(stacks: list[StackTemplate]) -> str:
-    """The README's destroy section: what `cdk destroy` leaves in the account and what the next deploy does with it."""
-    lines = ["| stack | resource | name | next deploy of the same stage |", "|---|---|---|---|"]
+    """The README's destroy section: what `cdk destroy` leaves in the account, the key each kept resource is encrypted
+    with, and what the next deploy does with it. A key that a kept resource still uses (an adopted log group or
+    repository keeps its key: adoption does not re-encrypt) says so, with the resources, so nobody deletes it."""
+    lines = ["| stack | resource | name | encrypted with | next deploy of the same stage |", "|---|---|---|---|---|"]
     for stack in stacks:
-        for item in retained_resources(stack.template):
-            if item.name is None:
-                then = "not touched: a new one is created next to it (delete the old one when no longer needed)"
+        # a retained custom resource leaves nothing in the account: a Kubernetes object goes with its cluster
+        items = [item for item in retained_resources(stack.template) if not is_custom(item.type)]
+        label = {item.logical_id: item.label.split("/", 1)[-1] for item in items}
+        users: dict[str, list[str]] = {}
+        for item in items:
+            for key in _keys_used(stack.template, item.logical_id):
+                users.setdefault(key, []).append(f"`{item.name}` (adopted)" if item.importable else label[item.logical_id])
+        for item in items:
+            keys = [label.get(key, key) for key in _keys_used(stack.template, item.logical_id)]
+            encrypted = ", ".join(keys) or "—"
+            if item.type == "AWS::KMS::Key":
+                kept = users.get(item.logical_id)
+                then = (f"a new key is created; this one stays in use by {', '.join(kept)}: keep it while these exist"
+                        if kept else "a new key is created; no kept resource uses this one: schedule its deletion when "
+                        "nothing you kept elsewhere (exports, backups) needs it")
+            elif item.name is None:
+                then = "not touched: a new one is created next to it; delete it when no longer needed (its key: see the key's row)"
             elif item.importable:
-                then = "adopted as it is (`cdk deploy --import-existing-resources`): logs and images continue"
+                then = (f"adopted as it is (`cdk deploy --import-existing-resources`): its logs or images continue, still "
+                        f"encrypted with the old {encrypted} (adoption does not re-encrypt)")
             else:
                 then = "fails with \"already exists\" until it is deleted"
             name = f"`{item.name}`" if item.name else "generated"
-            lines.append(f"| {stack.path} | {item.label.split('/', 1)[-1]} ({item.type.split('::', 1)[1]}) | {name} | {then} |")
+            lines.append(f"| {stack.path} | {label[item.logical_id]} ({item.type.split('::', 1)[1]}) | {name} | {encrypted} | {then} |")
     return "\n".join(lines)
 
 
@@ -214,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     synthesize(args.synth)
     if args.write:
         synthesized = load(args.synth)
-        text = replace_between_markers(args.write.read_text(), change_table(plans(synthesized)), CHANGES_BEGIN, CHANGES_END)
+        table = change_table(synthesized, refusals(args.synth))
+        text = replace_between_markers(args.write.read_text(), table, CHANGES_BEGIN, CHANGES_END)
         text = replace_between_markers(text, retained_table(synthesized["base-default"]), RETAINED_BEGIN, RETAINED_END)
         args.write.write_text(text)
     return 0

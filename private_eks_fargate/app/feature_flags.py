@@ -50,9 +50,10 @@ KEPT: dict[str, KeptFlag] = {
     ),
     "@aws-cdk/aws-lambda:useCdkManagedLogGroup": KeptFlag(
         False, True,
-        "The recommended value adds a log group /aws/lambda/NAME for each Lambda function that names none (the four "
-        "custom-resource Lambdas of the Cluster stack); the deployed ones have run, so Lambda has already created those "
-        "log groups, and the next deploy would fail with \"already exists\".",
+        "The recommended value adds a log group /aws/lambda/NAME for each Lambda function aws-cdk-lib sees without one: "
+        "the kubectl provider's two, whose log group is set by a property override (blocks/logs.py). Those groups would "
+        "stay empty and unencrypted, and a stage deployed before the kubectl Lambdas had a log group of their own has "
+        "them already (Lambda created them when it ran): its next deploy would fail with \"already exists\".",
     ),
 }
 

@@ -6,11 +6,12 @@ import dataclasses
 import subprocess
 from typing import Any
 
-from aws_cdk import Annotations, Environment, Stack, Stage
+from aws_cdk import Annotations, Aws, Environment, Stack, Stage
 from constructs import Construct
 
 from ..blocks.bastion import AMI_WARNING
 from ..blocks.fargate_logging import NAMESPACE as LOGGING_NAMESPACE
+from ..blocks.network import zone_choice
 from ..blocks.zoned_stack import ZonedStack
 from ..compliance import apply_tags, enable_compliance_checks
 from ..composition.platform import Platform, Scopes, compose
@@ -101,7 +102,11 @@ class PrivateEksFargateStage(Stage):
         self.settings = settings
 
         existing = settings.network.existing_vpc
-        zones = existing.availability_zones if existing else settings.network.availability_zones
+        if existing:
+            zones = existing.availability_zones
+        else:
+            # the zones (IDs or names) the subnets go to when they are known at synth: nothing is looked up
+            zones = zone_choice(settings.network, env.region if env and env.region else Aws.REGION).zones
 
         def stack(name: str) -> Stack:
             # zones named in configuration are the stacks' zones: no lookup, also with an account and region; the

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Mapping
 
 import jsii
-from aws_cdk import Annotations, Aspects, CfnResource, IAspect, Stack, Tags, Token
+from aws_cdk import Annotations, ArnFormat, Aspects, Aws, CfnMapping, CfnResource, IAspect, Stack, Tags, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
@@ -14,7 +15,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from ..compliance import HIPAA, MANAGED_POLICY_FINDING, NIST, PCI, acknowledge, acknowledge_in_packs, user_choice
+from ..compliance import HIPAA, MANAGED_POLICY_FINDING, NIST, PCI, acknowledge, acknowledge_in_packs, nag_arn, user_choice
+from ..regions import BASTION_CANDIDATES, Needs, bastion_default, bastion_mapping
 from ..settings import OperationsSettings, key_of
 from ..settings.errors import ConfigError
 from ..settings.versions import KubernetesRelease
@@ -33,9 +35,11 @@ ROOT_VOLUME_GIB = 16
 AMI_WARNING = "private-eks-fargate:bastionAmiResolvedAtDeploy"
 UNIQUE_IMDSV2_TEMPLATE_FLAG = "@aws-cdk/aws-ec2:uniqueImdsv2TemplateName"
 _ARCH_NAMES = {ec2.InstanceArchitecture.X86_64: "x86_64", ec2.InstanceArchitecture.ARM_64: "arm64"}
-#: The cheapest x86_64 type that AWS Control Tower's CT.EC2.PR.19 accepts (a Nitro type that encrypts traffic between
-#: instances in transit); t3.micro costs less and fails that control (the user's choice, named in the review report).
-DEFAULT_INSTANCE_TYPE = "c7a.medium"
+#: The mapping of the default instance type per region (environment-agnostic stacks): regions.bastion_mapping().
+INSTANCE_TYPE_MAPPING = "BastionInstanceTypes"
+#: The instance's template Metadata key for the Session Manager preferences its role was given permissions for.
+SESSION_METADATA = "SessionManagerPreferences"
+SESSION_INPUTS_USED = ("kmsKeyId", "cloudWatchLogGroupName", "s3BucketName", "s3KeyPrefix", "s3BucketKmsKeyArn")
 
 
 def layer_location(layer: lambda_.LayerVersion) -> s3.Location:
@@ -91,16 +95,40 @@ def bastion_image(scope: Construct, ami: str | None) -> ec2.IMachineImage:
     )
 
 
-def check_instance_type(instance_type: str, release: KubernetesRelease) -> None:
-    """Raise ConfigError unless the instance type can run the kubectl shipped with `release`'s layer package."""
+def check_instance_type(instance_type: str | None, release: KubernetesRelease) -> None:
+    """Raise ConfigError unless the instance type can run the kubectl shipped with `release`'s layer package (the
+    default types per region are all x86_64)."""
+    if instance_type is None:
+        return
     architecture = ec2.InstanceType(instance_type).architecture
     if architecture != KUBECTL_ARCHITECTURE:
         wanted = _ARCH_NAMES[KUBECTL_ARCHITECTURE]
         raise ConfigError(
             key_of(OperationsSettings, "bastion_instance_type"),
             f"{instance_type!r} is {_ARCH_NAMES[architecture]}, but the kubectl that can be installed without "
-            f"internet ({release.layer_package}) is built for {wanted}; use an {wanted} type such as {DEFAULT_INSTANCE_TYPE}",
+            f"internet ({release.layer_package}) is built for {wanted}; use an {wanted} type such as "
+            f"{BASTION_CANDIDATES[0][0]}",
         )
+
+
+def instance_type_for(scope: Construct, instance_type: str | None) -> str:
+    """The bastion's instance type as the template writes it: the user's, else the cheapest x86_64 type AWS Control
+    Tower's CT.EC2.PR.19 accepts that the region offers (a literal when the stack's region is known, a per-region
+    mapping when it is not)."""
+    if instance_type is not None:
+        return instance_type
+    stack = Stack.of(scope)
+    if not Token.is_unresolved(stack.region):
+        chosen = bastion_default(stack.region)
+        if chosen is None:
+            raise ConfigError(
+                key_of(OperationsSettings, "bastion_instance_type"),
+                f"{stack.region} offers none of the x86_64 types CT.EC2.PR.19 accepts "
+                f"({', '.join(kind for kind, _ in BASTION_CANDIDATES)}); name a type it offers",
+            )
+        return chosen
+    mapping = stack.node.try_find_child(INSTANCE_TYPE_MAPPING) or CfnMapping(stack, INSTANCE_TYPE_MAPPING, mapping=bastion_mapping())
+    return mapping.find_in_map(Aws.REGION, "InstanceType")
 
 
 class SsmBastion(Construct):
@@ -123,10 +151,11 @@ class SsmBastion(Construct):
         cluster: eks.ICluster,
         release: KubernetesRelease,
         kubectl_layer: lambda_.LayerVersion,
-        instance_type: str = DEFAULT_INSTANCE_TYPE,
+        instance_type: str | None = None,
         ami: str | None = None,
         public: bool = False,
         verify_args: str = "",
+        session_preferences: Mapping[str, Any] | None = None,
     ) -> None:
         """
         :param vpc: the cluster's VPC
@@ -135,17 +164,23 @@ class SsmBastion(Construct):
         :param release: the cluster's Kubernetes release (named in errors)
         :param kubectl_layer: the cluster's kubectl layer; its zip (already uploaded for the kubectl Lambda) holds the
             kubectl the bastion installs
-        :param instance_type: EC2 instance type, of the architecture the shipped kubectl is built for. default:
-            c7a.medium, the cheapest x86_64 type AWS Control Tower's CT.EC2.PR.19 accepts
+        :param instance_type: EC2 instance type, of the architecture the shipped kubectl is built for. default: per
+            region, the cheapest x86_64 type AWS Control Tower's CT.EC2.PR.19 accepts that the region offers
+            (``regions.BASTION_CANDIDATES``; c7a.medium in us-east-1)
         :param ami: the AMI id, pinned. default: the newest AL2023, kept in cdk.context.json for an account-bound stack
             (``npx cdk context --reset KEY`` moves it), resolved at every deploy for an environment-agnostic one
         :param public: the subnets are public: give the instance a public address to reach Systems Manager.
             default: false, Systems Manager is reached through VPC endpoints
         :param verify_args: arguments baked into the documented verify command line. default: none
+        :param session_preferences: the account's Session Manager preferences (the SSM-SessionManagerRunShell
+            document's inputs): the role may decrypt with ``kmsKeyId``, write session logs to
+            ``cloudWatchLogGroupName`` and to ``s3BucketName``/``s3KeyPrefix`` (with ``s3BucketKmsKeyArn``).
+            default: none, sessions as Session Manager starts them without preferences
         """
         check_instance_type(instance_type, release)
         super().__init__(scope, construct_id)
         self.public = public
+        self.region_needs = Needs(instance_types=(instance_type,)) if instance_type else Needs(default_bastion=True)
         # IMDSv2 comes with a launch template; a fixed template name would collide between two stacks in a region
         self.node.set_context(UNIQUE_IMDSV2_TEMPLATE_FLAG, True)
         region = Stack.of(self).region
@@ -174,6 +209,8 @@ class SsmBastion(Construct):
         self.role.add_to_principal_policy(
             iam.PolicyStatement(actions=["eks:DescribeCluster"], resources=[cluster.cluster_arn])
         )
+        self.session_preferences = dict(session_preferences or {})
+        self._grant_session_preferences()
         self.volume_key = platform_key(self, "VolumeKey", description="Encryption of the SSM bastion's root volume")
         kubectl_zip = layer_location(kubectl_layer)
         kubectl_bucket = s3.Bucket.from_bucket_name(self, "KubectlLayerBucket", kubectl_zip.bucket_name)
@@ -219,7 +256,7 @@ class SsmBastion(Construct):
             "Instance",
             vpc=vpc,
             vpc_subnets=subnets,
-            instance_type=ec2.InstanceType(instance_type),
+            instance_type=ec2.InstanceType(instance_type_for(self, instance_type)),
             machine_image=bastion_image(self, ami),
             role=self.role,
             security_group=self.security_group,
@@ -248,8 +285,8 @@ class SsmBastion(Construct):
         # the launch template CDK adds for IMDSv2 (at synth, by an aspect) says so too (CT.EC2.PR.10)
         Aspects.of(self.instance).add(_LaunchTemplateMonitoring(self.instance.node.path))
         # EC2 takes the zone from the subnet; CDK's copy of it is a literal zone name with an imported VPC, which
-        # cfn-lint and CloudFormation's own validation warn about (W3010)
-        self.instance.node.default_child.add_property_deletion_override("AvailabilityZone")
+        # cfn-lint and CloudFormation's own validation warn about (W3010), or a zone ID a mapping holds in another stack
+        self.instance.node.default_child.availability_zone = None
         for key, value in (
             ("Name", f"{Stack.of(self).stack_name}-bastion"),
             ("Purpose", "EKS operator bastion (kubectl, AWS CLI, verify)"),
@@ -259,7 +296,65 @@ class SsmBastion(Construct):
         ):
             Tags.of(self.instance).add(key, value)
         self.verify_command = f"{VERIFY_COMMAND} {verify_args}".strip()
+        used = {k: v for k, v in self.session_preferences.items() if k in SESSION_INPUTS_USED and v}
+        if used:
+            # for the reviewer: what the role was given for, read by the review report
+            self.instance.node.default_child.add_metadata(SESSION_METADATA, used)
         self._acknowledge_findings()
+
+    def _grant_session_preferences(self) -> None:
+        """What a Session Manager session needs from the bastion's role when the account's preferences encrypt or log
+        sessions (AWS Systems Manager User Guide, "Create a custom IAM role for Session Manager")."""
+        stack, prefs = Stack.of(self), self.session_preferences
+        key = prefs.get("kmsKeyId")
+        if key:
+            arn = key if key.startswith("arn:") else stack.format_arn(service="kms", resource="key", resource_name=key)
+            self._session_statement("SessionKey", ["kms:Decrypt"], [arn])
+        group = prefs.get("cloudWatchLogGroupName")
+        if group:
+            self._session_statement(
+                "SessionLogStreams", ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                [stack.format_arn(service="logs", resource="log-group", resource_name=f"{group}:*", arn_format=ArnFormat.COLON_RESOURCE_NAME)],
+            )
+            # the agent lists log groups to find its own; IAM scopes this action to log groups of the account and region
+            all_groups = stack.format_arn(service="logs", resource="log-group", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME)
+            self._session_statement("SessionLogGroups", ["logs:DescribeLogGroups"], [all_groups])
+            self._acknowledge_session_wildcard(
+                nag_arn(self, "logs", f"log-group:{group}:*"),
+                f"the log streams of {group}, the log group the account's Session Manager preferences name (stream "
+                "names are made per session)",
+            )
+            self._acknowledge_session_wildcard(
+                nag_arn(self, "logs", "log-group:*"),
+                "logs:DescribeLogGroups, which lists log groups and takes no narrower resource; the agent reads the "
+                "list to find the preferences' log group",
+            )
+        bucket = prefs.get("s3BucketName")
+        if bucket:
+            prefix = str(prefs.get("s3KeyPrefix") or "").strip("/")
+            key_prefix = f"{bucket}/{prefix + '/' if prefix else ''}*"
+            self._session_statement("SessionLogObjects", ["s3:PutObject"], [f"arn:{stack.partition}:s3:::{key_prefix}"])
+            self._session_statement("SessionLogBucket", ["s3:GetEncryptionConfiguration"], [f"arn:{stack.partition}:s3:::{bucket}"])
+            partition = "<AWS::Partition>" if Token.is_unresolved(stack.partition) else stack.partition
+            self._acknowledge_session_wildcard(
+                f"arn:{partition}:s3:::{key_prefix}",
+                f"new objects under {key_prefix}, where the account's Session Manager preferences log sessions (one "
+                "object per session, named by the agent); PutObject only",
+            )
+        bucket_key = prefs.get("s3BucketKmsKeyArn")
+        if bucket and bucket_key:
+            self._session_statement("SessionLogBucketKey", ["kms:GenerateDataKey"], [bucket_key])
+
+    def _session_statement(self, sid: str, actions: list[str], resources: list[str]) -> None:
+        self.role.add_to_principal_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
+
+    def _acknowledge_session_wildcard(self, resource: str, what: str) -> None:
+        acknowledge(
+            self.role.node.find_child("DefaultPolicy").node.default_child,
+            f"AwsSolutions-IAM5[Resource::{resource}]",
+            f"The SSM bastion role may write {what}: what a Session Manager session needs when the account's "
+            "preferences log it (operations.session_manager_preferences).",
+        )
 
     def _acknowledge_findings(self) -> None:
         """Compliance findings of the bastion that are choices, each on its resource with the reason."""
@@ -277,11 +372,20 @@ class SsmBastion(Construct):
             "objects (the kubectl layer and the verify command); it lives and dies with the role.",
         )
         instance = self.instance.node.default_child
+        if self.region_needs.default_bastion and Token.is_unresolved(Stack.of(self).region):
+            acknowledge_in_packs(
+                instance,
+                "EC2EBSOptimizedInstance",
+                (NIST, HIPAA),
+                f"The bastion's type comes from the {INSTANCE_TYPE_MAPPING} mapping by region, which cdk-nag cannot "
+                "read; each type in it is a current Nitro type, none of the old types this rule checks.",
+            )
         user_choice(
             instance,
             "CT.EC2.PR.19",
             key_of(OperationsSettings, "bastion_instance_type"),
-            f"a Nitro type that encrypts traffic between instances, e.g. {DEFAULT_INSTANCE_TYPE} (the default), meets it",
+            f"a Nitro type that encrypts traffic between instances, e.g. {BASTION_CANDIDATES[0][0]} (the default "
+            "chooses one per region), meets it",
         )
         if self.public:
             user_choice(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from aws_cdk import Annotations, Aws, CfnOutput, CfnResource, Duration, Names, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -24,14 +24,17 @@ from ..compliance import (
 from ..pod_security import namespace_labels
 from ..settings import ClusterSettings, FargateProfileSpec, MirroredImage, key_of
 from ..settings.checks import RESERVED_NAMESPACES, check_cluster_name
-from ..settings.model import check_registries
+from ..settings.model import check_cluster_rename, check_registries
 from ..settings.versions import KubernetesRelease
-from .coredns import COREDNS_SELECTOR, CoreDnsOnFargate
+from .coredns import COREDNS_SELECTOR, PROFILE_LABEL, CoreDnsOnFargate
 from .image_guard import ImageGuard, ImagePolicy
 from .irsa import NATIVE_OIDC_PROVIDER_FLAG
 from .keys import platform_key
-from .logs import DEFAULT_LOG_RETENTION_DAYS, retained_log_group
+from .logs import DEFAULT_LOG_RETENTION_DAYS, log_to, retained_log_group
+from .manifests import retained_manifest
 from .network import selected_subnets
+from .security_groups import HTTPS, https_out_only
+from .timeouts import time_out_kubectl_resources
 from .workload import Workload
 
 ALL_LOG_TYPES = (
@@ -46,6 +49,13 @@ ISOLATED_SUBNETS_WARNING = "@aws-cdk/aws-eks:isolatedSubnetsForKubectlPrivateSub
 COREDNS_PROFILE = FargateProfileSpec(
     namespace=COREDNS_SELECTOR["namespace"], labels=COREDNS_SELECTOR["labels"]
 )
+#: Pods name their profile in a label (PROFILE_LABEL), so profile names are valid label values.
+LABEL_VALUE_LIMIT = 63
+#: What CloudFormation shows for an EKS cluster's upgrade policy when the template sets none (EKS's default).
+EKS_DEFAULT_SUPPORT_TYPE = "EXTENDED"
+#: The cluster resource's template metadata: where its Kubernetes version stands in the EKS support calendar, for the
+#: review report's cost table (which reads templates only).
+SUPPORT_METADATA = "private-eks-fargate:kubernetes-support"
 
 
 def profile_name(prefix: str, identity: Any) -> str:
@@ -53,10 +63,20 @@ def profile_name(prefix: str, identity: Any) -> str:
 
     `identity` holds every create-only property of the profile (cluster, pod execution role, subnets, selectors) as
     CloudFormation sees them, and its construct path: a change of any of them replaces the profile (or moves it to
-    another logical id), and CloudFormation cannot create the replacement while the old profile holds the name.
+    another logical id), and CloudFormation cannot create the replacement while the old profile holds the name. At most
+    63 characters (pods name their profile in a label), the digest always whole.
     """
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:8]
-    return f"{prefix}-{digest}"[:100]
+    return f"{prefix[: LABEL_VALUE_LIMIT - len(digest) - 1]}-{digest}"
+
+
+def profile_construct_id(spec: FargateProfileSpec) -> str:
+    """An application profile's construct id, so its logical id, from what it selects (never its position in a list):
+    ``AppProfile-<namespace>`` for a whole namespace, plus a digest of the labels for a labelled selector."""
+    if not spec.labels:
+        return f"AppProfile-{spec.namespace}"
+    labels = hashlib.sha256(json.dumps(sorted(spec.labels.items())).encode()).hexdigest()[:8]
+    return f"AppProfile-{spec.namespace}-{labels}"
 
 
 def default_cluster_name(scope: Construct) -> str:
@@ -85,12 +105,18 @@ class PrivateCluster(Construct):
 
     - endpoint private only, all five control-plane log types, secrets envelope-encrypted with a
       customer-managed KMS key (rotation on), authentication through access entries only;
-    - the kubectl provider's Lambdas in the cluster subnets, with the kubectl layer of the cluster's version;
+    - the kubectl provider's Lambdas in the cluster subnets, with the kubectl layer of the cluster's version, in a
+      security group of their own that the cluster security group admits on 443 (the stack can delete it: nothing
+      of EKS uses it), logging to a retained, KMS-encrypted log group of the stack;
     - one pod execution role (scoped to this cluster's profiles by ``aws:SourceArn``), a CoreDNS profile
-      (``kube-system`` / ``k8s-app=kube-dns`` only) and the application profiles, created one after another;
-    - CoreDNS as the EKS add-on on Fargate and waited for; a namespace manifest for each application namespace;
+      (``kube-system`` / ``k8s-app=kube-dns`` only) and the application profiles, keyed by what they select and
+      created one after another;
+    - CoreDNS as the EKS add-on on Fargate, pinned to its profile and waited for; a namespace manifest for each
+      application namespace, left in the cluster when the platform stops managing it;
     - the control-plane log group ``/aws/eks/<name>/cluster`` created before the cluster (KMS-encrypted, retained,
       with the configured retention), so EKS does not create it with infinite retention;
+    - an explicit upgrade policy (``settings.support_type``) and deletion protection when asked;
+    - a ServiceTimeout on every kubectl custom resource of the stack (``timeouts.py``);
     - the image guard over every manifest in the stack, and workloads (``add_workload``).
     """
 
@@ -106,6 +132,7 @@ class PrivateCluster(Construct):
         endpoints_present: bool = True,
         log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS,
         allowed_registries: Sequence[str] = (),
+        deletion_protection: bool = False,
     ) -> None:
         """
         :param vpc: the VPC of the cluster
@@ -118,6 +145,8 @@ class PrivateCluster(Construct):
         :param log_retention_days: retention of the control-plane log group. default: 365
         :param allowed_registries: registry hosts or host/path prefixes the image guard accepts besides this
             account's ECR in this region (``workloads.allowed_registries``). default: none
+        :param deletion_protection: EKS refuses to delete the cluster (``compliance.production``): a stack delete,
+            or a change that replaces the cluster, fails until it is turned off. default: false
         """
         settings = settings or ClusterSettings()
         release = settings.validate()
@@ -130,6 +159,7 @@ class PrivateCluster(Construct):
         self.log_retention_days = log_retention_days
         self.cluster_name = settings.cluster_name or default_cluster_name(self)
         check_cluster_name(key_of(ClusterSettings, "cluster_name"), self.cluster_name)
+        check_cluster_rename(settings, self.cluster_name)
         self.control_plane_log_group = retained_log_group(
             self,
             "ControlPlaneLogs",
@@ -147,6 +177,13 @@ class PrivateCluster(Construct):
             self, "SecretsKey", description="Envelope encryption of Kubernetes secrets in the private EKS cluster"
         )
         self.kubectl_layer = kubectl_layer(self, "KubectlLayer", self.release)
+        self.kubectl_security_group = https_out_only(
+            self,
+            "KubectlSecurityGroup",
+            vpc=vpc,
+            description="kubectl provider Lambdas: no inbound rules; HTTPS out to the EKS API server and the VPC endpoints",
+            egress="HTTPS to the EKS API server and the VPC endpoints",
+        )
         self.cluster = eks.Cluster(
             self,
             "Cluster",
@@ -161,12 +198,45 @@ class PrivateCluster(Construct):
             # Fargate only: no EKS Auto Mode node pools and no default node group (as FargateCluster does)
             default_capacity=0,
             default_capacity_type=eks.DefaultCapacityType.NODEGROUP,
-            kubectl_provider_options=eks.KubectlProviderOptions(kubectl_layer=self.kubectl_layer),
+            # not the cluster security group EKS owns (aws-cdk-lib's default): Lambda releases a function's network
+            # interfaces only after the function is gone, and EKS could not delete its group until then
+            kubectl_provider_options=eks.KubectlProviderOptions(
+                kubectl_layer=self.kubectl_layer, security_groups=[self.kubectl_security_group]
+            ),
         )
-        self.cluster.node.default_child.node.add_dependency(self.control_plane_log_group)
+        cfn_cluster = self.cluster.node.default_child
+        cfn_cluster.node.add_dependency(self.control_plane_log_group)
+        cfn_cluster.add_property_override("DeletionProtection", deletion_protection)
+        cfn_cluster.add_property_override("UpgradePolicy", {"SupportType": settings.support_type})
+        cfn_cluster.add_metadata(SUPPORT_METADATA, {
+            "version": self.release.version,
+            "phase": "extended" if self.release.extended_support_only else "standard",
+            "calendar": self.release.support,
+        })
+        provider = self.cluster.kubectl_provider
+        self.kubectl_ingress = ec2.CfnSecurityGroupIngress(
+            self,
+            "KubectlToApiServer",
+            group_id=self.cluster.cluster_security_group_id,
+            source_security_group_id=self.kubectl_security_group.security_group_id,
+            ip_protocol="tcp",
+            from_port=HTTPS,
+            to_port=HTTPS,
+            description="kubectl from the kubectl provider Lambdas",
+        )
+        # the Lambdas are created after the rule and deleted before it: every kubectl call, deletes included, gets through
+        provider.node.add_dependency(self.kubectl_ingress)
+        #: where the kubectl handler and its provider framework log (both; Lambda would otherwise create
+        #: /aws/lambda/<name> on first run, unencrypted and never expiring)
+        self.kubectl_log_group = retained_log_group(self, "KubectlProviderLogs", retention_days=log_retention_days)
+        log_to(self.kubectl_log_group, provider.node.find_child("Handler"))
+        log_to(self.kubectl_log_group, provider.node.find_child("Provider").node.find_child("framework-onEvent"), framework=True)
+        #: what must exist before anything in this stack calls into the VPC (the endpoints in a single-stack setup)
+        self.endpoint_dependencies: list[IDependable] = list(endpoints)
         if endpoints:
             # every kubectl custom resource uses the provider, so none runs (or is deleted) without the endpoints
-            self.cluster.kubectl_provider.node.add_dependency(*endpoints)
+            provider.node.add_dependency(*endpoints)
+        time_out_kubectl_resources(self)
         if endpoints_present:
             Annotations.of(self.cluster).acknowledge_warning(
                 ISOLATED_SUBNETS_WARNING,
@@ -193,23 +263,29 @@ class PrivateCluster(Construct):
 
         # The CoreDNS profile is aws-cdk-lib's L2: its KubectlReadyBarrier puts every kubectl resource after it (no
         # kubectl call while it is CREATING, aws-cdk #8854). Application profiles are L1 (_add_app_profile).
+        coredns_profile_name = self._profile_name("CoreDnsProfile", "coredns", COREDNS_PROFILE)
         self.coredns_profile = eks.FargateProfile(
             self,
             "CoreDnsProfile",
             cluster=self.cluster,
-            fargate_profile_name=self._profile_name("CoreDnsProfile", "coredns", COREDNS_PROFILE),
+            fargate_profile_name=coredns_profile_name,
             selectors=[eks.Selector(namespace=COREDNS_PROFILE.namespace, labels=dict(COREDNS_PROFILE.labels))],
             pod_execution_role=self.pod_execution_role,
             vpc=self.cluster.vpc,
             subnet_selection=subnets,
         )
         self._profile_chain: list[IDependable] = [self.coredns_profile]
+        #: every profile with what it selects and its name, for pinning pods to one (``pinned_profile``)
+        self._profiles: list[tuple[FargateProfileSpec, str, IDependable]] = [
+            (COREDNS_PROFILE, coredns_profile_name, self.coredns_profile)
+        ]
+        # keyed and chained by selector: reordering app_profiles changes nothing, removing one replaces no other
         self.app_profiles = [
-            self._add_app_profile(f"AppProfile{index}", f"app-{spec.namespace}", spec)
-            for index, spec in enumerate(settings.app_profiles)
+            self._add_app_profile(profile_construct_id(spec), f"app-{spec.namespace}", spec)
+            for spec in sorted(settings.app_profiles, key=lambda spec: spec.selector_key)
         ]
         self._namespace_profiles = {
-            spec.namespace: profile for spec, profile in zip(settings.app_profiles, self.app_profiles) if not spec.labels
+            spec.namespace: profile for spec, _, profile in self._profiles[1:] if not spec.labels
         }
         self.namespaces: dict[str, eks.KubernetesManifest] = {}
         for spec in settings.app_profiles:
@@ -225,6 +301,7 @@ class PrivateCluster(Construct):
             cluster=self.cluster,
             release=self.release,
             profile=self.coredns_profile,
+            profile_name=coredns_profile_name,
             timeout=Duration.minutes(settings.coredns_ready_timeout_minutes),
             after=endpoints,
         )
@@ -306,13 +383,13 @@ class PrivateCluster(Construct):
         """An application profile as an L1 resource, so that aws-cdk-lib's barrier does not hold every kubectl
         resource (the CoreDNS rollout wait among them) until it exists: the manifests of its namespace wait for it instead
         (``Workload.add_manifests``). Chained after the previous profile: EKS takes one profile operation at a time
-        per cluster. The construct path, and so the logical id, is the one the L2 profile had, so no deployed
-        profile is replaced."""
+        per cluster. Its construct path ends in ``/Resource``, as an L2 profile's would."""
+        name = self._profile_name(construct_id, prefix, spec)
         profile = eks.CfnFargateProfile(
             Construct(self, construct_id),
             "Resource",
             cluster_name=self.cluster.cluster_name,
-            fargate_profile_name=self._profile_name(construct_id, prefix, spec),
+            fargate_profile_name=name,
             pod_execution_role_arn=self.pod_execution_role.role_arn,
             selectors=[
                 eks.CfnFargateProfile.SelectorProperty(
@@ -324,7 +401,27 @@ class PrivateCluster(Construct):
         )
         profile.node.add_dependency(self._profile_chain[-1])
         self._profile_chain.append(profile)
+        self._profiles.append((spec, name, profile))
         return profile
+
+    def pinned_profile(self, namespace: str, labels: Mapping[str, str]) -> tuple[str, IDependable] | None:
+        """(name, resource) of the profile that schedules pods of `namespace` with `labels`: the most specific one that
+        selects them. Pods that carry its name in the ``eks.amazonaws.com/fargate-profile`` label go to it (Fargate
+        otherwise picks any matching profile), so a replaced profile rolls them onto its replacement while both exist,
+        before CloudFormation deletes the old one. None: no profile of this cluster selects them."""
+        matching = [
+            (spec, name, profile) for spec, name, profile in self._profiles
+            if spec.namespace == namespace and all(labels.get(k) == v for k, v in spec.labels.items())
+        ]
+        if not matching:
+            return None
+        _, name, profile = max(matching, key=lambda match: (len(match[0].labels), match[0].selector_key))
+        return name, profile
+
+    def build_after(self, *resources: IDependable) -> None:
+        """Create (and update) the EKS cluster only after `resources`: a failure of one of them (e.g. an image copy)
+        then rolls back a stack whose cluster was never started, instead of one that waits for it and deletes it."""
+        self.cluster.node.default_child.node.add_dependency(*resources)
 
     @property
     def pod_security_version(self) -> str:
@@ -342,20 +439,25 @@ class PrivateCluster(Construct):
         return namespace_labels(self.settings.pod_security_level(namespace), self.pod_security_version)
 
     def ensure_namespace(self, namespace: str) -> eks.KubernetesManifest:
-        """The manifest of `namespace` (with its Pod Security labels), created when the cluster does not apply it yet."""
+        """The manifest of `namespace` (with its Pod Security labels), created when the cluster does not apply it yet.
+
+        Retained: when the platform stops managing the namespace (removed from the settings), CloudFormation drops the
+        resource without deleting the namespace, which may hold workloads deployed outside this app; delete it
+        yourself with ``kubectl delete namespace NAME``."""
         if namespace not in self.namespaces:
             metadata = {"name": namespace, "labels": self.pod_security_labels(namespace)}
-            self.namespaces[namespace] = self.cluster.add_manifest(
-                f"Namespace-{namespace}", {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
+            self.namespaces[namespace] = retained_manifest(
+                self.cluster, f"Namespace-{namespace}", {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
             )
         return self.namespaces[namespace]
 
     def ensure_profile(self, namespace: str) -> eks.CfnFargateProfile:
-        """A Fargate profile selecting every pod of `namespace`: the configured one, or a new one. Whatever creates
-        pods in `namespace` must depend on it (``Workload.add_manifests`` does)."""
+        """A Fargate profile selecting every pod of `namespace`: the configured one, or a new one (the same construct
+        id as a configured one, so moving a namespace between the two replaces nothing). Whatever creates pods in
+        `namespace` must depend on it (``Workload.add_manifests`` does)."""
         if namespace not in self._namespace_profiles:
             spec = FargateProfileSpec(namespace=namespace)
-            self._namespace_profiles[namespace] = self._add_app_profile(f"AppProfile-{namespace}", f"app-{namespace}", spec)
+            self._namespace_profiles[namespace] = self._add_app_profile(profile_construct_id(spec), f"app-{namespace}", spec)
         return self._namespace_profiles[namespace]
 
     @property
@@ -376,12 +478,15 @@ class PrivateCluster(Construct):
         return Workload(self, construct_id, cluster=self, namespace=namespace, images=images, ready_timeout=ready_timeout)
 
     def add_outputs(self, scope: Construct, vpc: ec2.IVpc) -> None:
-        """CfnOutputs an operator needs: cluster name, ARN, private endpoint and VPC id (the VPC id only when the
-        VPC is defined or imported in this stack: re-exporting another stack's output is a cfn-lint warning)."""
+        """CfnOutputs an operator needs: cluster name, ARN, private endpoint, the kubectl provider's log group and the
+        VPC id (the VPC id only when the VPC is defined or imported in this stack: re-exporting another stack's output
+        is a cfn-lint warning)."""
         outputs = [
             ("ClusterName", self.cluster.cluster_name, "EKS cluster name"),
             ("ClusterArn", self.cluster.cluster_arn, "EKS cluster ARN"),
             ("ClusterEndpoint", self.cluster.cluster_endpoint, "Private API server endpoint (resolves inside the VPC only)"),
+            ("KubectlLogGroup", self.kubectl_log_group.log_group_name,
+             "Log group of the kubectl custom resources (handler and provider framework): why one failed"),
         ]
         if Stack.of(vpc) is Stack.of(scope):
             outputs.append(("VpcId", vpc.vpc_id, "VPC of the cluster"))

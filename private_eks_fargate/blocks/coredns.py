@@ -12,6 +12,9 @@ from constructs import Construct, IDependable
 from ..settings.versions import KubernetesRelease
 from .rollout import rollout_wait
 
+#: The pod label that names the Fargate profile a pod goes to, when more than one selects it (EKS user guide).
+PROFILE_LABEL = "eks.amazonaws.com/fargate-profile"
+
 COREDNS_SELECTOR = {"namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}}
 #: The add-on's own setting that schedules CoreDNS on Fargate (it sets the pod annotation
 #: eks.amazonaws.com/compute-type: fargate); confirm with
@@ -31,6 +34,11 @@ class CoreDnsOnFargate(Construct):
 
     The add-on depends on the CoreDNS Fargate profile and on `after` (the VPC endpoints in a single-stack setup, the
     Fargate logging ConfigMap): pods created before the profile stay Pending.
+
+    The CoreDNS pods are pinned to their profile by name (a pod-template label, ``PROFILE_LABEL``), and the wait carries
+    that name: when a change replaces the profile (new subnets, say), CloudFormation creates the new profile, the pin
+    moves and CoreDNS rolls onto it (its PodDisruptionBudget keeps DNS answering), the wait runs until the rollout is
+    complete, and only then, in its clean-up, does CloudFormation delete the old profile, which no pod uses any more.
     """
 
     def __init__(
@@ -41,6 +49,7 @@ class CoreDnsOnFargate(Construct):
         cluster: eks.ICluster,
         release: KubernetesRelease,
         profile: eks.FargateProfile,
+        profile_name: str,
         timeout: Duration,
         after: Sequence[IDependable] = (),
     ) -> None:
@@ -48,6 +57,7 @@ class CoreDnsOnFargate(Construct):
         :param cluster: the cluster whose CoreDNS becomes the add-on
         :param release: the cluster's Kubernetes release; its ``coredns`` is the add-on version
         :param profile: the Fargate profile that selects the CoreDNS pods
+        :param profile_name: its name (known at synth), which the pods are pinned to
         :param timeout: how long the rollout wait polls before it fails the deploy
         :param after: further resources the add-on must wait for. default: none
         """
@@ -65,13 +75,28 @@ class CoreDnsOnFargate(Construct):
         )
         self.addon.node.default_child.add_property_override("ResolveConflicts", RESOLVE_CONFLICTS)
         self.addon.node.add_dependency(profile, *after)
+        pin = {"spec": {"template": {"metadata": {"labels": {PROFILE_LABEL: profile_name}}}}}
+        self.pin = eks.KubernetesPatch(
+            self,
+            "ProfilePin",
+            cluster=cluster,
+            resource_name="deployment/coredns",
+            resource_namespace=COREDNS_SELECTOR["namespace"],
+            apply_patch=pin,
+            # the same patch: deleting this resource keeps the pin (a strategic merge patch cannot carry the null that
+            # would remove it); the cluster goes with the stack, and the pin names a profile of the stack
+            restore_patch=pin,
+            patch_type=eks.PatchType.STRATEGIC,
+        )
+        # after the add-on (which owns the Deployment) and after the profile it names, created or replaced
+        self.pin.node.add_dependency(self.addon, profile)
         self.ready = rollout_wait(
             self,
             "Ready",
             cluster=cluster,
             namespace=COREDNS_SELECTOR["namespace"],
             deployment="coredns",
-            applied={"version": self.version, "configuration": FARGATE_CONFIGURATION},
+            applied={"version": self.version, "configuration": FARGATE_CONFIGURATION, "profile": profile_name},
             timeout=timeout,
         )
-        self.ready.node.add_dependency(self.addon)
+        self.ready.node.add_dependency(self.addon, self.pin)

@@ -38,6 +38,12 @@ IMAGE_COPY = "image-copy"
 #: Software in the VPC that calls the EC2 API (e.g. the AWS Load Balancer Controller). Nothing in this platform
 #: does; a feature that adds such a caller enables it, a user asks for it with endpoints.extra_services.
 EC2_API = "ec2-api-in-vpc"
+#: The account's Session Manager preferences encrypt sessions (kmsKeyId) or an S3 log bucket's key: the bastion's agent
+#: calls KMS. They log sessions to CloudWatch Logs (cloudWatchLogGroupName): the agent writes to it.
+SESSION_ENCRYPTION = "ssm-session-encryption"
+SESSION_LOGS = "ssm-session-logs"
+#: ... and to S3 (s3BucketName): the agent writes through the S3 gateway endpoint.
+SESSION_S3_LOGS = "ssm-session-s3-logs"
 
 DEFAULT_FEATURES = frozenset({FARGATE, KUBECTL, LOGGING, IRSA})
 #: The consumer named for endpoints the user asked for.
@@ -88,6 +94,15 @@ ENDPOINT_CATALOG: dict[str, tuple[EndpointNeed, frozenset[str]]] = {
                 "CloudWatch Logs: Fargate's built-in Fluent Bit ships container logs to the log group.",
             ),
             (LOGGING,),
+        ),
+        (
+            EndpointNeed(
+                "kms",
+                "SSM-managed bastion (Session Manager preferences with a KMS key)",
+                "KMS: the bastion's SSM Agent decrypts the session key of the account's Session Manager preferences "
+                "(kmsKeyId), or writes session logs to a bucket encrypted with a KMS key.",
+            ),
+            (SESSION_ENCRYPTION,),
         ),
         (
             EndpointNeed(
@@ -146,13 +161,40 @@ ENDPOINT_CATALOG: dict[str, tuple[EndpointNeed, frozenset[str]]] = {
 }
 
 
+#: A further consumer of a catalog service when a feature is on: (who, why), added to that endpoint's Purpose.
+ALSO_FOR: dict[str, dict[str, tuple[str, str]]] = {
+    "s3": {
+        SESSION_S3_LOGS: (
+            "SSM-managed bastion (Session Manager session logs to S3)",
+            "The bastion's SSM Agent writes session logs to the bucket the account's Session Manager preferences name "
+            "(s3BucketName).",
+        ),
+    },
+    "logs": {
+        SESSION_LOGS: (
+            "SSM-managed bastion (Session Manager session logs)",
+            "The bastion's SSM Agent streams session logs to the log group the account's Session Manager preferences "
+            "name (cloudWatchLogGroupName).",
+        ),
+    },
+}
+
+
 def platform_features(settings: "PlatformSettings") -> frozenset[str]:
     """The features a configuration enables: the one place that turns settings into endpoint needs."""
     features = set(DEFAULT_FEATURES)
-    if not settings.operations.fargate_logging:
+    operations = settings.operations
+    if not operations.fargate_logging:
         features.discard(LOGGING)
-    if settings.operations.bastion and settings.operations.bastion_subnet == "isolated":
+    if operations.bastion and operations.bastion_subnet == "isolated":
         features.add(BASTION)  # a public-subnet bastion reaches Systems Manager through its internet gateway
+        preferences = operations.session_manager_preferences
+        if preferences.get("kmsKeyId") or preferences.get("s3BucketKmsKeyArn"):
+            features.add(SESSION_ENCRYPTION)
+        if preferences.get("cloudWatchLogGroupName"):
+            features.add(SESSION_LOGS)
+        if preferences.get("s3BucketName"):
+            features.add(SESSION_S3_LOGS)
     if settings.workloads.sample_app:
         features.add(IMAGE_COPY)  # the sample app's image is copied; a user's workload with images adds it too
     return frozenset(features)
@@ -163,7 +205,13 @@ def required_endpoints(
 ) -> list[EndpointNeed]:
     """The endpoints the enabled features need, in catalog order, then the user's extra services."""
     enabled = set(features)
-    needs = [need for need, wanted_by in ENDPOINT_CATALOG.values() if wanted_by & enabled]
+    needs = []
+    for need, wanted_by in ENDPOINT_CATALOG.values():
+        parts = [(need.needed_by, need.why)] if wanted_by & enabled else []
+        parts += [also for feature, also in ALSO_FOR.get(need.service, {}).items() if feature in enabled]
+        if parts:
+            needs.append(EndpointNeed(need.service, "; ".join(who for who, _ in parts), " ".join(why for _, why in parts),
+                                      need.gateway))
     present = {need.service for need in needs}
     needs += [
         EndpointNeed(
@@ -194,6 +242,7 @@ class PrivateEndpoints(Construct):
         allowed_cidr: str | None = None,
         strict_data_perimeter: bool = False,
         single_zone: bool = False,
+        session_log_bucket: str | None = None,
     ) -> None:
         """
         :param vpc: the VPC to add endpoints to
@@ -206,6 +255,8 @@ class PrivateEndpoints(Construct):
         :param single_zone: interface endpoints get an ENI in the first of `subnets` only (``endpoints.single_zone``):
             a cost profile for non-production stages; if that zone fails, the VPC loses every AWS API the interface
             endpoints serve. default: false, an ENI in every subnet
+        :param session_log_bucket: the S3 bucket the account's Session Manager preferences log sessions to; with the
+            strict data perimeter the S3 gateway endpoint admits this account's writes to it. default: none
         """
         super().__init__(scope, construct_id)
         interface_subnets = subnets
@@ -227,6 +278,7 @@ class PrivateEndpoints(Construct):
         self.endpoints: dict[str, ec2.IVpcEndpoint] = {}
         self._vpc, self._subnets, self._interface_subnets = vpc, subnets, interface_subnets
         self._strict = strict_data_perimeter
+        self._session_log_bucket = session_log_bucket
         for need in self.needs:
             self._add(need)
 
@@ -261,7 +313,8 @@ class PrivateEndpoints(Construct):
                 security_groups=[self.security_group],
             )
         if self._strict:
-            for statement in s3_gateway_statements() if need.gateway else interface_endpoint_statements(need.service):
+            gateway = s3_gateway_statements(self._session_log_bucket) if need.gateway else None
+            for statement in gateway or interface_endpoint_statements(need.service):
                 endpoint.add_to_policy(statement)
         endpoint.node.default_child.add_metadata(
             "Purpose", {"Service": need.service, "NeededBy": need.needed_by, "Why": need.why}

@@ -15,6 +15,7 @@ from ..compliance import HIPAA, NIST, PCI, acknowledge_in_packs
 from ..settings import OperationsSettings, key_of
 from ..settings.errors import ConfigError
 from .keys import platform_key
+from .manifests import retained_manifest
 from .logs import DEFAULT_LOG_RETENTION_DAYS, retention, retention_is_the_users_choice
 
 NAMESPACE = "aws-observability"
@@ -165,7 +166,10 @@ class FargateLogging(Construct):
                 "put events in the Fargate container log group; it lives and dies with the role.",
             )
 
-        self.namespace = cluster.add_manifest(
+        # retained like every namespace the platform creates: turning logging off deletes the ConfigMap (new pods no
+        # longer log), not the namespace and whatever else was put into it
+        self.namespace = retained_manifest(
+            cluster,
             "AwsObservabilityNamespace",
             {
                 "apiVersion": "v1",

@@ -3,8 +3,10 @@
 Nothing in the VPC reaches the internet: the copy runs in CodeBuild's own network (no `vpc` is given). The custom
 resource that starts the build and waits for it is one Lambda in the cluster subnets (AWS Control Tower's
 CT.LAMBDA.PR.3), behind aws-cdk-lib's Provider (its framework Lambda in the VPC too): it reaches CodeBuild through the
-``codebuild`` interface endpoint, and polls the build itself, so there is no waiter state machine. The deploy fails if
-the build fails or does not finish within ``COPY_TIMEOUT``.
+``codebuild`` interface endpoint, and polls the build itself, so there is no waiter state machine. Inside the build every
+step that reaches a package mirror or a registry is retried with backoff (``RETRY``); a build that CodeBuild could not
+start or run (its fault, not the copy's) is started once more. The deploy fails if the copy still fails or does not
+finish within ``COPY_TIMEOUT``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from ..compliance import (
 from ..settings import MirroredImage
 from .logs import DEFAULT_LOG_RETENTION_DAYS, retained_log_group
 from .keys import platform_key
+from .security_groups import https_out_only
+from .timeouts import service_timeout
 
 #: Images kept per repository: enough to roll back a few releases; older ones are expired by ECR.
 KEEP_IMAGES = 10
@@ -47,26 +51,33 @@ COPY_TIMEOUT = Duration.minutes(12)
 HANDLER_TIMEOUT = Duration.minutes(14)
 POLL_SECONDS = 15
 RESOURCE_TYPE = "Custom::ImageCopy"
-HTTPS = 443
+
+#: A bash function each step that reaches the internet runs under: up to 5 attempts, 10, 20, 40 and 80 s apart (150 s
+#: of waiting at most, well inside COPY_TIMEOUT), for a flaky package mirror, registry or network.
+RETRY_ATTEMPTS = 5
+RETRY = (
+    f'retry() {{ for attempt in $(seq {RETRY_ATTEMPTS}); do "$@" && return 0; [ "$attempt" = {RETRY_ATTEMPTS} ] && return 1; '
+    'echo "attempt $attempt of $1 failed; again in $((5 * 2 ** attempt)) s" >&2; sleep $((5 * 2 ** attempt)); done; }; '
+)
 
 #: Copies one image (linux/amd64, the Fargate platform) registry to registry with skopeo: no Docker daemon, so no
-#: privileged build. skopeo comes from Ubuntu's signed archive. A tag already in ECR is left alone (immutable tags).
-#: Then it reads the digest of the tag from ECR (the image pods will run, and the one ECR scanned) and exports it:
-#: the custom resource returns it as its Digest attribute.
+#: privileged build. skopeo comes from Ubuntu's signed archive. A tag already in ECR is left alone (immutable tags; so a
+#: retried copy whose first attempt pushed the tag stops there). Then it reads the digest of the tag from ECR (the image
+#: pods will run, and the one ECR scanned) and exports it: the custom resource returns it as its Digest attribute.
 DIGEST_VARIABLE = "IMAGE_DIGEST"
 BUILD_SPEC = {
     "version": "0.2",
     "env": {"shell": "bash", "exported-variables": [DIGEST_VARIABLE]},
     "phases": {
-        "install": {"commands": ["apt-get update -qq", "apt-get install -y -qq skopeo"]},
+        "install": {"commands": [f"{RETRY}retry apt-get update -qq", f"{RETRY}retry apt-get install -y -qq skopeo"]},
         "build": {
             "commands": [
-                'if aws ecr describe-images --repository-name "$TARGET_REPOSITORY" --image-ids imageTag="$TARGET_TAG" '
-                '>/dev/null 2>&1; then echo "$TARGET_REPOSITORY:$TARGET_TAG is already in ECR"; else '
-                'skopeo --override-os linux --override-arch amd64 copy '
+                f'{RETRY}copy_missing() {{ if aws ecr describe-images --repository-name "$TARGET_REPOSITORY" '
+                '--image-ids imageTag="$TARGET_TAG" >/dev/null 2>&1; then echo "$TARGET_REPOSITORY:$TARGET_TAG is already '
+                'in ECR"; else skopeo --override-os linux --override-arch amd64 copy '
                 '--dest-creds "AWS:$(aws ecr get-login-password)" '
-                '"docker://$SOURCE_IMAGE" "docker://$TARGET_REGISTRY/$TARGET_REPOSITORY:$TARGET_TAG"; fi',
-                f'{DIGEST_VARIABLE}="$(aws ecr describe-images --repository-name "$TARGET_REPOSITORY" '
+                '"docker://$SOURCE_IMAGE" "docker://$TARGET_REGISTRY/$TARGET_REPOSITORY:$TARGET_TAG"; fi; }; retry copy_missing',
+                f'{RETRY}{DIGEST_VARIABLE}="$(retry aws ecr describe-images --repository-name "$TARGET_REPOSITORY" '
                 '--image-ids imageTag="$TARGET_TAG" --query "imageDetails[0].imageDigest" --output text)" '
                 f'&& [[ "${DIGEST_VARIABLE}" =~ ^sha256:[0-9a-f]{{64}}$ ]] && export {DIGEST_VARIABLE} '
                 f'&& echo "$TARGET_REPOSITORY:$TARGET_TAG is ${DIGEST_VARIABLE}"',
@@ -78,15 +89,41 @@ BUILD_SPEC = {
 BUILD_SPEC_HASH = hashlib.sha256(json.dumps(BUILD_SPEC, sort_keys=True).encode()).hexdigest()[:16]
 
 #: Starts the build, polls it until it ends (CodeBuild stops it after COPY_TIMEOUT) and raises, failing the deploy, when
-#: it did not succeed or exported no digest. Delete does nothing: images are data and the repository is retained.
+#: it did not succeed or exported no digest. A build that ended in CodeBuild's fault, or failed before the copy's own
+#: commands ran (queueing, provisioning), is started again while there is time for it. CodeBuild API calls retry
+#: throttling and transient errors (botocore's standard mode). Delete does nothing: images are data and the repository
+#: is retained.
 HANDLER = '''
 import re
 import time
 
 import boto3
+from botocore.config import Config
 
-codebuild = boto3.client("codebuild")
+codebuild = boto3.client("codebuild", config=Config(retries={"mode": "standard", "max_attempts": 8}))
 POLL_SECONDS = %d
+BUILDS = 2
+#: a second build only when it can still finish before this Lambda must stop
+RESTART_SECONDS = 6 * 60
+ENVIRONMENT_PHASES = {"SUBMITTED", "QUEUED", "PROVISIONING"}
+
+
+def environment_failed(build):
+    """CodeBuild's fault, or a failure before the buildspec ran: not the copy's."""
+    if build["buildStatus"] == "FAULT":
+        return True
+    failed = [p["phaseType"] for p in build.get("phases", []) if p.get("phaseStatus") not in (None, "SUCCEEDED")]
+    return bool(failed) and failed[0] in ENVIRONMENT_PHASES
+
+
+def run_build(project, source, context):
+    build = codebuild.start_build(projectName=project)["build"]
+    while build["buildStatus"] == "IN_PROGRESS":
+        if context.get_remaining_time_in_millis() < 2 * POLL_SECONDS * 1000:
+            raise RuntimeError(f"copy of {source} still running when this Lambda had to stop: build {build['id']}")
+        time.sleep(POLL_SECONDS)
+        build = codebuild.batch_get_builds(ids=[build["id"]])["builds"][0]
+    return build
 
 
 def on_event(event, context):
@@ -94,13 +131,13 @@ def on_event(event, context):
     if event["RequestType"] == "Delete":
         return {"PhysicalResourceId": event["PhysicalResourceId"]}
     source = properties["SourceImage"]
-    build = codebuild.start_build(projectName=properties["ProjectName"])["build"]
-    while build["buildStatus"] == "IN_PROGRESS":
-        if context.get_remaining_time_in_millis() < 2 * POLL_SECONDS * 1000:
-            raise RuntimeError(f"copy of {source} still running when this Lambda had to stop: build {build['id']}")
-        time.sleep(POLL_SECONDS)
-        build = codebuild.batch_get_builds(ids=[build["id"]])["builds"][0]
-    link = build.get("logs", {}).get("deepLink", "")
+    for attempt in range(1, BUILDS + 1):
+        build = run_build(properties["ProjectName"], source, context)
+        link = build.get("logs", {}).get("deepLink", "")
+        retry = attempt < BUILDS and environment_failed(build)
+        if not retry or context.get_remaining_time_in_millis() < RESTART_SECONDS * 1000:
+            break
+        print(f"build {build['id']} ended {build['buildStatus']} before the copy ran ({link}); starting another")
     if build["buildStatus"] != "SUCCEEDED":
         raise RuntimeError(f"copy of {source} ended {build['buildStatus']}: {link}")
     exported = {v["name"]: v.get("value", "") for v in build.get("exportedEnvironmentVariables", [])}
@@ -117,27 +154,39 @@ class ImageCopyProvider(Construct):
     ID = "ImageCopyProvider"
 
     @classmethod
-    def of(cls, scope: Construct, *, vpc: ec2.IVpc, subnets: ec2.SubnetSelection) -> ImageCopyProvider:
+    def of(
+        cls, scope: Construct, *, vpc: ec2.IVpc, subnets: ec2.SubnetSelection, log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
+    ) -> ImageCopyProvider:
         stack = Stack.of(scope)
-        return stack.node.try_find_child(cls.ID) or cls(stack, cls.ID, vpc=vpc, subnets=subnets)
+        return stack.node.try_find_child(cls.ID) or cls(
+            stack, cls.ID, vpc=vpc, subnets=subnets, log_retention_days=log_retention_days
+        )
 
-    def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, subnets: ec2.SubnetSelection) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS,
+    ) -> None:
         """
         :param vpc: the cluster's VPC
         :param subnets: where the Lambdas run (the cluster subnets: the codebuild, lambda and S3 endpoints serve them)
+        :param log_retention_days: retention of the log group both Lambdas write to. default: 365
         """
         super().__init__(scope, construct_id)
-        self.security_group = ec2.SecurityGroup(
+        self.security_group = https_out_only(
             self,
             "SecurityGroup",
             vpc=vpc,
             description="Image copy Lambdas: no inbound rules; HTTPS out to the VPC endpoints (CodeBuild, Lambda, S3)",
-            allow_all_outbound=False,
+            egress="HTTPS to the VPC endpoints",
         )
-        # 443 to any address: the subnets' routes decide what is reachable (the VPC and its endpoints, the S3 gateway
-        # endpoint whose prefix list cannot be named without an AWS lookup); the cluster subnets have no other route
-        self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(HTTPS), "HTTPS to the VPC endpoints")
         in_vpc = dict(vpc=vpc, vpc_subnets=subnets, security_groups=[self.security_group])
+        #: the handler's and the provider framework's log group (Lambda would otherwise create /aws/lambda/<name>)
+        self.log_group = retained_log_group(self, "Logs", retention_days=log_retention_days)
         self.handler = lambda_.Function(
             self,
             "Copy",
@@ -146,9 +195,18 @@ class ImageCopyProvider(Construct):
             handler="index.on_event",
             description="Starts an image copy build and waits until it ends",
             timeout=HANDLER_TIMEOUT,
+            log_group=self.log_group,
             **in_vpc,
         )
-        self.provider = cr.Provider(self, "Provider", on_event_handler=self.handler, **in_vpc)
+        self.provider = cr.Provider(
+            self,
+            "Provider",
+            on_event_handler=self.handler,
+            log_group=self.log_group,
+            # its failed calls and the answer it sends CloudFormation are INFO lines (aws-cdk-lib's default: FATAL)
+            framework_lambda_logging_level=lambda_.ApplicationLogLevel.INFO,
+            **in_vpc,
+        )
         acknowledge_deploy_time_lambda(self.handler, **self._handler_words())
         acknowledge_provider_framework(self.provider, name="image copy provider", handlers=[self.handler])
 
@@ -256,13 +314,15 @@ class ImageMirror(Construct):
         )
         self.repository.grant_pull_push(self.project)
         self.repository.grant(self.project, "ecr:DescribeImages")
-        provider = ImageCopyProvider.of(self, vpc=vpc, subnets=subnets)
+        provider = ImageCopyProvider.of(self, vpc=vpc, subnets=subnets, log_retention_days=log_retention_days)
         provider.allow(self.project)
         self.copy = CustomResource(
             self,
             "Done",
             service_token=provider.provider.service_token,
             resource_type=RESOURCE_TYPE,
+            # a lost answer fails the copy a little after the handler Lambda must have stopped, not after an hour
+            service_timeout=service_timeout(HANDLER_TIMEOUT),
             properties={
                 "ProjectName": self.project.project_name,
                 "SourceImage": image.source,

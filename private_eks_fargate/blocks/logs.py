@@ -1,4 +1,5 @@
-"""Log groups the platform owns: KMS-encrypted, retained on destroy, all with the one configured retention."""
+"""Log groups the platform owns: KMS-encrypted, retained on destroy, all with the one configured retention; Lambda
+functions pointed at them (``log_to``), so no Lambda creates a log group of its own."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from aws_cdk import Aws, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from ..compliance import user_choice
 from ..settings import key_of
@@ -88,6 +89,20 @@ def retained_log_group(
     )
     retention_is_the_users_choice(group)
     return group
+
+
+#: The provider framework's lines are console.log, which Lambda's JSON log format files under INFO: aws-cdk-lib's
+#: default level for it, FATAL, drops every one of them, also the failed call and the answer sent to CloudFormation.
+FRAMEWORK_LOG_LEVEL = "INFO"
+
+
+def log_to(group: logs.ILogGroup, function: IConstruct, *, framework: bool = False) -> None:
+    """Point a Lambda function aws-cdk-lib creates (without a log group option) at `group` (``LoggingConfig``);
+    `framework`: it is a custom-resource provider framework's function, which then also logs at INFO."""
+    resource = function.node.default_child
+    resource.add_property_override("LoggingConfig.LogGroup", group.log_group_name)
+    if framework:
+        resource.add_property_override("LoggingConfig.ApplicationLogLevel", FRAMEWORK_LOG_LEVEL)
 
 
 def retention_is_the_users_choice(group: logs.LogGroup) -> None:

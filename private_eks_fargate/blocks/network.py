@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Aws, Stack, Token, Validations
+import jsii
+from aws_cdk import Acknowledgment, Aws, CfnMapping, IStableStringProducer, Lazy, Stack, Token, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from ..compliance import HIPAA, NIST, PCI, acknowledge, acknowledge_in_packs, nag_arn
+from ..regions import Needs, ZoneChoice, default_zone_ids, zone_mapping
 from ..settings import OperationsSettings, key_of
-from ..settings.checks import check_zones_in_region
+from ..settings.checks import check_zones_in_region, is_zone_id
 from ..settings.model import PUBLIC_BASTION_NEEDS_NEW_VPC, ExistingVpcSettings, NetworkSettings
 from ..settings.errors import ConfigError
 from .logs import DEFAULT_LOG_RETENTION_DAYS, retained_log_group
@@ -20,6 +22,10 @@ from .logs import DEFAULT_LOG_RETENTION_DAYS, retained_log_group
 #: ec2:RevokeSecurityGroupIngress, ssm:StartAutomationExecution, ssm:GetAutomationExecution: Systems Manager Automation
 #: Runbook Reference). It runs in AWS, not in the VPC: no Lambda outside the VPC (CT.LAMBDA.PR.3), no EC2 endpoint.
 CLOSE_DEFAULT_SG_RUNBOOK = "AWSConfigRemediation-RemoveVPCDefaultSecurityGroupRules"
+#: CloudFormation waits up to this long for the association's first run to report Success and fails the deploy (the
+#: Network stack) otherwise: a runbook that fails leaves no open default group behind a green deploy. The runbook
+#: revokes two rules and takes seconds; the rest is State Manager starting it.
+CLOSE_DEFAULT_SG_WAIT_SECONDS = 300
 #: /20 per subnet: room for about 4,000 Fargate pods per availability zone (each pod takes one IP).
 SUBNET_CIDR_MASK = 20
 SUBNET_GROUP = "cluster"
@@ -28,6 +34,15 @@ BASTION_SUBNET_GROUP = "bastion"
 BASTION_SUBNET_CIDR_MASK = 28
 
 SELECTION_FIELDS = ("availability_zones", "one_per_az", "subnet_filters", "subnet_group_name", "subnets", "subnet_type")
+
+
+@jsii.implements(IStableStringProducer)
+class _Literal:
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def produce(self, context=None) -> str:  # noqa: ARG002
+        return self.value
 
 
 def selected_subnets(vpc: ec2.IVpc, selection: ec2.SubnetSelection) -> ec2.SelectedSubnets:
@@ -79,18 +94,7 @@ class PrivateNetwork(Construct):
                 isolated_subnet_route_table_ids=list(existing.route_table_ids) or None,
             )
         else:
-            stack = Stack.of(self)
-            if not settings.availability_zones and settings.az_count > 2 and Token.is_unresolved(stack.region):
-                raise ConfigError(
-                    key_of(NetworkSettings, "az_count"),
-                    f"{settings.az_count} zones need {key_of(NetworkSettings, 'availability_zones')} (zone names) or an account and region "
-                    "for the stack; environment-agnostic stacks can address only 2 zones without AWS calls",
-                )
-            zone_choice = (
-                {"availability_zones": list(settings.availability_zones)}
-                if settings.availability_zones
-                else {"max_azs": settings.az_count}
-            )
+            self.zone_choice = zone_choice(settings, Stack.of(scope).region)
             self.vpc = ec2.Vpc(
                 self,
                 "Vpc",
@@ -121,14 +125,20 @@ class PrivateNetwork(Construct):
                         else []
                     ),
                 ],
-                **zone_choice,
+                **self._zones_for_vpc(),
             )
-            if settings.availability_zones:
+            if self.zone_choice.by_name and settings.availability_zones:
                 # what aws-cdk-lib's Stack does for zones it looked up: literal zone names are expected here
                 Validations.of(self.vpc).acknowledge(Acknowledgment(
                     id="CloudFormation-Validate::W3010",
                     reason="the subnets' zones are named in network.availability_zones on purpose: no lookup at synth",
                 ))
+            if not self.zone_choice.by_name:
+                for subnet in [*self.vpc.isolated_subnets, *self.vpc.public_subnets]:
+                    # the Vpc placed the subnet with the zone given to it, which is an ID here: move it where it belongs
+                    resource = subnet.node.default_child
+                    resource.availability_zone_id = subnet.availability_zone
+                    resource.availability_zone = None
             self.flow_log_group = retained_log_group(self, "FlowLogs", retention_days=log_retention_days)
             flow_log = self.vpc.add_flow_log(
                 "FlowLog",
@@ -146,6 +156,24 @@ class PrivateNetwork(Construct):
                     "This route to the internet gateway exists only because operations.bastion_subnet is 'public': it "
                     "serves the bastion-only public subnet, and the cluster subnets have no route to it.",
                 )
+
+    def _zones_for_vpc(self) -> dict:
+        """What ``ec2.Vpc`` is given: the zones (IDs, names, or a mapping's per-region IDs) or how many to look up."""
+        choice = self.zone_choice
+        if choice.per_region:
+            mapping = CfnMapping(self, "ZoneIds", mapping=zone_mapping(choice.per_region))
+            return {"availability_zones": [mapping.find_in_map(Aws.REGION, f"Zone{i + 1}") for i in range(choice.per_region)]}
+        if choice.zones and not choice.by_name:
+            # tokens: aws-cdk-lib compares literal zones with the stack's (names, when a plain stack looked them up)
+            return {"availability_zones": [Lazy.string(_Literal(zone)) for zone in choice.zones]}
+        if choice.zones:
+            return {"availability_zones": list(choice.zones)}
+        return {"max_azs": self.settings.az_count}
+
+    @property
+    def region_needs(self) -> Needs:
+        """What the new VPC needs from the deploying region (nothing for an existing VPC)."""
+        return self.zone_choice.needs if self.settings.existing_vpc is None else Needs()
 
     def _close_default_security_group(self) -> None:
         """A State Manager association that runs the runbook once, when it is created, on this VPC's default group."""
@@ -183,6 +211,7 @@ class PrivateNetwork(Construct):
             "CloseDefaultSecurityGroup",
             name=CLOSE_DEFAULT_SG_RUNBOOK,
             parameters={"GroupId": [group], "AutomationAssumeRole": [role.role_arn]},
+            wait_for_success_timeout_seconds=CLOSE_DEFAULT_SG_WAIT_SECONDS,
         )
         self.close_default_security_group.node.add_dependency(policy)
         resource = policy.node.default_child
@@ -258,6 +287,38 @@ class PrivateNetwork(Construct):
     def cluster_subnets(self) -> ec2.SubnetSelection:
         """The private subnets for the control-plane ENIs, Fargate pods, kubectl Lambdas and endpoints."""
         return ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+
+
+def zone_choice(settings: NetworkSettings, region: str) -> ZoneChoice:
+    """Where a new VPC's subnets go: the zone IDs given, the region's first usable IDs (literal when the region is
+    known, a per-region mapping when it is not), or, by name, the names given or the first az_count of the region."""
+    key = lambda name: key_of(NetworkSettings, name)  # noqa: E731
+    given = tuple(settings.availability_zones)
+    agnostic = Token.is_unresolved(region)
+    if settings.zones_by_name:
+        if not given and settings.az_count > 2 and agnostic:
+            raise ConfigError(
+                key("az_count"),
+                f"{settings.az_count} zones by name need {key('availability_zones')} (zone names) or an account and "
+                "region for the stack; environment-agnostic stacks can address only 2 zones by name without AWS calls",
+            )
+        return ZoneChoice(by_name=True, zones=given)
+    if given and not is_zone_id(given[0]):
+        if agnostic:
+            raise ConfigError(
+                key("availability_zones"),
+                f"{given[0]!r} is a zone name, and zone names stand for other zones in every account; give zone IDs "
+                "(e.g. euw1-az1,euw1-az2; `aws ec2 describe-availability-zones --query "
+                "'AvailabilityZones[].[ZoneName,ZoneId]'` lists them), or bind the stage to app.account and app.region",
+            )
+        return ZoneChoice(by_name=True, zones=given)
+    if given:
+        return ZoneChoice(by_name=False, zones=given)
+    ids = None if agnostic else default_zone_ids(region, settings.az_count)
+    if ids is None:
+        # per region; a region with too few zones is refused by the region rule (and at synth when it is known)
+        return ZoneChoice(by_name=False, per_region=settings.az_count)
+    return ZoneChoice(by_name=False, zones=ids)
 
 
 def _check_zones_in_region(settings: NetworkSettings, region: str) -> None:

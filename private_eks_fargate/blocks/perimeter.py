@@ -60,10 +60,20 @@ def interface_endpoint_statements(service: str) -> list[iam.PolicyStatement]:
     return statements
 
 
-def s3_gateway_statements() -> list[iam.PolicyStatement]:
+def s3_gateway_statements(session_log_bucket: str | None = None) -> list[iam.PolicyStatement]:
     """Only the buckets the platform needs: ECR layers (read), custom-resource responses (write), CDK assets
-    (read, this account's principals only)."""
+    (read, this account's principals only), and the Session Manager log bucket when the account's preferences name
+    one (write, this account's principals only)."""
     layers, responses, assets = assumed_buckets()
+    session = [
+        iam.PolicyStatement(
+            sid="SessionManagerLogsOfThisAccount",
+            principals=[iam.AnyPrincipal()],
+            actions=["s3:PutObject", "s3:GetEncryptionConfiguration"],
+            resources=[f"arn:{Aws.PARTITION}:s3:::{session_log_bucket}", _objects(session_log_bucket)],
+            conditions=THIS_ACCOUNT,
+        )
+    ] if session_log_bucket else []
     return [
         iam.PolicyStatement(
             sid="EcrImageLayers",
@@ -84,4 +94,5 @@ def s3_gateway_statements() -> list[iam.PolicyStatement]:
             resources=[_objects(assets)],
             conditions=THIS_ACCOUNT,
         ),
+        *session,
     ]

@@ -13,6 +13,7 @@ from ..pod_security import pod_templates, violations
 from ..settings import MirroredImage
 from ..settings.checks import check_namespace, check_ready_timeout
 from ..settings.errors import ConfigError
+from .coredns import PROFILE_LABEL
 from .endpoints import IMAGE_COPY
 from .image_mirror import ImageMirror
 from .image_guard import check_manifests, describe
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from .cluster import PrivateCluster
 
 DEFAULT_READY_MINUTES = 10
+#: Kinds whose pods are pinned to their Fargate profile: their pod template may change (a Job's may not), and a change
+#: rolls the pods over.
+PINNED_KINDS = ("Deployment", "StatefulSet")
 
 
 class Workload(Construct):
@@ -29,8 +33,9 @@ class Workload(Construct):
 
     - each image in ``images`` gets an ECR repository and a deploy-time copy (``ImageMirror``);
     - the namespace is created and a Fargate profile selecting it is ensured (reused when the cluster has one);
-    - ``add_manifests`` checks every container image with the image guard, then applies the manifests after the
-      namespace, the profile and every image copy;
+    - ``add_manifests`` checks every container image with the image guard, pins the pods of every Deployment and
+      StatefulSet to the Fargate profile that selects them, then applies the manifests after the namespace, the
+      profiles and every image copy;
     - ``wait_until_available`` makes every deploy that changes a Deployment wait until its rollout is complete, and
       fail otherwise.
     """
@@ -73,6 +78,12 @@ class Workload(Construct):
             )
             for index, image in enumerate(images)
         }
+        for mirror in self.mirrors.values():
+            # a copy that fails (after its retries) fails the stack before the cluster is started, not while EKS builds
+            # it (CloudFormation would wait for the cluster, then delete it); it calls CodeBuild through the endpoints
+            cluster.build_after(mirror.copy)
+            if cluster.endpoint_dependencies:
+                mirror.copy.node.add_dependency(*cluster.endpoint_dependencies)
         if images:
             cluster.uses_endpoints_for(IMAGE_COPY)
         self._deployments: dict[str, tuple[Mapping[str, Any], eks.KubernetesManifest]] = {}
@@ -93,16 +104,39 @@ class Workload(Construct):
         check_manifests(self, where, manifests, self.policy)
         for item in manifests:
             self._check_pod_security(where, item)
+        manifests, pinned = self._pinned(manifests)
         manifest = eks.KubernetesManifest(self, construct_id, cluster=self.cluster.cluster, manifest=list(manifests))
         # a manifest naming an image by digest already waits for its copy (Fn::GetAtt); the others wait explicitly
         text = json.dumps(manifests, default=str)
         copies = [m.copy for m in self.mirrors.values() if m.digest not in text]
-        manifest.node.add_dependency(self.namespace_manifest, self.profile, *copies)
+        manifest.node.add_dependency(self.namespace_manifest, self.profile, *pinned, *copies)
         self.cluster.starts_pods(manifest)
         for item in manifests:
             if item.get("kind") == "Deployment":
                 self._deployments[item["metadata"]["name"]] = (item, manifest)
         return manifest
+
+    def _pinned(self, manifests: Sequence[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], list[Any]]:
+        """Copies of `manifests` whose Deployments and StatefulSets carry the name of the profile that schedules their
+        pods (``PrivateCluster.pinned_profile``) in a pod-template label, and those profiles.
+
+        A change that replaces the profile changes the label, so the pods roll onto the new profile (the old ones keep
+        serving as the rollout strategy says) while CloudFormation still holds both, and the rollout wait runs again;
+        CloudFormation deletes the old profile only in its clean-up, when no pod of these uses it. Other kinds (a Job's
+        template cannot change) are applied as given: their pods restart when their profile goes."""
+        copied, profiles = [], []
+        for item in manifests:
+            template = (item.get("spec") or {}).get("template") if item.get("kind") in PINNED_KINDS else None
+            namespace = (item.get("metadata") or {}).get("namespace") or self.namespace
+            labels = dict((template or {}).get("metadata", {}).get("labels") or {})
+            pinned = self.cluster.pinned_profile(namespace, labels) if isinstance(template, Mapping) else None
+            if pinned is not None:
+                # new dicts along the way to the label; the caller's manifest and everything else are shared, not copied
+                metadata = {**template.get("metadata", {}), "labels": {**labels, PROFILE_LABEL: pinned[0]}}
+                item = {**item, "spec": {**item["spec"], "template": {**template, "metadata": metadata}}}
+                profiles.append(pinned[1])
+            copied.append(item)
+        return copied, profiles
 
     def _check_pod_security(self, where: str, manifest: Mapping[str, Any]) -> None:
         namespace = (manifest.get("metadata") or {}).get("namespace") or self.namespace

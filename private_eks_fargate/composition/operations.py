@@ -125,6 +125,7 @@ class ClusterOperations(Construct):
                 ami=settings.bastion_ami,
                 public=public,
                 verify_args=verify.arguments,
+                session_preferences=settings.session_manager_preferences,
             )
             cluster.cluster.grant_access("BastionAccess", self.bastion.role.role_arn, [policy])
         for index, arn in enumerate(settings.admin_principal_arns):

@@ -18,6 +18,7 @@ from constructs import Construct
 from ..blocks.cluster import PrivateCluster
 from ..blocks.endpoints import PrivateEndpoints, platform_features, required_endpoints
 from ..blocks.network import PrivateNetwork
+from ..blocks.regions import RegionGuard
 from ..compliance import apply_tags
 from ..settings import PlatformSettings
 from .operations import ClusterOperations, VerifyTarget
@@ -86,6 +87,7 @@ def compose(settings: PlatformSettings, scopes: Scopes) -> Platform:
             allowed_cidr=network.vpc_cidr,
             strict_data_perimeter=compliance.strict_data_perimeter,
             single_zone=settings.endpoints.single_zone,
+            session_log_bucket=settings.operations.session_manager_preferences.get("s3BucketName") or None,
         )
     cluster_stack = Stack.of(scopes.cluster)
     endpoints_alongside = endpoints is not None and Stack.of(endpoints) is cluster_stack
@@ -100,6 +102,7 @@ def compose(settings: PlatformSettings, scopes: Scopes) -> Platform:
         endpoints=[endpoints] if endpoints_alongside else [],
         log_retention_days=compliance.log_retention_days,
         allowed_registries=settings.workloads.allowed_registries,
+        deletion_protection=compliance.production,
     )
     if endpoints is not None:
         cluster.endpoint_enabler = endpoints.enable
@@ -121,6 +124,10 @@ def compose(settings: PlatformSettings, scopes: Scopes) -> Platform:
         cluster_stack.add_stack_dependency(Stack.of(endpoints), ENDPOINTS_DEPENDENCY)
     if created is not None and Stack.of(created) is not cluster_stack:
         CfnOutput(Stack.of(created), "VpcId", value=created.vpc.vpc_id, description="VPC of the cluster")
+    parts = [part for part in (created, operations.bastion) if part is not None]
+    stacks = [Stack.of(scope) for scope in (scopes.network, scopes.endpoints, scopes.cluster) if scope is not None]
+    guard = RegionGuard(scopes.cluster, "RegionGuard", stacks=stacks, needs=[lambda part=part: part.region_needs for part in parts])
+    guard.check()
     return Platform(settings, network, endpoints, cluster, sample_app, operations)
 
 

@@ -43,6 +43,14 @@ class StackTemplate:
     metadata: dict[str, list[dict]] = field(default_factory=dict)
     #: the template's file in the cloud assembly
     template_file: Path | None = None
+    #: the account/region environment (``aws://ACCOUNT/REGION``; ``unknown-…`` for an environment-agnostic stack)
+    environment: str = ""
+
+    @property
+    def region(self) -> str | None:
+        """The region the stack is bound to (None: environment-agnostic)."""
+        region = self.environment.rsplit("/", 1)[-1] if self.environment else ""
+        return region if region and not region.startswith("unknown-") else None
 
     @property
     def resources(self) -> dict[str, dict]:
@@ -98,6 +106,7 @@ def load_stacks(assembly_dir: Path) -> list[StackTemplate]:
                         if artifacts.get(d, {}).get("type") == "aws:cloudformation:stack"
                     ),
                     metadata=_metadata(assembly_dir, artifact),
+                    environment=artifact.get("environment", ""),
                     template_file=assembly_dir / properties["templateFile"],
                 )
             )
@@ -198,6 +207,8 @@ def show(value: Any) -> str:
             return f"{show(arg[1])}[{arg[0]}]"
         if key == "Fn::If":
             return f"if {arg[0]}: {show(arg[1])}"
+        if key == "Fn::FindInMap" and isinstance(arg, list) and len(arg) == 3:
+            return f"<{arg[0]}[{show(arg[1])}].{show(arg[2])}>"
     if isinstance(value, list):
         return ", ".join(show(v) for v in value)
     if isinstance(value, Mapping):

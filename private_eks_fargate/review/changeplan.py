@@ -222,18 +222,34 @@ def _name_key(lid: str, res: Resources, unstable: set[str]) -> tuple[Any, ...] |
     return (res[lid]["Type"], json.dumps(vals, sort_keys=True))
 
 
+#: Values a resource type holds uniquely within another resource, as a name is held: EC2 refuses a subnet whose CIDR
+#: block overlaps one of its VPC's subnets, so a replacement with the same CIDR cannot be created first.
+UNIQUE_WITHIN = {"AWS::EC2::Subnet": ((["VpcId"], ["CidrBlock"]), "CIDR block in its VPC")}
+
+
+def _unique_key(lid: str, res: Resources, unstable: set[str]) -> tuple[Any, ...] | None:
+    """(type, values) of a ``UNIQUE_WITHIN`` type when they resolve the same in both templates, else None."""
+    rtype = res[lid].get("Type", "")
+    vals = [at(res[lid]["Properties"], p) for p in UNIQUE_WITHIN.get(rtype, ((), ""))[0]]
+    if not vals or any(v is _MISSING or {r for r, _ in references(v)} & unstable for v in vals):
+        return None
+    return (rtype, json.dumps(vals, sort_keys=True))
+
+
 def _collision(c: Change, olds: Resources, news: Resources, out: dict[str, Change]) -> Change:
-    """A resource being created (add / replace) whose custom name is still held by an old physical
-    resource: its own (replacement creates first, deletes in cleanup) or a removed/replaced/kept one."""
+    """A resource being created (add / replace) whose custom name, or a value it holds uniquely (``UNIQUE_WITHIN``),
+    is still held by an old physical resource: its own (replacement creates first, deletes in cleanup) or a
+    removed/replaced/kept one."""
     if c.action not in REPLACING + ("add",):
         return c
     unstable = {lid for lid, x in out.items() if x.action in REPLACING or lid not in olds}
-    key = _name_key(c.logical_id, news, unstable)
-    holders = [lid for lid in olds if key is not None and _name_key(lid, olds, unstable) == key]
-    if not holders:
-        return c
-    why = f"custom name still held by {', '.join(holders)} (CloudFormation cannot create a second one)"
-    return Change(c.logical_id, c.type, c.action, c.reasons, True, f"{c.note}; {why}" if c.note else why)
+    for key_of, what in ((_name_key, "custom name"), (_unique_key, UNIQUE_WITHIN.get(c.type, ((), ""))[1])):
+        key = key_of(c.logical_id, news, unstable)
+        holders = [lid for lid in olds if key is not None and key_of(lid, olds, unstable) == key]
+        if holders:
+            why = f"{what} still held by {', '.join(holders)} (CloudFormation cannot create a second one)"
+            return Change(c.logical_id, c.type, c.action, c.reasons, True, f"{c.note}; {why}" if c.note else why)
+    return c
 
 
 def moved_exports(before: dict[str, Any], after: dict[str, Any], changes: list[Change]) -> list[str]:

@@ -41,6 +41,8 @@ _REPORTS_ON = re.compile(r"# Reports on:\n((?:#\s+AWS::\S+.*\n)+)")
 _TITLE = re.compile(r"\[(CT\.[A-Z0-9]+\.PR\.\d+)\]:\s*(.+)")
 _FIX = re.compile(r"\[FIX\]:\s*(.+)")
 _RESOURCE_PATH = re.compile(r"/Resources/([A-Za-z0-9]+)")
+#: the suffix of a resource's per-region view (``hook_views``)
+_VARIANT = re.compile(r"HookView\d+$")
 
 
 @dataclass(frozen=True)
@@ -153,23 +155,57 @@ DEPLOY_TIME_VALUE = "resolved-at-deploy"
 _SUBSTITUTION = re.compile(r"\$\{[^}!][^}]*\}")
 
 
-def resolved(value):
-    """`value` with intrinsic functions replaced by what a deploy-time hook reads: strings."""
+REGION = {"Ref": "AWS::Region"}
+
+
+def resolved(value, mappings: Mapping | None = None, region: str | None = None):
+    """`value` with intrinsic functions replaced by what a deploy-time hook reads: strings. A ``Fn::FindInMap`` keyed by
+    the region reads `mappings` for `region` (the hook sees the deploying region's value)."""
     if isinstance(value, list):
-        return [resolved(item) for item in value]
+        return [resolved(item, mappings, region) for item in value]
     if not isinstance(value, dict):
         return value
     if len(value) == 1:
         (key, arg), = value.items()
         if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
-            return str(arg[0]).join(str(resolved(part)) for part in arg[1])
+            return str(arg[0]).join(str(resolved(part, mappings, region)) for part in arg[1])
         if key == "Fn::Sub":
             return _SUBSTITUTION.sub(DEPLOY_TIME_VALUE, arg if isinstance(arg, str) else str(arg[0]))
         if key == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
-            return resolved(arg[1])
+            return resolved(arg[1], mappings, region)
+        if key == "Fn::FindInMap" and region and arg[1] == REGION and isinstance(arg[0], str) and isinstance(arg[2], str):
+            return (mappings or {}).get(arg[0], {}).get(region, {}).get(arg[2], DEPLOY_TIME_VALUE)
         if key == "Ref" or key.startswith("Fn::"):
             return DEPLOY_TIME_VALUE
-    return {key: resolved(item) for key, item in value.items()}
+    return {key: resolved(item, mappings, region) for key, item in value.items()}
+
+
+def _region_mappings(value, mappings: Mapping) -> set[str]:
+    """The names of the mappings `value` reads by region (``Fn::FindInMap [name, Ref AWS::Region, key]``)."""
+    if isinstance(value, list):
+        return set().union(*(_region_mappings(item, mappings) for item in value))
+    if not isinstance(value, dict):
+        return set()
+    found = set().union(*(_region_mappings(item, mappings) for item in value.values()))
+    arg = value.get("Fn::FindInMap")
+    if len(value) == 1 and isinstance(arg, list) and len(arg) == 3 and arg[1] == REGION and arg[0] in mappings:
+        found.add(arg[0])
+    return found
+
+
+def hook_views(logical_id: str, resource: Mapping, mappings: Mapping) -> dict[str, dict]:
+    """The resource as the hook sees it: once, or once per distinct value of the per-region mappings it reads (a
+    control must pass in every region the template may be deployed in). Variant ids carry a ``HookView<n>`` suffix."""
+    properties = resource.get("Properties", {})
+    regions = sorted(set().union(*(mappings[name] for name in _region_mappings(properties, mappings))))
+    if not regions:
+        return {logical_id: {**resource, "Properties": resolved(properties)}}
+    views: dict[str, dict] = {}
+    for region in regions:
+        view = {**resource, "Properties": resolved(properties, mappings, region)}
+        if view not in views.values():
+            views[f"{logical_id}HookView{len(views)}"] = view
+    return views
 
 
 def _guard(binary: Path, data: Path, controls: Sequence[Control]) -> dict[str, list[str]]:
@@ -204,9 +240,11 @@ def run_controls(templates: Mapping[str, Mapping], *, workers: int | None = None
             if not chosen:
                 continue
             read = frozenset().union(*(c.reads for c in chosen))
+            mappings = template.get("Mappings", {})
             data = work_dir / f"{index}.json"
             data.write_text(json.dumps({"Resources": {
-                k: {**v, "Properties": resolved(v.get("Properties", {}))} for k, v in resources.items() if v.get("Type") in read
+                k: view for lid, v in resources.items() if v.get("Type") in read
+                for k, view in hook_views(lid, v, mappings).items()
             }}))
             # a dozen rules a process: a large template's rules spread over the cores
             for start in range(0, len(chosen), 12):
@@ -222,7 +260,7 @@ def run_controls(templates: Mapping[str, Mapping], *, workers: int | None = None
         resources = templates[stack].get("Resources", {})
         for control, failures in outcome.items():
             evaluated.add(control)
-            where = list(dict.fromkeys(lid for text in failures for lid in _RESOURCE_PATH.findall(text)))
+            where = list(dict.fromkeys(_VARIANT.sub("", lid) for text in failures for lid in _RESOURCE_PATH.findall(text)))
             if failures and not where:
                 where = ["?"]
             for lid in where:

@@ -7,13 +7,20 @@ standing still. Prices change; the unit prices are stated next to every line.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
+from ..regions import US_EAST_1_PRICES
 from .assembly import kubernetes_manifests
 
 REGION = "us-east-1"
 HOURS_PER_MONTH = 730
 EKS_CONTROL_PLANE_PER_HOUR = 0.10
+#: a cluster whose Kubernetes version is in extended support (upgrade policy EXTENDED, after standard support ends)
+EKS_EXTENDED_SUPPORT_PER_HOUR = 0.60
+#: what EKS applies when the template sets no UpgradePolicy
+EKS_DEFAULT_SUPPORT_TYPE = "EXTENDED"
+#: the cluster resource's template metadata saying where its version stands (blocks/cluster.py writes it)
+SUPPORT_METADATA = "private-eks-fargate:kubernetes-support"
 INTERFACE_ENDPOINT_PER_AZ_HOUR = 0.01
 KMS_KEY_PER_MONTH = 1.00
 EBS_GP3_PER_GB_MONTH = 0.08
@@ -28,14 +35,9 @@ FARGATE_SIZES = (
     (4, tuple(range(8, 31))),
 )  # fmt: skip
 KUBERNETES_OVERHEAD_GB = 0.25
-#: Linux on-demand prices of the instance types a bastion is likely to use; others are reported as unpriced. c7a.medium
-#: (the default: the cheapest x86_64 type AWS Control Tower's CT.EC2.PR.19 accepts) and the next ones it accepts
-#: (m7a.medium, c6a.large) from the Amazon EC2 On-Demand pricing page, us-east-1.
-EC2_PER_HOUR = {
-    "t3.nano": 0.0052, "t3.micro": 0.0104, "t3.small": 0.0208, "t3.medium": 0.0416,
-    "t4g.nano": 0.0042, "t4g.micro": 0.0084, "t4g.small": 0.0168, "t4g.medium": 0.0336,
-    "c7a.medium": 0.05131, "m7a.medium": 0.05796, "c6a.large": 0.0765,
-}  # fmt: skip
+#: Linux on-demand prices (us-east-1) of the instance types a bastion is likely to use: the default types per region
+#: and a few cheaper ones a user may choose; others are reported as unpriced.
+EC2_PER_HOUR = US_EAST_1_PRICES
 #: EC2 detailed monitoring (one-minute metrics): CloudWatch bills each of the instance's 7 metrics as a custom metric
 #: ($0.30 per metric-month, first 10,000 metrics; the account's free tier of 10 such metrics is not counted here)
 DETAILED_MONITORING_METRICS, METRIC_PER_MONTH = 7, 0.30
@@ -49,6 +51,8 @@ class CostLine:
     monthly: float | None  # None: no list price known here
     #: Fargate pods (CoreDNS, Deployments): what runs on the platform rather than the platform itself
     pods: bool = False
+    #: a cost that starts later (extended support once standard support ends): shown, not in the totals
+    later: bool = False
 
 
 CPU_UNITS = {"m": 0.001, "": 1.0}
@@ -95,17 +99,14 @@ def _interface_endpoint_azs(resource: Mapping) -> int:
 
 def cost_lines(templates: Iterable[Mapping]) -> list[CostLine]:
     """One line per priced kind of resource found in the templates (all stacks of one configuration)."""
+    templates = list(templates)
     resources = [r for template in templates for r in template.get("Resources", {}).values()]
     by_type: dict[str, list[Mapping]] = {}
     for resource in resources:
         by_type.setdefault(resource["Type"], []).append(resource)
     lines = []
-    clusters = len(by_type.get("AWS::EKS::Cluster", []))
-    if clusters:
-        lines.append(CostLine(
-            "EKS control plane", f"${EKS_CONTROL_PLANE_PER_HOUR:.2f}/hour (standard support)", f"{clusters}",
-            clusters * EKS_CONTROL_PLANE_PER_HOUR * HOURS_PER_MONTH,
-        ))
+    for cluster in by_type.get("AWS::EKS::Cluster", []):
+        lines += control_plane_lines(cluster)
     endpoints = by_type.get("AWS::EC2::VPCEndpoint", [])
     interface = [e for e in endpoints if e["Properties"].get("VpcEndpointType") == "Interface"]
     if interface:
@@ -122,13 +123,14 @@ def cost_lines(templates: Iterable[Mapping]) -> list[CostLine]:
     keys = len(by_type.get("AWS::KMS::Key", []))
     if keys:
         lines.append(CostLine("KMS keys", f"${KMS_KEY_PER_MONTH:.2f}/month per key", f"{keys}", keys * KMS_KEY_PER_MONTH))
+    mappings = {name: rows for template in templates for name, rows in template.get("Mappings", {}).items()}
     for instance in by_type.get("AWS::EC2::Instance", []):
         props = instance["Properties"]
-        kind = props.get("InstanceType")
+        kind, per_region = in_region(props.get("InstanceType"), mappings, REGION)
         price = EC2_PER_HOUR.get(kind) if isinstance(kind, str) else None
         lines.append(CostLine(
-            f"EC2 instance {kind} (bastion)", f"${price}/hour" if price else "not in the price table", "1",
-            price * HOURS_PER_MONTH if price else None,
+            f"EC2 instance {kind} (bastion{f'; the type {REGION} gets from the {per_region} mapping' if per_region else ''})",
+            f"${price}/hour" if price else "not in the price table", "1", price * HOURS_PER_MONTH if price else None,
         ))
         gigabytes = sum(
             device.get("Ebs", {}).get("VolumeSize", 0) for device in props.get("BlockDeviceMappings", [])
@@ -167,8 +169,42 @@ def cost_lines(templates: Iterable[Mapping]) -> list[CostLine]:
     return lines
 
 
+def control_plane_lines(cluster: Mapping) -> list[CostLine]:
+    """The control plane at its support phase's price; with the EXTENDED upgrade policy on a version still in
+    standard support, what extended support will cost once standard support ends (a later line)."""
+    props = cluster["Properties"]
+    policy = props.get("UpgradePolicy", {}).get("SupportType", EKS_DEFAULT_SUPPORT_TYPE)
+    support = cluster.get("Metadata", {}).get(SUPPORT_METADATA, {})
+    version = props.get("Version", "?")
+    if support.get("phase") == "extended":
+        return [CostLine(
+            f"EKS control plane, Kubernetes {version} in extended support", f"${EKS_EXTENDED_SUPPORT_PER_HOUR:.2f}/hour",
+            "1", EKS_EXTENDED_SUPPORT_PER_HOUR * HOURS_PER_MONTH,
+        )]
+    lines = [CostLine(
+        f"EKS control plane, upgrade policy {policy}", f"${EKS_CONTROL_PLANE_PER_HOUR:.2f}/hour (standard support)", "1",
+        EKS_CONTROL_PLANE_PER_HOUR * HOURS_PER_MONTH,
+    )]
+    if policy == "EXTENDED":
+        extra = EKS_EXTENDED_SUPPORT_PER_HOUR - EKS_CONTROL_PLANE_PER_HOUR
+        lines.append(CostLine(
+            f"EKS extended support once Kubernetes {version}'s standard support ends (upgrade policy EXTENDED)",
+            f"+${extra:.2f}/hour (${EKS_EXTENDED_SUPPORT_PER_HOUR:.2f} in all)", "1", extra * HOURS_PER_MONTH, later=True,
+        ))
+    return lines
+
+
+def in_region(value: Any, mappings: Mapping[str, Mapping], region: str) -> tuple[Any, str | None]:
+    """A property's value in `region`: itself, or the mapping's row for `region` when it is read per region
+    (``Fn::FindInMap [name, Ref AWS::Region, key]``); and that mapping's name (None: not per region)."""
+    arg = value.get("Fn::FindInMap") if isinstance(value, Mapping) else None
+    if isinstance(arg, list) and len(arg) == 3 and arg[1] == {"Ref": "AWS::Region"} and arg[0] in mappings:
+        return mappings[arg[0]].get(region, {}).get(arg[2]), arg[0]
+    return value, None
+
+
 def total(lines: Iterable[CostLine]) -> float:
-    return sum(line.monthly or 0.0 for line in lines)
+    return sum(line.monthly or 0.0 for line in lines if not line.later)
 
 
 def platform_total(lines: Iterable[CostLine]) -> float:
@@ -183,6 +219,7 @@ def cost_table_markdown(lines: list[CostLine]) -> str:
     """The Markdown table the review report and the README show: the platform's lines, their subtotal, the pods."""
     def row(line: CostLine) -> str:
         monthly = f"${line.monthly:,.2f}" if line.monthly is not None else "not priced"
+        monthly = f"(+{monthly} from then; not in the totals)" if line.later else monthly
         return f"| {line.item} | {line.unit_price} | {line.quantity} | {monthly} |"
 
     pods = [row(line) for line in lines if line.pods]

@@ -22,6 +22,8 @@ NOMINAL_MINUTES: Mapping[str, float] = {
     "AWS::EKS::Addon": 0.5,
     "Custom::AWSCDK-EKS-HelmChart": 0.5,
     "Custom::AWSCDK-EKS-KubernetesObjectValue": 1.5,
+    # the image copy: CodeBuild's start, skopeo's install, the copy and the digest (2 to 4 minutes)
+    "Custom::ImageCopy": 3.0,
 }
 
 

@@ -156,6 +156,12 @@ def log_group_lines(review: "Review") -> list[str]:
     for _, lid, project in review.resources("AWS::CodeBuild::Project"):
         group = project["Properties"].get("LogsConfig", {}).get("CloudWatchLogs", {}).get("GroupName")
         writers[_ref(group)] = f"CodeBuild {_plain_id(lid)}"
+    functions: dict[str | None, list[str]] = {}
+    for _, lid, function in review.resources("AWS::Lambda::Function"):
+        group = function["Properties"].get("LoggingConfig", {}).get("LogGroup")
+        functions.setdefault(_ref(group), []).append(_plain_id(lid))
+    for group, names in functions.items():
+        writers[group] = f"Lambda {', '.join(names)}"
     clusters = {f"/aws/eks/{show(c['Properties'].get('Name'))}/cluster": c for _, _, c in review.resources("AWS::EKS::Cluster")}
     applied = " ".join(json.dumps(m) for _, m in review.manifests())
     lines = []

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping
 from .assembly import Review, StackTemplate, checkov_skips, load_review, load_stacks, show
 from .costs import HOURS_PER_MONTH, REGION, cost_lines, cost_table_markdown, platform_total, total
 from .deploy_path import NOMINAL_MINUTES, longest_path
-from .diagram import draw_architecture
+from .diagram import draw_architecture, log_group_lines
 from .summary import (
     RESULT_TOOLS,
     admin_lines,
@@ -259,10 +259,28 @@ def endpoints_section(review: Review) -> list[str]:
         policy = "; ".join(
             f"{s.get('Sid', '')}: {_statements({'Statement': [s]})[0]}" for s in props.get("PolicyDocument", {}).get("Statement", [])
         ) or "AWS default (full access)"
-        rows.append((stack.path, purpose.get("Service", show(props.get("ServiceName"))), kind, where,
+        rows.append((stack.path, show(props.get("ServiceName")), kind, where,
                      str(props.get("PrivateDnsEnabled", "-")), purpose.get("NeededBy", "?"), purpose.get("Why", "?"), policy))
-    table = _table(("stack", "service", "type", "where", "private DNS", "consumer", "why", "endpoint policy"), rows)
-    return ["", "Each endpoint's consumer and why, from its `Metadata.Purpose`.", "", *table, *single_zone_lines(review)]
+    table = _table(("stack", "service name", "type", "where", "private DNS", "consumer", "why", "endpoint policy"), rows)
+    return ["", "Each endpoint's consumer and why (its `Metadata.Purpose`); service names as the template writes them.",
+            "", *table, *endpoint_check_lines(review), *single_zone_lines(review)]
+
+
+def endpoint_check_lines(review: Review) -> list[str]:
+    """The one AWS CLI command that shows, before a deploy, that the region offers every interface endpoint service
+    (nothing offline does: an endpoint service missing there fails the Endpoints stack, before the Cluster stack)."""
+    names = [show(e["Properties"].get("ServiceName")) for _, _, e in review.resources("AWS::EC2::VPCEndpoint")
+             if e["Properties"].get("VpcEndpointType") == "Interface"]
+    if not names:
+        return []
+    regions = sorted({stack.region for stack in review.stacks if stack.region})
+    region = regions[0] if len(regions) == 1 else "$REGION"
+    names = [name.replace("<region>", region) for name in names]
+    command = (f"aws ec2 describe-vpc-endpoint-services --region {region} --service-names {' '.join(names)} "
+               "--query 'ServiceNames' --output text")
+    first = "" if regions else "REGION=eu-west-1\n"
+    return ["", "Does the region offer each interface endpoint service (InvalidServiceName names one it does not; such an "
+            "endpoint fails the Endpoints stack, before the Cluster stack starts)?", "", "```", f"{first}{command}", "```"]
 
 
 def public_exposure(review: Review) -> list[str]:
@@ -395,7 +413,8 @@ def summary_section(review: Review) -> list[str]:
         packs.append(f"{pack} {opened} open / {acked} acknowledged")
     nag = ("not run on this synth" if review.validation is None else "; ".join(packs))
     relaxed = [f"{ns} {level}" for ns, level, _ in namespaces if level != "restricted"]
-    retained = [r for _, _, r in review.resources() if r.get("DeletionPolicy") == "Retain"]
+    # a retained custom resource leaves nothing in the account (a Kubernetes object goes with its cluster)
+    retained = [r for _, _, r in review.resources() if r.get("DeletionPolicy") == "Retain" and not r["Type"].startswith("Custom::")]
     retained_kinds: dict[str, int] = {}
     for resource in retained:
         retained_kinds[resource["Type"]] = retained_kinds.get(resource["Type"], 0) + 1
@@ -408,6 +427,8 @@ def summary_section(review: Review) -> list[str]:
         "", "**Who can administer the cluster** (EKS access entry -> principal -> who can act as it)", *admin_lines(review),
         "", "**Paths to or from the internet**", *internet_lines(review),
         "", "**KMS keys and who may use them** (key policy in words)", *kms_lines(review),
+        "", "**Log groups** (what writes to each; retention, on destroy, key)",
+        *([f"- {line.removeprefix('• ')}" for line in log_group_lines(review)] or ["- no log group created here"]),
         "", "**Retained on destroy**: " + (", ".join(f"{k.replace('AWS::', '')} × {n}" for k, n in sorted(retained_kinds.items()))
                                         or "nothing"),
         "", f"**Monthly cost** (fixed part, {REGION} list prices): ${total(lines):,.2f}; the platform without pods "

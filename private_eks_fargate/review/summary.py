@@ -247,7 +247,61 @@ def deployed_lines(review: Review) -> list[str]:
         ]
     profiles = review.resources("AWS::EKS::FargateProfile")
     lines.append(f"- {len(profiles)} Fargate profiles; every pod runs on Fargate in the cluster subnets")
-    return lines + image_lines(review)
+    return lines + region_lines(review) + image_lines(review)
+
+
+def admitted_regions(review: Review) -> list[str] | None:
+    """The regions the templates' region rule admits (None: no stack has one)."""
+    for stack in review.stacks:
+        for assertion in stack.template.get("Rules", {}).get("SupportedRegion", {}).get("Assertions", []):
+            contains = assertion.get("Assert", {}).get("Fn::Contains")
+            if contains and contains[1] == {"Ref": "AWS::Region"}:
+                return list(contains[0])
+    return None
+
+
+def _per_region(review: Review, value: Any, example: str) -> tuple[str, str | None]:
+    """A value as `example` region gets it, and the per-region mapping it is read from (None: not per region)."""
+    arg = value.get("Fn::FindInMap") if isinstance(value, Mapping) else None
+    if isinstance(arg, list) and len(arg) == 3 and arg[1] == {"Ref": "AWS::Region"}:
+        for stack in review.stacks:
+            row = stack.template.get("Mappings", {}).get(arg[0], {}).get(example)
+            if row is not None:
+                return str(row.get(arg[2], "?")), arg[0]
+    return show(value), None
+
+
+def _where(values: list[tuple[str, str | None]], example: str) -> str:
+    mappings = sorted({mapping for _, mapping in values if mapping})
+    per_region = f" in {example} (by region: mapping {', '.join(mappings)})" if mappings else ""
+    return ", ".join(value for value, _ in values) + per_region
+
+
+def region_lines(review: Review) -> list[str]:
+    """Where the templates can be deployed, and what each region gets there (zones, the bastion's type)."""
+    regions = {stack.region for stack in review.stacks if stack.region}
+    admitted = admitted_regions(review)
+    example = next(iter(regions)) if len(regions) == 1 else "us-east-1"
+    if regions:
+        lines = [f"- region {', '.join(sorted(regions))} (the stacks are bound to it)"]
+    elif admitted is not None:
+        lines = [f"- regions: the templates admit {len(admitted)}, refuse the rest (rule SupportedRegion, docs/regions.md)"]
+    else:
+        lines = ["- regions: any (no region rule in these templates)"]
+    subnets = [s["Properties"] for _, _, s in review.resources("AWS::EC2::Subnet")]
+    by_id = [_per_region(review, props["AvailabilityZoneId"], example) for props in subnets if "AvailabilityZoneId" in props]
+    by_name = [show(props.get("AvailabilityZone")) for props in subnets if "AvailabilityZoneId" not in props]
+    if by_id:
+        lines.append(f"- subnets in zone IDs {_where(by_id, example)}")
+    if by_name:
+        lines.append(f"- subnets in zones by name: {', '.join(by_name)} (which physical zones: the account's mapping)")
+    instances = review.resources("AWS::EC2::Instance")
+    types = [_per_region(review, r["Properties"].get("InstanceType"), example) for _, _, r in instances]
+    if types:
+        lines.append(f"- bastion: {_where(types, example)}")
+    for _, _, instance in instances:
+        lines += session_lines(instance.get("Metadata", {}).get("SessionManagerPreferences"))
+    return lines
 
 
 def image_lines(review: Review) -> list[str]:
@@ -264,3 +318,18 @@ def image_lines(review: Review) -> list[str]:
                 "once and kept in cdk.context.json)"
             )
     return lines
+
+
+def session_lines(preferences: Mapping | None) -> list[str]:
+    """The account's Session Manager preferences the bastion was given permissions for (its template Metadata)."""
+    if not preferences:
+        return ["- Session Manager preferences: none given (operations.session_manager_preferences)"]
+    parts = []
+    if preferences.get("kmsKeyId"):
+        parts.append(f"sessions encrypted with KMS key {preferences['kmsKeyId']}")
+    if preferences.get("cloudWatchLogGroupName"):
+        parts.append(f"logged to CloudWatch Logs {preferences['cloudWatchLogGroupName']}")
+    if preferences.get("s3BucketName"):
+        key = f" (KMS key {preferences['s3BucketKmsKeyArn']})" if preferences.get("s3BucketKmsKeyArn") else ""
+        parts.append(f"logged to s3://{preferences['s3BucketName']}/{preferences.get('s3KeyPrefix', '')}{key}")
+    return [f"- Session Manager preferences (the bastion may act on them): {'; '.join(parts)}"]

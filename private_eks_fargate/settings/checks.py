@@ -7,6 +7,7 @@ import ipaddress
 import re
 from typing import Mapping, Sequence
 
+from ..regions import EKS_REFUSED_ZONE_IDS, ZONE_ID, default_zone_ids, region_of_zone_id
 from .errors import ConfigError
 from .images import ImageRef
 
@@ -86,11 +87,13 @@ def check_stage_name(setting: str, name: str) -> None:
 
 
 def check_zones_in_region(setting: str, zones: Sequence[str], region: str) -> None:
-    """Zone names belong to one region (eu-west-1a is in eu-west-1); a zone of another region cannot be deployed."""
+    """Zones belong to one region (eu-west-1a and euw1-az1 are in eu-west-1); a zone of another cannot be deployed."""
     for zone in zones:
-        if zone[:-1] != region:
+        own = region_of_zone_id(zone) if is_zone_id(zone) else zone[:-1]
+        if own != region:
+            example = ",".join(default_zone_ids(region, 2) or ()) or f"{region}a"
             raise ConfigError(
-                setting, f"{zone!r} is not a zone of {region}, the stacks' region; name zones of {region}, e.g. {region}a"
+                setting, f"{zone!r} is not a zone of {region}, the stacks' region; name zones of {region}, e.g. {example}"
             )
 
 
@@ -108,11 +111,44 @@ def check_ids(setting: str, values: Sequence[str], pattern: re.Pattern[str], exa
 
 
 def check_azs(setting: str, zones: Sequence[str]) -> None:
+    """Zone names only (eu-west-1a), each once."""
     for zone in zones:
         if not isinstance(zone, str) or not _AZ.match(zone):
             raise ConfigError(setting, f"{zone!r} is not an availability zone name (expected the form eu-west-1a)")
     if len(set(zones)) != len(zones):
         raise ConfigError(setting, f"{list(zones)!r} lists the same availability zone more than once")
+
+
+def is_zone_id(zone: str) -> bool:
+    return isinstance(zone, str) and ZONE_ID.match(zone) is not None
+
+
+def check_zones(setting: str, zones: Sequence[str]) -> None:
+    """Zone IDs of one region (euw1-az1) or zone names (eu-west-1a), not both, each once; an ID must be one AWS lists
+    and EKS accepts for control-plane subnets."""
+    ids = [zone for zone in zones if is_zone_id(zone)]
+    if not ids:
+        check_azs(setting, zones)
+        return
+    if len(ids) != len(zones):
+        names = [zone for zone in zones if zone not in ids]
+        raise ConfigError(setting, f"{list(zones)!r} mixes zone IDs and names ({names[0]!r}); give zone IDs only, e.g. euw1-az1,euw1-az2")
+    if len(set(zones)) != len(zones):
+        raise ConfigError(setting, f"{list(zones)!r} lists the same availability zone more than once")
+    for zone in zones:
+        region = region_of_zone_id(zone)
+        if region is None:
+            raise ConfigError(setting, f"{zone!r} is not a zone ID AWS lists (docs/regions.md has each region's, e.g. euw1-az1)")
+        if zone in EKS_REFUSED_ZONE_IDS:
+            usable = ",".join(default_zone_ids(region, 2) or ())
+            raise ConfigError(
+                setting,
+                f"{zone!r} is a zone of {region} where EKS does not accept control-plane subnets (EKS User Guide); "
+                f"use other zones of {region}, e.g. {usable}",
+            )
+    regions = sorted({region_of_zone_id(zone) for zone in zones})
+    if len(regions) > 1:
+        raise ConfigError(setting, f"{list(zones)!r} names zones of {' and '.join(regions)}; a VPC is in one region")
 
 
 def check_cidr(setting: str, cidr: str, *, smallest_prefix: int = 16, largest_prefix: int = 24) -> None:

@@ -31,11 +31,20 @@ from .checks import (
     check_ready_timeout,
     check_repository_name,
     check_stage_name,
+    check_zones,
+    is_zone_id,
     known_interface_services,
 )
 from .errors import ConfigError
 from .images import ImageRef
-from .versions import DEFAULT_KUBERNETES_VERSION, KubernetesRelease, allowed_versions, check_upgrade, resolve_release
+from .versions import (
+    DEFAULT_KUBERNETES_VERSION,
+    RELEASES,
+    KubernetesRelease,
+    allowed_versions,
+    check_upgrade,
+    resolve_release,
+)
 
 #: CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
@@ -52,9 +61,57 @@ ACCESS_POLICIES = (
     "AmazonEKSViewPolicy",
     "AmazonEKSAdminViewPolicy",
 )
+#: EKS upgrade policies (AWS::EKS::Cluster UpgradePolicy.SupportType).
+SUPPORT_TYPES = ("STANDARD", "EXTENDED")
 PROFILES_EXAMPLE = '[{"namespace": "custom-space", "labels": {"app": "web"}}]'
 POD_SECURITY_EXAMPLE = '{"legacy-app": "baseline"}'
 TAGS_EXAMPLE = '{"owner": "team-a"}'
+SESSION_EXAMPLE = '{"kmsKeyId": "arn:aws:kms:eu-west-1:111111111111:key/…", "cloudWatchLogGroupName": "/ssm/sessions"}'
+#: the inputs of AWS's SSM-SessionManagerRunShell document (Session Manager preferences), and one of ours
+SESSION_DOCUMENT_INPUTS = (
+    "s3BucketName", "s3KeyPrefix", "s3EncryptionEnabled", "cloudWatchLogGroupName", "cloudWatchEncryptionEnabled",
+    "cloudWatchStreamingEnabled", "kmsKeyId", "runAsEnabled", "runAsDefaultUser", "idleSessionTimeout",
+    "maxSessionDuration", "shellProfile",
+)
+SESSION_BUCKET_KEY = "s3BucketKmsKeyArn"
+_KMS_KEY_ID = re.compile(r"^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
+_LOG_GROUP_NAME = re.compile(r"^[\w\-/.#]{1,512}$")
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def _session_preferences(key: str, value: Any) -> dict[str, Any]:
+    value = parsers.json_value(key, value, f"an object such as {SESSION_EXAMPLE}")
+    if not isinstance(value, dict):
+        raise ConfigError(key, f"{value!r} is not allowed; give the document's inputs as a JSON object, e.g. {SESSION_EXAMPLE}")
+    return value
+
+
+def check_session_preferences(setting: str, preferences: Mapping[str, Any]) -> None:
+    """The inputs the bastion acts on must be usable: a key it can be granted, a log group and bucket name."""
+    known = (*SESSION_DOCUMENT_INPUTS, SESSION_BUCKET_KEY)
+    for name, value in preferences.items():
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]}?" if close else f" (inputs: {', '.join(known)})"
+            raise ConfigError(f"{setting}.{name}", f"not an input of SSM-SessionManagerRunShell{hint}")
+    key_id = preferences.get("kmsKeyId")
+    if key_id not in (None, "") and not (isinstance(key_id, str) and (KMS_KEY_ARN.match(key_id) or _KMS_KEY_ID.match(key_id))):
+        raise ConfigError(
+            f"{setting}.kmsKeyId",
+            f"{key_id!r} is not a KMS key ARN or key id (an alias cannot be granted to the bastion's role; give the key it names)",
+        )
+    bucket_key = preferences.get(SESSION_BUCKET_KEY)
+    if bucket_key not in (None, "") and not (isinstance(bucket_key, str) and KMS_KEY_ARN.match(bucket_key)):
+        raise ConfigError(f"{setting}.{SESSION_BUCKET_KEY}", f"{bucket_key!r} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)")
+    group = preferences.get("cloudWatchLogGroupName")
+    if group not in (None, "") and not (isinstance(group, str) and _LOG_GROUP_NAME.match(group)):
+        raise ConfigError(f"{setting}.cloudWatchLogGroupName", f"{group!r} is not a CloudWatch Logs group name")
+    bucket = preferences.get("s3BucketName")
+    if bucket not in (None, "") and not (isinstance(bucket, str) and _BUCKET_NAME.match(bucket)):
+        raise ConfigError(f"{setting}.s3BucketName", f"{bucket!r} is not an S3 bucket name")
+    prefix = preferences.get("s3KeyPrefix")
+    if prefix not in (None, "") and not isinstance(prefix, str):
+        raise ConfigError(f"{setting}.s3KeyPrefix", f"{prefix!r} is not a key prefix (a string)")
 
 
 #: keys that choose environments: not allowed inside one (an environment's name is its stage)
@@ -208,6 +265,7 @@ EXISTING_VPC_INSTEAD = {
     "vpc_cidr": "its CIDR is network.existing_vpc_cidr",
     "az_count": "its zones are those of network.existing_availability_zones",
     "availability_zones": "its zones are network.existing_availability_zones",
+    "zones_by_name": "its subnets are given by ID in network.existing_subnet_ids",
 }
 
 
@@ -220,11 +278,20 @@ class NetworkSettings:
     )
     az_count: int = setting(
         2, key="network.az_count", parse=parsers.integer, doc="availability zones (and isolated subnets) of the new VPC",
-        allowed="2 to 6; more than 2 needs network.availability_zones or an account and region",
+        allowed="2 to 6, at most the zones the region has (docs/regions.md)",
     )
     availability_zones: Sequence[str] = setting(
-        (), key="network.availability_zones", parse=parsers.strings, doc="availability zones of the new VPC by name",
-        allowed="exactly az_count zone names, e.g. eu-west-1a,eu-west-1b", default_text="none (the first az_count zones)",
+        (), key="network.availability_zones", parse=parsers.strings,
+        doc="availability zones of the new VPC: zone IDs, the same physical zones in every account; zone names only in "
+        "a stage bound to app.account and app.region, or with network.zones_by_name",
+        allowed="exactly az_count zone IDs of one region that EKS accepts, e.g. euw1-az1,euw1-az2",
+        default_text="the region's first az_count zone IDs that EKS accepts and every account has (docs/regions.md)",
+    )
+    zones_by_name: bool = setting(
+        False, key="network.zones_by_name", parse=parsers.boolean,
+        doc="place the subnets by zone name, as stages deployed before zone IDs did (Fn::GetAZs, or the names given or "
+        "looked up): set it on such a stage, or its subnets would be replaced (docs/regions.md)",
+        allowed="true or false",
     )
     #: use this VPC instead of creating one (the network.existing_* settings). default: none
     existing_vpc: ExistingVpcSettings | None = None
@@ -243,7 +310,16 @@ class NetworkSettings:
         check_cidr(key("vpc_cidr"), self.vpc_cidr)
         if isinstance(self.az_count, bool) or not isinstance(self.az_count, int) or not MIN_AZS <= self.az_count <= 6:
             raise ConfigError(key("az_count"), f"{self.az_count!r} is not allowed; use a whole number from {MIN_AZS} to 6")
-        check_azs(key("availability_zones"), list(self.availability_zones))
+        if not isinstance(self.zones_by_name, bool):
+            raise ConfigError(key("zones_by_name"), f"{self.zones_by_name!r} is not allowed; give true or false")
+        zones = list(self.availability_zones)
+        check_zones(key("availability_zones"), zones)
+        if self.zones_by_name and any(is_zone_id(zone) for zone in zones):
+            raise ConfigError(
+                key("availability_zones"),
+                f"{zones!r} are zone IDs, but network.zones_by_name places subnets by zone name: give the names the stage "
+                "was deployed with, or set network.zones_by_name false",
+            )
         if self.availability_zones and len(self.availability_zones) != self.az_count:
             raise ConfigError(
                 key("availability_zones"),
@@ -307,6 +383,25 @@ class ClusterSettings:
         allowed="1-100 of [A-Za-z0-9-_], starting with a letter or digit",
         default_text="derived from stack and construct path, e.g. DevCluster-BAA1FB0D",
     )
+    deployed_name: str | None = setting(
+        None, key="cluster.deployed_name", parse=parsers.text,
+        doc="the name of the deployed cluster (record it after the first deploy: output ClusterName): a cluster.name "
+        "other than it is then refused, since a new name replaces the cluster",
+        allowed="a cluster name, e.g. DevCluster-BAA1FB0D", default_text="none (nothing deployed yet: no check)",
+    )
+    replace_deployed_cluster: bool = setting(
+        False, key="cluster.replace_deployed_cluster", parse=parsers.boolean,
+        doc="a cluster.name other than cluster.deployed_name is meant: the deploy creates a new cluster and deletes the "
+        "deployed one with its pods, OIDC provider and access entries (see docs/operations.md)",
+        allowed="true or false",
+    )
+    support_type: str = setting(
+        "STANDARD", key="cluster.support_type", parse=parsers.text,
+        doc="what EKS does when the Kubernetes version's standard support ends: STANDARD upgrades the cluster to the next "
+        "version; EXTENDED keeps it on its version up to 12 months more, billed $0.60 instead of $0.10 a cluster-hour "
+        "(the review report's cost table shows it)",
+        allowed=f"{' or '.join(SUPPORT_TYPES)}; EXTENDED for a version whose standard support has ended",
+    )
     app_profiles: Sequence[FargateProfileSpec] = setting(
         (FargateProfileSpec(namespace="custom-space"),), key="cluster.app_profiles", parse=_profiles,
         doc="Fargate profiles for workloads (the CoreDNS profile is always added)",
@@ -326,6 +421,7 @@ class ClusterSettings:
 
     def validate(self) -> KubernetesRelease:
         key = lambda name: key_of(ClusterSettings, name)  # noqa: E731
+        self._validate_support_type(key("support_type"))
         release = resolve_release(self.kubernetes_version, setting=key("kubernetes_version"))
         if self.deployed_kubernetes_version is not None:
             if not re.fullmatch(r"1\.\d+", str(self.deployed_kubernetes_version)):
@@ -335,6 +431,10 @@ class ClusterSettings:
             check_upgrade(self.kubernetes_version, self.deployed_kubernetes_version, setting=key("kubernetes_version"))
         if self.cluster_name is not None:
             check_cluster_name(key("cluster_name"), self.cluster_name)
+        if self.deployed_name is not None:
+            check_cluster_name(key("deployed_name"), self.deployed_name)
+        if not isinstance(self.replace_deployed_cluster, bool):
+            raise ConfigError(key("replace_deployed_cluster"), f"{self.replace_deployed_cluster!r} is not allowed; give true or false")
         seen: dict[tuple, int] = {}
         for index, profile in enumerate(self.app_profiles):
             profile.validate(f"{key('app_profiles')}[{index}]")
@@ -348,6 +448,17 @@ class ClusterSettings:
         check_ready_timeout(key("coredns_ready_timeout_minutes"), self.coredns_ready_timeout_minutes)
         self._validate_pod_security_levels(key("pod_security_levels"))
         return release
+
+    def _validate_support_type(self, key: str) -> None:
+        if self.support_type not in SUPPORT_TYPES:
+            raise ConfigError(key, f"{self.support_type!r} is not allowed; use {' or '.join(SUPPORT_TYPES)}")
+        release = RELEASES.get(self.kubernetes_version)
+        if self.support_type == "STANDARD" and release is not None and release.extended_support_only:
+            raise ConfigError(
+                key,
+                f"STANDARD is not allowed with Kubernetes {release.version}, whose standard support has ended "
+                f"({release.support}); set EXTENDED ($0.60 a cluster-hour), or use a version in standard support",
+            )
 
     def _validate_pod_security_levels(self, key: str) -> None:
         if not isinstance(self.pod_security_levels, Mapping):
@@ -384,7 +495,9 @@ class ComplianceSettings:
         allowed="tag keys",
     )
     production: bool = setting(
-        False, key="compliance.production", parse=parsers.boolean, doc="a production environment: termination protection on every stack",
+        False, key="compliance.production", parse=parsers.boolean,
+        doc="a production environment: termination protection on every stack and deletion protection on the EKS "
+        "cluster (destroy takes two steps: docs/operations.md)",
         allowed="true or false",
     )
     strict_data_perimeter: bool = setting(
@@ -436,11 +549,13 @@ class OperationsSettings:
         "isolated", key="operations.bastion_subnet", parse=parsers.text, doc="where the bastion runs",
         allowed="isolated (cluster subnets, SSM endpoints added) or public (a bastion-only public subnet with an internet gateway; new VPC only)",
     )
-    bastion_instance_type: str = setting(
-        "c7a.medium", key="operations.bastion_instance_type", parse=parsers.text,
-        doc="the bastion's EC2 instance type (x86_64); c7a.medium is the cheapest that AWS Control Tower's CT.EC2.PR.19 "
-            "accepts, t3.micro costs less and fails it",
-        allowed="an x86_64 type: the kubectl that can be installed offline is x86_64, so Graviton types are rejected",
+    bastion_instance_type: str | None = setting(
+        None, key="operations.bastion_instance_type", parse=parsers.text,
+        doc="the bastion's EC2 instance type (x86_64); t3.micro costs less and fails AWS Control Tower's CT.EC2.PR.19",
+        allowed="an x86_64 type the region offers: the kubectl that can be installed offline is x86_64, so Graviton "
+        "types are rejected",
+        default_text="per region, the cheapest x86_64 type CT.EC2.PR.19 accepts that the region offers (c7a.medium in "
+        "us-east-1; docs/regions.md)",
     )
     bastion_ami: str | None = setting(
         None, key="operations.bastion_ami", parse=parsers.text,
@@ -460,6 +575,15 @@ class OperationsSettings:
     fargate_logging: bool = setting(
         True, key="operations.fargate_logging", parse=parsers.boolean, doc="Fargate container logs to a CloudWatch log group of the stack",
         allowed="true, or false (no aws-observability namespace, no log group, no logs endpoint)",
+    )
+    session_manager_preferences: Mapping[str, Any] = setting(
+        default_factory=dict, key="operations.session_manager_preferences", parse=_session_preferences,
+        doc="the account's Session Manager preferences, as the SSM-SessionManagerRunShell document's inputs hold them "
+        "(a landing zone often sets them): the bastion gets the kms endpoint, the logs endpoint and the permissions a "
+        "session then needs (docs/regions.md has the command that reads them)",
+        allowed=f"JSON object of the document's inputs, e.g. {SESSION_EXAMPLE}; used: kmsKeyId (key ARN or id), "
+        "cloudWatchLogGroupName, s3BucketName, s3KeyPrefix, and s3BucketKmsKeyArn (the log bucket's own key)",
+        default_text="none (sessions unencrypted by Session Manager, not logged)",
     )
     log_kms_key_arn: str | None = setting(
         None, key="operations.log_kms_key_arn", parse=parsers.text, doc="KMS key of the Fargate log group",
@@ -483,7 +607,9 @@ class OperationsSettings:
             raise ConfigError(
                 key("bastion_subnet"), f"{self.bastion_subnet!r} is not allowed; use {' or '.join(BASTION_SUBNETS)}"
             )
-        if not isinstance(self.bastion_instance_type, str) or not INSTANCE_TYPE.match(self.bastion_instance_type):
+        if self.bastion_instance_type is not None and (
+            not isinstance(self.bastion_instance_type, str) or not INSTANCE_TYPE.match(self.bastion_instance_type)
+        ):
             raise ConfigError(
                 key("bastion_instance_type"), f"{self.bastion_instance_type!r} is not an EC2 instance type (e.g. t3.micro)"
             )
@@ -501,6 +627,7 @@ class OperationsSettings:
                 )
         if len(set(self.admin_principal_arns)) != len(self.admin_principal_arns):
             raise ConfigError(key("admin_principal_arns"), f"{list(self.admin_principal_arns)!r} lists a principal more than once")
+        check_session_preferences(key("session_manager_preferences"), self.session_manager_preferences)
         if self.log_kms_key_arn is not None and not (
             isinstance(self.log_kms_key_arn, str) and KMS_KEY_ARN.match(self.log_kms_key_arn)
         ):
@@ -574,6 +701,20 @@ class WorkloadSettings:
         check_registries(key("allowed_registries"), self.allowed_registries)
 
 
+def check_cluster_rename(settings: ClusterSettings, name: str) -> None:
+    """Refuse `name` (the cluster's effective name, also a derived one) when it is not the deployed cluster's, unless a
+    new cluster is intended: CloudFormation replaces a cluster whose name changes."""
+    deployed = settings.deployed_name
+    if deployed is None or name == deployed or settings.replace_deployed_cluster:
+        return
+    raise ConfigError(
+        key_of(ClusterSettings, "cluster_name"),
+        f"{name!r} is not the deployed cluster {deployed!r} (cluster.deployed_name): a new name replaces the cluster, "
+        "its pods, log groups, image repository and IRSA OIDC provider; keep the name, or set "
+        "cluster.replace_deployed_cluster=true if a new cluster is intended",
+    )
+
+
 def check_registries(setting: str, registries: Sequence[str]) -> None:
     for entry in registries:
         if not isinstance(entry, str) or not REGISTRY_PREFIX.match(entry) or "." not in entry.split("/")[0]:
@@ -639,7 +780,8 @@ class PlatformSettings:
         if not self.endpoints.create:
             mark(EndpointSettings, ["extra_services", "single_zone"], "endpoints.create is false (no Endpoints stack)")
         if not self.operations.bastion:
-            mark(OperationsSettings, ["bastion_subnet", "bastion_instance_type", "bastion_ami"], "operations.bastion is false")
+            mark(OperationsSettings, ["bastion_subnet", "bastion_instance_type", "bastion_ami", "session_manager_preferences"],
+                 "operations.bastion is false")
             if not self.operations.admin_principal_arns:
                 mark(OperationsSettings, ["admin_access_policy"], "no bastion and no operations.admin_principal_arns")
         if not self.operations.fargate_logging:

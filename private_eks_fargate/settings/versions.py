@@ -23,6 +23,8 @@ class KubernetesRelease:
     support: str
     #: the CoreDNS EKS add-on version installed with this Kubernetes version (source: COREDNS_SOURCES)
     coredns: str
+    #: its standard support has ended: EKS runs it in extended support only (the EXTENDED upgrade policy, extra charge)
+    extended_support_only: bool = False
 
     @property
     def _suffix(self) -> str:
@@ -52,9 +54,12 @@ class KubernetesRelease:
 RELEASES: dict[str, KubernetesRelease] = {
     r.version: r
     for r in (
-        KubernetesRelease("1.32", support="extended support (extra charge) until 2027-03-23", coredns="v1.11.4-eksbuild.33"),
-        KubernetesRelease("1.33", support="extended support (extra charge); standard ended 2026-07-29", coredns="v1.13.2-eksbuild.4"),
-        KubernetesRelease("1.34", support="standard support until 2026-12-02", coredns="v1.13.2-eksbuild.4"),
+        KubernetesRelease("1.32", support="extended support (extra charge) until 2027-03-23", coredns="v1.11.4-eksbuild.33",
+                          extended_support_only=True),
+        KubernetesRelease("1.33", support="extended support (extra charge); standard ended 2026-07-29", coredns="v1.13.2-eksbuild.4",
+                          extended_support_only=True),
+        KubernetesRelease("1.34", support="extended support (extra charge); standard ended 2026-12-02", coredns="v1.13.2-eksbuild.4",
+                          extended_support_only=True),
         KubernetesRelease("1.35", support="standard support until 2027-03-27", coredns="v1.13.2-eksbuild.4"),
         KubernetesRelease("1.36", support="standard support; newest in aws-cdk-lib 2.275", coredns="v1.14.3-eksbuild.14"),
     )
