@@ -110,6 +110,7 @@ def output_dir(args: list[str]) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """``scripts/review.py [ARGS]``: ARGS as given to the CDK CLI's synth (only ``--output`` matters here)."""
+    from private_eks_fargate.review.approval import write_stage_reviews
     from private_eks_fargate.review.report import write_review
 
     assembly_dir = output_dir(sys.argv[1:] if argv is None else argv)
@@ -122,8 +123,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 2
     report = write_review(assembly_dir, CHECKOV_CONFIG)
+    stage_reports = write_stage_reviews(assembly_dir, CHECKOV_CONFIG)
     print("\n".join(lines))
     print(f"review report: {report} (diagram: {report.parent / 'architecture.svg'})")
+    for stage_report in stage_reports:
+        print(f"review report: {stage_report}")
     return 1 if failed else 0
 
 

@@ -164,7 +164,7 @@ def test_summary_counts_results_of_what_ran_and_says_not_run_otherwise(default_a
     from private_eks_fargate.settings import SECTIONS
     from private_eks_fargate.settings.catalog import declared
 
-    platform = [spec.key for _, cls in SECTIONS for _, spec in declared(cls) if not spec.key.startswith(("app.", "network.existing_"))]
+    platform = [spec.key for _, cls in SECTIONS for _, spec in declared(cls) if not spec.key.startswith(("app.", "network.existing_", "pipeline."))]
     assert len(platform) == 38
     assert f"**Effective settings**: {len(platform)} (all under Settings)" in summary
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 from typing import Any
 
@@ -54,8 +55,15 @@ def _changed(settings: PlatformSettings) -> list[str]:
     return [key for key, value in effective_settings(settings).items() if defaults.get(key) != value]
 
 
+#: set by the pipeline's synth step, whose source has no git metadata: the commit (or S3 object version) it built
+SOURCE_REVISION_VARIABLE = "PEF_SOURCE_REVISION"
+
+
 def source_revision() -> str:
-    """The git commit the app was synthesized from (with a note when the work tree has changes), if any."""
+    """The git commit the app was synthesized from (with a note when the work tree has changes), if any; in the
+    pipeline's synth step, the revision its source action passed on."""
+    if os.environ.get(SOURCE_REVISION_VARIABLE):
+        return os.environ[SOURCE_REVISION_VARIABLE]
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, timeout=10).stdout.strip()
