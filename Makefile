@@ -24,12 +24,14 @@ export ARGS
 # the CDK CLI from node_modules on the venv's Node, on the chosen stage's stacks ('Dev/*')
 CDK = @$(BIN)/python scripts/cdk.py
 
-.PHONY: help setup setup-test synth diff deploy destroy bootstrap test compat bench review docs clean
+.PHONY: help setup setup-test synth diff deploy destroy bootstrap test compat bench review docs clean pipeline \
+	publish-review execution-policy
 
 help:
 	@echo "make synth | diff | deploy | destroy | bootstrap  [ENV=environment] [ARGS='-c key=value ...']"
 	@echo "make review | test | compat | bench | docs | clean"
 	@echo "make setup (what synth and deploy need) | setup-test (and the test tools)"
+	@echo "make pipeline | execution-policy | publish-review (the delivery pipeline: docs/pipeline.md)"
 	@echo
 	@echo "Settings (cdk.json context, or -c key=value; README 'Configuration' has what each does and its default):"
 	@python3 -m private_eks_fargate.settings.docs --keys
@@ -76,8 +78,25 @@ bootstrap: setup
 review: setup-test synth
 	$(BIN)/python scripts/review.py
 
+# the delivery pipeline (pipeline.* settings, docs/pipeline.md) into the tooling account, once and after each change of
+# the pipeline itself; from then on a push deploys (the tooling account's credentials needed)
+pipeline: setup
+	$(CDK) pipeline
+
+# the pipeline's synth step, after make review: each stage's review report to the artifact bucket, and the approval
+# messages into cdk.out/review/approvals.env
+publish-review: setup
+	$(BIN)/python scripts/publish_review.py
+
+# the suite tests the project's own configuration: a checkout that declares where it deploys (app.*, pipeline.*,
+# cdk.context.json) runs it in a copy without those (scripts/own_config.py; the pipeline's synth step runs make test)
+# after make synth: the IAM policies CloudFormation's execution role needs for these stacks (cdk.out/execution-policy/),
+# for cdk bootstrap --cloudformation-execution-policies (from the resource schemas cfn-lint ships: a test tool)
+execution-policy: setup-test
+	$(BIN)/python scripts/execution_policy.py
+
 test: setup-test
-	$(BIN)/pytest
+	$(BIN)/python scripts/own_config.py -- $(BIN)/pytest
 
 # the library's wheel in fresh venvs with the lowest and the newest dependencies pyproject.toml allows; runs the
 # README's python examples in each (minutes, needs PyPI; downloads cached in .venv/compat). CI runs it after test.
@@ -86,13 +105,14 @@ compat: setup
 
 # the region data from cfn-lint's (private_eks_fargate/region_data.py); the README's configuration table (from the
 # setting declarations), its change table and destroy section (from the change matrix's synthesized templates); the
-# supported-regions table of docs/regions.md (from the region matrix); docs/feature-flags.md's table of kept flags;
-# tests keep all of them identical
+# supported-regions table of docs/regions.md (from the region matrix); docs/pipeline.md's approval message and cost
+# table (from its example, run as written); docs/feature-flags.md's table of kept flags; tests keep all of them identical
 docs: setup-test
 	$(BIN)/python scripts/region_catalog.py
 	$(BIN)/python -m private_eks_fargate.settings.docs --write README.md
 	$(BIN)/python -m private_eks_fargate.app.changes --synth $$(mktemp -d) --write README.md
 	$(BIN)/python -m private_eks_fargate.app.region_matrix --synth $$(mktemp -d) --write docs/regions.md
+	$(BIN)/python scripts/pipeline_docs.py --write docs/pipeline.md
 	$(BIN)/python -m private_eks_fargate.app.feature_flags --write docs/feature-flags.md
 
 bench: setup-test

@@ -20,6 +20,7 @@ from private_eks_fargate.app.context import (  # noqa: E402
     environments_from_context,
     failed_lookups,
     missing_lookups,
+    pipeline_mode,
     settings_from_context,
     stage_from_context,
 )
@@ -40,12 +41,19 @@ def main() -> None:
     context = app.node.get_all_context()
     try:
         failed_lookups(context)
-        for env in environments_from_context(context, command_line=command_line_keys(context)):
-            try:
-                name, aws_env = stage_from_context(env.context)
-                PrivateEksFargateStage(app, name, settings=settings_from_context(env.context), env=aws_env)
-            except ConfigError as error:
-                raise ConfigError(f"environment {env.name}: {error.setting}", error.problem) if env.declared else error
+        pipeline = pipeline_mode(context)
+        if pipeline is not None:
+            # loaded only here: without pipeline settings the app is what it was before the pipeline existed
+            from private_eks_fargate.app.pipeline import build_delivery
+
+            build_delivery(app, context, pipeline, command_line=command_line_keys(context))
+        else:
+            for env in environments_from_context(context, command_line=command_line_keys(context)):
+                try:
+                    name, aws_env = stage_from_context(env.context)
+                    PrivateEksFargateStage(app, name, settings=settings_from_context(env.context), env=aws_env)
+                except ConfigError as error:
+                    raise ConfigError(f"environment {env.name}: {error.setting}", error.problem) if env.declared else error
     except ConfigError as error:
         # one line naming the setting and what is allowed; no traceback
         print(f"error: {error}", file=sys.stderr)
@@ -57,6 +65,11 @@ def main() -> None:
 
     report = write_review(Path(assembly.directory))
     print(f"review report: {report}", file=sys.stderr)
+    if pipeline is not None:
+        from private_eks_fargate.review.approval import write_stage_reviews
+
+        for stage_report in write_stage_reviews(Path(assembly.directory)):
+            print(f"review report: {stage_report}", file=sys.stderr)
     warn_of_chosen_controls(Path(assembly.directory))
 
 

@@ -7,7 +7,7 @@ Layers, imports pointing down (import-linter checks them, see pyproject.toml):
 - ``blocks``: PrivateNetwork, PrivateEndpoints, PrivateCluster, CoreDnsOnFargate, Workload, ImageMirror, the
   image guard, irsa_service_account, FargateLogging, SsmBastion;
 - ``composition``: ``compose()`` and the composite PrivateEksFargate; SampleApp, ClusterOperations;
-- ``app``: context parsing and PrivateEksFargateStage.
+- ``app``: context parsing, PrivateEksFargateStage and the delivery pipeline that deploys its stages.
 
 Apart: ``review`` (reads synthesized templates only) and ``bastion_tools`` (standard library only).
 Names are imported on first use, so ``import private_eks_fargate.review`` does not load aws-cdk-lib.

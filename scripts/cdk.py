@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""`make synth|diff|deploy|destroy|bootstrap [ENV=name] [ARGS=…]`: the project's CDK CLI on the stacks of one environment.
+"""`make synth|diff|deploy|destroy|bootstrap|pipeline [ENV=name] [ARGS=…]`: the project's CDK CLI on the stacks of
+one environment.
 
 Runs the CDK CLI from node_modules on the venv's Node 24 with the selector of the chosen stage (``'Prod/*'``), so
 the CLI checks exactly those stacks (their error annotations stop synth) and never silently selects none.
@@ -8,6 +9,8 @@ goes to the CLI (``-c key=value``, ``--force``, ``--require-approval never``, �
 passes it, not through make's shell: words split as a shell splits them, except that a ``-c`` value starting with
 ``{`` or ``[`` is one JSON value, quotes and spaces included, as cdk.json writes it. A bad ``ENV``, setting or
 word in ``ARGS`` stops here with one line, before the CLI starts; so does ``destroy`` without a terminal to ask on.
+With ``pipeline.*`` settings, synth selects the pipeline stack and the stages it deploys; ``make pipeline`` deploys
+the pipeline stack alone (docs/pipeline.md).
 """
 
 from __future__ import annotations
@@ -26,14 +29,19 @@ from typing import Iterable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from private_eks_fargate.app.context import environments_from_context  # noqa: E402
+from private_eks_fargate.app.context import (  # noqa: E402
+    PIPELINE_STACK_ID,
+    environments_from_context,
+    pipeline_environments,
+    pipeline_mode,
+)
 from private_eks_fargate.settings import ConfigError  # noqa: E402
 
 #: flags make adds per command: synth writes templates into cdk.out and prints where, not the templates; deploy adopts
 #: the retained, fixed-name resources a destroyed stage left (log groups, repository) instead of stopping at
 #: "already exists" (CloudFormation's ImportExistingResources; nothing to adopt: no effect)
 COMMAND_FLAGS = {"synth": ["--quiet"], "diff": [], "deploy": ["--import-existing-resources"], "destroy": [], "ls": [],
-                 "bootstrap": []}
+                 "bootstrap": [], "pipeline": []}
 #: what the CLI's output leaves out: after the app's one-line error, the CLI's own line about it
 QUIET_SYNTH = re.compile(r": Subprocess exited with error \d+$")
 #: a Node stack trace under an error (bootstrap prints one), and the error object's properties after it
@@ -134,15 +142,23 @@ def cli_arguments(command: str, env: str, args: list[str], project_context: dict
     """What follows `cdk` for `make COMMAND ENV=env ARGS=args`; raises ConfigError with the one line to print."""
     given = context_arguments(args)
     context = {**project_context, **given, **({"app.environment": env} if env else {})}
-    chosen = environments_from_context(context, command_line=given)
-    stray = stray_words(command, args)
+    cli_command = "deploy" if command == "pipeline" else command
+    stray = stray_words(cli_command, args)
     if stray:
         word, after = stray[0]
         where = f" (after '{after}')" if after else ""
         raise ConfigError(
-            "ARGS", f"{word!r}{where} is neither an option of cdk {command} nor an option's value; the CLI would take it "
-            f"for a stack name. A value with spaces goes in quotes inside ARGS, e.g. ARGS=\"-c 'cluster.name=my cluster'\""
+            "ARGS", f"{word!r}{where} is neither an option of cdk {cli_command} nor an option's value; the CLI would take "
+            f"it for a stack name. A value with spaces goes in quotes inside ARGS, e.g. ARGS=\"-c 'cluster.name=my cluster'\""
         )
+    if command == "pipeline":
+        return pipeline_arguments(env, context, given, args)
+    pipeline = pipeline_mode(context)
+    if pipeline is not None and command == "synth":
+        # the app builds the pipeline stack and the stages it deploys, which may be fewer than the declared ones
+        stages = [e.environment.name for e in pipeline_environments(context, pipeline, command_line=given)]
+        return [command, *(f"{name}/*" for name in stages), PIPELINE_STACK_ID, *COMMAND_FLAGS[command], *args]
+    chosen = environments_from_context(context, command_line=given)
     if command in ONE_ENVIRONMENT and len(chosen) > 1:
         names = ", ".join(e.name for e in chosen)
         raise ConfigError("ENV", f"{command} works on one environment at a time; give ENV= one of {names}")
@@ -154,6 +170,17 @@ def cli_arguments(command: str, env: str, args: list[str], project_context: dict
 def asks_without_a_terminal(command: str, args: list[str]) -> bool:
     """`cdk destroy` asks on the terminal (stdout) unless forced; without one, the CLI refuses with two lines."""
     return command == "destroy" and not sys.stdout.isatty() and not {"--force", "-f", "--force=true"} & set(args)
+
+
+def pipeline_arguments(env: str, context: dict, given: dict, args: list[str]) -> list[str]:
+    """`make pipeline`: deploy the pipeline stack alone (the stages are the pipeline's to deploy)."""
+    if env:
+        raise ConfigError("ENV", "not used with make pipeline: the pipeline deploys every environment of pipeline.environments")
+    pipeline = pipeline_mode(context)
+    if pipeline is None:
+        raise ConfigError("pipeline", "no pipeline.* settings in cdk.json or ARGS; see docs/pipeline.md for the settings")
+    pipeline_environments(context, pipeline, command_line=given)
+    return ["deploy", "--exclusively", PIPELINE_STACK_ID, *args]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     context_file = ROOT / "cdk.context.json"
     had_context = context_file.exists()
     try:
-        return run_cli(options.command, arguments)
+        return run_cli(arguments[0], arguments)
     finally:
         # the CLI writes cdk.context.json after any lookup, also a failed one (then `{}`): a file to commit only
         # when it holds something

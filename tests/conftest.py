@@ -382,11 +382,12 @@ import review as make_review  # noqa: E402  scripts/review.py
 
 
 @pytest.fixture(scope="session")
-def lint_files(all_synths, single_zone_app) -> list[str]:
-    """Every template cfn-lint and checkov read: each configuration's, and the single-zone Endpoints stack (the only
-    template endpoints.single_zone changes)."""
+def lint_files(all_synths, single_zone_app, pipeline_app) -> list[str]:
+    """Every template cfn-lint and checkov read: each configuration's, the single-zone Endpoints stack (the only
+    template endpoints.single_zone changes), and the pipeline example's pipeline stack (its stages' templates are
+    read by make review as the synth step runs it: tests/test_app_pipeline.py)."""
     files = [str(f) for synth in all_synths.values() for f in synth.template_files.values()]
-    return files + [str(single_zone_app.template_files["Dev/Endpoints"])]
+    return files + [str(single_zone_app.template_files["Dev/Endpoints"]), str(pipeline_app.template_files["Pipeline"])]
 
 
 def broken_template(default_template: dict, directory: Path) -> Path:
@@ -415,12 +416,28 @@ def lint_jobs(lint_files, default_app, all_synths, tmp_path_factory) -> dict[str
         "checkov": BackgroundJob(
             lambda: make_review.run_checkov([*lint_files, str(k8s)], ("cloudformation", "kubernetes")), "checkov"
         ).start(),
-        # the checks .checkov.yaml skips, alone: each must still fail somewhere, or its skip goes
+        # the checks .checkov.yaml and the templates' Metadata skip, alone, on the templates without their Metadata
+        # skips: each must still fail (somewhere; on its resource), or its skip goes
         "checkov-skipped": BackgroundJob(
-            lambda: make_review.run_checkov(lint_files, only=[check for check, _ in make_review.checkov_skips(make_review.CHECKOV_CONFIG)]),
-            "checkov-skipped",
+            lambda: checkov_without_skips(lint_files, tmp_path_factory.mktemp("checkov-unskipped")), "checkov-skipped"
         ).start(),
     }
+
+
+def checkov_without_skips(files: list[str], directory: Path) -> dict:
+    """checkov's run of every skipped check alone, on copies of `files` without their resource-level skips
+    (Metadata ``checkov.skip``); besides the run: each resource-level skip as (copy's file name, logical id, check)."""
+    inline, copies = [], []
+    for index, file in enumerate(files):
+        template = json.loads(Path(file).read_text())
+        copy = directory / f"{index}-{Path(file).name}"
+        for lid, resource in template.get("Resources", {}).items():
+            for skip in (resource.get("Metadata") or {}).pop("checkov", {}).get("skip", []):
+                inline.append((copy.name, lid, skip["id"]))
+        copy.write_text(json.dumps(template))
+        copies.append(str(copy))
+    checks = sorted({check for check, _ in make_review.checkov_skips(make_review.CHECKOV_CONFIG)} | {c for *_, c in inline})
+    return {**make_review.run_checkov(copies, only=checks), "inline": inline}
 
 
 #: Set at collection when a selected test reads the lint results: the scans then start with the first test.
@@ -609,3 +626,45 @@ def kubectl_jsonpath(kubectl, fixture, json_path):
     assert result.returncode == 0, result.stderr
     return result.stdout
 
+
+
+# --- the delivery pipeline (issue 17) -----------------------------------------------------------------------------
+
+import pipeline_docs  # noqa: E402  scripts/pipeline_docs.py: docs/pipeline.md's example and how it is run
+
+
+def pipeline_builder() -> Callable[[cdk.App], None]:
+    """The app's pipeline mode, as app.py builds it."""
+    from private_eks_fargate.app.context import pipeline_mode
+    from private_eks_fargate.app.pipeline import build_delivery
+
+    def build(app: cdk.App) -> None:
+        context = app.node.get_all_context()
+        build_delivery(app, context, pipeline_mode(context))
+
+    return build
+
+
+def synthesize_pipeline(outdir: Path, context: dict, revision: str = pipeline_docs.EXAMPLE_REVISION) -> Synth:
+    """A pipeline configuration synthesized as the CLI has app.py synthesize it (construct paths in the metadata),
+    with the source revision the pipeline's synth step is given."""
+    before = os.environ.get("PEF_SOURCE_REVISION")
+    os.environ["PEF_SOURCE_REVISION"] = revision
+    try:
+        return synthesize(outdir, pipeline_builder(), {**context, "aws:cdk:enable-path-metadata": True})
+    finally:
+        if before is None:
+            os.environ.pop("PEF_SOURCE_REVISION")
+        else:
+            os.environ["PEF_SOURCE_REVISION"] = before
+
+
+@pytest.fixture(scope="session")
+def pipeline_app(tmp_path_factory) -> Synth:
+    """docs/pipeline.md's example: the pipeline stack and the stages Test and Prod, with the stage reports and Prod's
+    approval message written as make synth writes them."""
+    from private_eks_fargate.review.approval import write_stage_reviews
+
+    synth = synthesize_pipeline(tmp_path_factory.mktemp("pipeline"), pipeline_docs.example())
+    write_stage_reviews(Path(synth.assembly.directory), ROOT / ".checkov.yaml")
+    return synth

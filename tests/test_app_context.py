@@ -21,7 +21,7 @@ ALL_KEYS = [spec.key for _, cls in SECTIONS for _, spec in declared(cls)]
 
 
 def test_every_section_declares_settings():
-    assert len(SECTIONS) == 8
+    assert len(SECTIONS) == 9
     for _, cls in SECTIONS:
         assert list(declared(cls)), cls
 
@@ -71,7 +71,7 @@ def test_every_declared_key_reaches_its_field():
     }
     settings = settings_from_context(context)
     defaults = PlatformSettings()
-    platform_keys = [k for k in ALL_KEYS if not k.startswith(("app.", "network.existing_"))]
+    platform_keys = [k for k in ALL_KEYS if not k.startswith(("app.", "network.existing_", "pipeline."))]
     assert sorted(context) == sorted(platform_keys)
     assert SECTIONS
     for _, cls in SECTIONS:
@@ -101,7 +101,7 @@ def test_existing_vpc_keys_build_the_existing_vpc():
     "context, message",
     [
         ({"network.azcount": "3"}, "network.azcount: unknown setting; did you mean network.az_count?"),
-        ({"netwrok.az_count": "3"}, "netwrok.az_count: unknown section 'netwrok'; did you mean network? (sections: app, cluster, compliance, endpoints, network, operations, workloads)"),
+        ({"netwrok.az_count": "3"}, "netwrok.az_count: unknown section 'netwrok'; did you mean network? (sections: app, cluster, compliance, endpoints, network, operations, pipeline, workloads)"),
         ({"cluster.zzz": "x"}, "cluster.zzz: unknown setting; see `make help` or the README for the cluster.* keys"),
         ({"network.az_count": "two"}, "network.az_count: 'two' is not allowed; give a whole number"),
         ({"endpoints.create": "yes"}, "endpoints.create: 'yes' is not allowed; give true or false"),
@@ -328,7 +328,7 @@ def test_without_environments_the_app_builds_the_one_agnostic_dev_stage():
          "app.environment: 'prdo' is not an environment of this app; did you mean Prod? (environments: Test, Prod)"),
         ({"app.environment": "prod"}, "app.environment: 'prod' is not an environment of this app (environments: Dev)"),
         ({"app.environments": {"Prod": {"netwrok.az_count": 3}}},
-         "app.environments.Prod.netwrok.az_count: unknown section 'netwrok'; did you mean network? (sections: app, cluster, compliance, endpoints, network, operations, workloads)"),
+         "app.environments.Prod.netwrok.az_count: unknown section 'netwrok'; did you mean network? (sections: app, cluster, compliance, endpoints, network, operations, pipeline, workloads)"),
         ({"app.environments": {"Prod": {"network.azcount": 3}}},
          "app.environments.Prod.network.azcount: unknown setting; did you mean network.az_count?"),
         ({"app.environments": {"Prod": {"network.az_count": "three"}}},

@@ -20,7 +20,8 @@ def _findings(lint: dict, broken: bool) -> list[dict]:
 def test_cfn_lint_reports_zero_errors_and_zero_warnings_on_every_template(lint_jobs):
     lint = lint_jobs["cfn-lint"].result(timeout=900)
     files = [f for f in lint["files"] if not f.endswith("broken.template.json")]
-    assert len(files) == 10  # default: 3 stacks; existing VPC: Endpoints and Cluster; user stack: 1; public bastion: 3; single zone: Endpoints
+    assert len(files) == 11  # default: 3 stacks; existing VPC: Endpoints and Cluster; user stack: 1; public bastion: 3; single zone: Endpoints;
+    # the pipeline example's pipeline stack
     problems = [f for f in _findings(lint, broken=False) if f["Level"] in ("Error", "Warning")]
     assert problems == [], json.dumps(problems, indent=1)
     # 2: errors (the broken template's, below); 4 warnings would add to it; 8 informational
@@ -80,7 +81,7 @@ def test_resynth_is_stable(default_app):
 
 def test_checkov_reports_zero_failed_checks_on_every_template(lint_jobs):
     checkov_results = lint_jobs["checkov"].result(timeout=900)
-    assert len(checkov_results["files"]) == 11  # 10 templates and the sample app's manifests (tests/test_composition_sample_app.py)
+    assert len(checkov_results["files"]) == 12  # 11 templates and the sample app's manifests (tests/test_composition_sample_app.py)
     reports = [r for r in checkov_results["reports"] if r["check_type"] == "cloudformation"]
     summaries = [report["summary"] for report in reports]
     failed = [

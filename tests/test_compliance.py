@@ -52,12 +52,12 @@ def acknowledged_in(synth) -> list[tuple[str, str]]:
 
 
 @pytest.mark.background
-@pytest.mark.parametrize("config", CONFIGS)
-def test_every_acknowledgement_answers_a_finding_and_every_finding_is_acknowledged(all_synths, config):
+@pytest.mark.parametrize("config", [*CONFIGS, "pipeline"])
+def test_every_acknowledgement_answers_a_finding_and_every_finding_is_acknowledged(all_synths, pipeline_app, config):
     """Without the acknowledgements, the packs find exactly what the templates acknowledge: no acknowledgement is left
     over (each is needed), no finding is open."""
     run = packs_without_acknowledgements.result()[config]
-    acknowledged = sorted(acknowledged_in(all_synths[config]))
+    acknowledged = sorted(acknowledged_in(pipeline_app if config == "pipeline" else all_synths[config]))
     assert acknowledged, "the kubectl provider's findings are acknowledged on their resources"
     assert [tuple(pair) for pair in run["acknowledged"]] == acknowledged  # the same configuration as the session's
     assert [tuple(pair) for pair in run["found"]] == acknowledged
@@ -249,14 +249,18 @@ def test_every_checkov_skip_has_its_reason_in_the_one_config_file():
 
 @pytest.mark.background
 def test_every_checkov_skip_is_needed(lint_jobs):
-    """Each skipped check, run alone on every tested template, fails somewhere: without its skip, checkov would fail."""
+    """Each check .checkov.yaml skips, run alone on every tested template, fails somewhere, and each skip in a
+    resource's Metadata fails on that resource: without its skip, checkov would fail."""
     run = lint_jobs["checkov-skipped"].result(timeout=900)
     (report,) = [r for r in run["reports"] if r["check_type"] == "cloudformation"]
     assert report["summary"]["parsing_errors"] == 0 and report["summary"]["resource_count"] > 100
-    failing = {check["check_id"] for check in report["results"]["failed_checks"]}
+    failed = {(Path(c["file_path"]).name, c["resource"].split(".")[-1], c["check_id"]) for c in report["results"]["failed_checks"]}
     skipped = [check for check, _ in checkov_skips(ROOT / ".checkov.yaml")]
-    assert [check for check in skipped if check not in failing] == []
-    assert failing <= set(skipped)  # it ran those checks and no other
+    assert [check for check in skipped if check not in {check for *_, check in failed}] == []
+    assert run["inline"], "the pipeline's templates skip checks on single resources"
+    assert [skip for skip in run["inline"] if tuple(skip) not in failed] == []
+    # it ran those checks and no other
+    assert {check for *_, check in failed} <= set(skipped) | {check for *_, check in run["inline"]}
 
 
 CUSTOM_RESOURCE_LAMBDAS = re.compile(

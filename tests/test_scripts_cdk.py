@@ -55,8 +55,10 @@ def offline_env(home: Path) -> dict[str, str]:
     home.mkdir(parents=True, exist_ok=True)
     (home / ".cdk.json").write_text(json.dumps({"output": str(home / "cdk.out")}))
     env = {k: v for k, v in outside_make(os.environ).items() if not k.startswith(("AWS_", "CDK_")) and k != "CI"}
+    # the user's cache stays: the Control Tower rules (261 MB) are unpacked there once, not under every fresh HOME
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return env | {
-        "HOME": str(home), "PATH": "/usr/local/bin:/usr/bin:/bin", "AWS_EC2_METADATA_DISABLED": "true",
+        "HOME": str(home), "XDG_CACHE_HOME": cache, "PATH": "/usr/local/bin:/usr/bin:/bin", "AWS_EC2_METADATA_DISABLED": "true",
         "CDK_DISABLE_CLI_TELEMETRY": "true", "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-credentials"),
         "AWS_CONFIG_FILE": str(home / "no-config"), "PYTHONPATH": blocking_test_tools(home / "block"),
     }
@@ -219,7 +221,7 @@ def test_a_mistyped_section_stops_make_synth_with_one_did_you_mean_line():
     lines = run.result.stderr.splitlines()
     assert lines[0] == (
         "error: netwrok.az_count: unknown section 'netwrok'; did you mean network? "
-        "(sections: app, cluster, compliance, endpoints, network, operations, workloads)")
+        "(sections: app, cluster, compliance, endpoints, network, operations, pipeline, workloads)")
     assert len(lines) == 2 and lines[1].startswith("make: *** [Makefile:")
 
 

@@ -27,15 +27,18 @@ from ..settings import (
     ExistingVpcSettings,
     NetworkSettings,
     OperationsSettings,
+    PipelineSettings,
     PlatformSettings,
     WorkloadSettings,
 )
 from ..settings.catalog import MISSING, Setting, declared, default_of, key_of
-from ..settings.model import ENVIRONMENT_CHOICE_KEYS
+from ..settings.model import ENVIRONMENT_CHOICE_KEYS, ENVIRONMENTS_EXAMPLE
 
 if TYPE_CHECKING:
     from aws_cdk import Environment
 
+#: the pipeline stack's construct id (app/pipeline.py): no environment of a pipeline may have it as its stage's name
+PIPELINE_STACK_ID = "Pipeline"
 #: a key of the form `section.name` whose section is a plain word: the platform's, or a typo of one
 _SECTION_KEY = re.compile(r"^(?P<section>[a-z][a-z0-9_-]*)\.(?P<name>.+)$")
 
@@ -217,3 +220,70 @@ def missing_lookups(assembly_dir: Path) -> list[str]:
     """Context keys the synthesized stacks still need looked up (the CLI does that, then synthesizes again)."""
     manifest = json.loads((assembly_dir / "manifest.json").read_text())
     return [entry["key"] for entry in manifest.get("missing", [])]
+
+
+def pipeline_from_context(context: Mapping[str, Any]) -> PipelineSettings | None:
+    """The pipeline's settings, or None when no ``pipeline.*`` key is given: the app then builds what it builds
+    without a pipeline, and nothing else."""
+    values = _section(parse_context(context), PipelineSettings)
+    if not values:
+        return None
+    settings = PipelineSettings(**values)
+    settings.validate()
+    return settings
+
+
+def pipeline_mode(context: Mapping[str, Any]) -> PipelineSettings | None:
+    """The pipeline's settings when the app builds the pipeline: pipeline settings given and no single environment
+    chosen (``make … ENV=name`` builds that environment's stage alone, as without a pipeline)."""
+    settings = pipeline_from_context(context)
+    return None if settings is None or context.get(key_of(AppSettings, "environment")) else settings
+
+
+@dataclass(frozen=True)
+class PipelineEnvironment:
+    """One environment as the pipeline deploys it: its stage's name, context and account/region, and whether a person
+    approves it first (its ``compliance.production``)."""
+
+    environment: NamedEnvironment
+    account: str
+    region: str
+    production: bool
+
+
+def pipeline_environments(
+    context: Mapping[str, Any], pipeline: PipelineSettings, *, command_line: Iterable[str] = ()
+) -> list[PipelineEnvironment]:
+    """The environments the pipeline deploys, in its order; each with an account and region of the pipeline's region."""
+    declared_envs = {env.name: env for env in environments_from_context(context, command_line=command_line) if env.declared}
+    key = key_of(PipelineSettings, "environments")
+    if not declared_envs:
+        raise ConfigError(
+            key_of(AppSettings, "environments"),
+            "required with the pipeline settings: the pipeline deploys the environments of app.environments (one stage "
+            f"each, with app.account and app.region), e.g. {ENVIRONMENTS_EXAMPLE}",
+        )
+    names = list(pipeline.environments) or list(declared_envs)
+    found = []
+    for name in names:
+        if name not in declared_envs:
+            hint = _did_you_mean(name, list(declared_envs))
+            raise ConfigError(key, f"{name!r} is not an environment of app.environments{hint} (environments: "
+                              f"{', '.join(declared_envs)})")
+        env = declared_envs[name]
+        if name.lower() == PIPELINE_STACK_ID.lower():
+            raise ConfigError(f"{key_of(AppSettings, 'environments')}.{name}", f"{name!r} is the name of the pipeline's stack; "
+                              "name the environment otherwise")
+        app = app_settings_from_context(env.context)
+        if app.account is None:
+            raise ConfigError(f"environment {name}: {key_of(AppSettings, 'account')}", "required when the pipeline "
+                              "deploys it: each environment goes to its own account and region; give app.account and app.region")
+        if app.region != pipeline.region:
+            raise ConfigError(
+                f"environment {name}: {key_of(AppSettings, 'region')}",
+                f"{app.region!r} is not the pipeline's region ({pipeline.region}); the pipeline deploys to its own region "
+                "(one pipeline per region)",
+            )
+        production = settings_from_context(env.context).compliance.production
+        found.append(PipelineEnvironment(env, app.account, app.region, production))
+    return found

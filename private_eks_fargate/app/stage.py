@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 from typing import Any
 
@@ -40,8 +41,9 @@ def settings_record(settings: PlatformSettings) -> dict[str, Any]:
     its value (``not_applicable``), and the keys whose value is not the default (``changed``, applying or not)."""
     not_applicable = settings.not_applicable()
     record: dict[str, Any] = {"keys": [], "settings": {}, "unset": {}, "not_applicable": {}, "changed": []}
+    platform = {f.name for f in dataclasses.fields(PlatformSettings)}
     for prefix, cls in SECTIONS:
-        if prefix == "app":
+        if prefix not in platform:  # app.* and pipeline.*: where the stage goes, not what it is
             continue
         section = settings.network.existing_vpc if cls is ExistingVpcSettings else getattr(settings, prefix)
         for field, spec in declared(cls):
@@ -60,8 +62,15 @@ def settings_record(settings: PlatformSettings) -> dict[str, Any]:
     return record
 
 
+#: set by the pipeline's synth step, whose source has no git metadata: the commit (or S3 object version) it built
+SOURCE_REVISION_VARIABLE = "PEF_SOURCE_REVISION"
+
+
 def source_revision() -> str:
-    """The git commit the app was synthesized from (with a note when the work tree has changes), if any."""
+    """The git commit the app was synthesized from (with a note when the work tree has changes), if any; in the
+    pipeline's synth step, the revision its source action passed on."""
+    if os.environ.get(SOURCE_REVISION_VARIABLE):
+        return os.environ[SOURCE_REVISION_VARIABLE]
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, timeout=10).stdout.strip()

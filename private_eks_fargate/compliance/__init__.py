@@ -276,6 +276,15 @@ def ignore_cfn_lint(resource: cdk.CfnResource, check: str) -> None:
     resource.add_metadata("cfn-lint", {"config": {"ignore_checks": [check]}})
 
 
+def skip_checkov(resource: cdk.CfnResource, check: str, reason: str) -> None:
+    """Tell checkov to skip one check on one resource, with the reason (resource Metadata ``checkov.skip``, checkov's
+    own format, visible in the template); the global skips of ``.checkov.yaml`` stay for what holds everywhere."""
+    check_reason(check, reason)
+    recorded = resource.get_metadata("checkov") or {"skip": []}
+    recorded["skip"].append({"id": check, "comment": reason})
+    resource.add_metadata("checkov", recorded)
+
+
 def enable_compliance_checks(scope: cdk.Stage, packs: Iterable[str] = tuple(NAG_PACKS), *, control_tower: bool = True) -> None:
     """Run the cdk-nag packs and PrivateEksChecks on every synth of `scope` (an App or a Stage), and the AWS Control
     Tower proactive controls (``compliance.control_tower``; one run for all stages of the app).

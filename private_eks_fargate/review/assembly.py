@@ -85,6 +85,18 @@ class Review:
         ]
 
 
+def build_environment(project: Mapping) -> dict[str, str]:
+    """A CodeBuild project's environment variables (name -> value, as `show` reads it)."""
+    variables = project.get("Properties", {}).get("Environment", {}).get("EnvironmentVariables", [])
+    return {v.get("Name"): show(v.get("Value")) for v in variables}
+
+
+def public_instances(review: "Review") -> list[str]:
+    """Logical ids of the EC2 instances with a public IP address."""
+    return [lid for _, lid, r in review.resources("AWS::EC2::Instance")
+            if any(n.get("AssociatePublicIpAddress") for n in r["Properties"].get("NetworkInterfaces", []))]
+
+
 def load_stacks(assembly_dir: Path) -> list[StackTemplate]:
     """Every stack of the cloud assembly, nested stage assemblies included, in manifest order."""
     manifest = json.loads((assembly_dir / "manifest.json").read_text())

@@ -155,29 +155,38 @@ DEPLOY_TIME_VALUE = "resolved-at-deploy"
 _SUBSTITUTION = re.compile(r"\$\{[^}!][^}]*\}")
 
 
+#: the shape of a resource's ARN as the hook sees it, by resource type, where a rule checks that shape (CT.S3.PR.8
+#: wants a bucket policy's Resource to be the bucket's ARN and its objects'); other references stay DEPLOY_TIME_VALUE
+ARN_SHAPES = {"AWS::S3::Bucket": f"arn:aws:s3:::{DEPLOY_TIME_VALUE}"}
 REGION = {"Ref": "AWS::Region"}
 
 
-def resolved(value, mappings: Mapping | None = None, region: str | None = None):
+def resolved(value, mappings: Mapping | None = None, region: str | None = None, types: Mapping[str, str] | None = None):
     """`value` with intrinsic functions replaced by what a deploy-time hook reads: strings. A ``Fn::FindInMap`` keyed by
-    the region reads `mappings` for `region` (the hook sees the deploying region's value)."""
+    the region reads `mappings` for `region` (the hook sees the deploying region's value).
+
+    :param types: logical id -> resource type of the template, for references whose resolved form has a known shape
+        (``Fn::GetAtt [Bucket, Arn]`` is an S3 ARN). default: none, every reference is DEPLOY_TIME_VALUE
+    """
     if isinstance(value, list):
-        return [resolved(item, mappings, region) for item in value]
+        return [resolved(item, mappings, region, types) for item in value]
     if not isinstance(value, dict):
         return value
     if len(value) == 1:
         (key, arg), = value.items()
         if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
-            return str(arg[0]).join(str(resolved(part, mappings, region)) for part in arg[1])
+            return str(arg[0]).join(str(resolved(part, mappings, region, types)) for part in arg[1])
         if key == "Fn::Sub":
             return _SUBSTITUTION.sub(DEPLOY_TIME_VALUE, arg if isinstance(arg, str) else str(arg[0]))
         if key == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
-            return resolved(arg[1], mappings, region)
+            return resolved(arg[1], mappings, region, types)
         if key == "Fn::FindInMap" and region and arg[1] == REGION and isinstance(arg[0], str) and isinstance(arg[2], str):
             return (mappings or {}).get(arg[0], {}).get(region, {}).get(arg[2], DEPLOY_TIME_VALUE)
+        if key == "Fn::GetAtt" and isinstance(arg, list) and len(arg) == 2 and arg[1] == "Arn":
+            return ARN_SHAPES.get((types or {}).get(arg[0]), DEPLOY_TIME_VALUE)
         if key == "Ref" or key.startswith("Fn::"):
             return DEPLOY_TIME_VALUE
-    return {key: resolved(item, mappings, region) for key, item in value.items()}
+    return {key: resolved(item, mappings, region, types) for key, item in value.items()}
 
 
 def _region_mappings(value, mappings: Mapping) -> set[str]:
@@ -193,16 +202,18 @@ def _region_mappings(value, mappings: Mapping) -> set[str]:
     return found
 
 
-def hook_views(logical_id: str, resource: Mapping, mappings: Mapping) -> dict[str, dict]:
+def hook_views(logical_id: str, resource: Mapping, mappings: Mapping, types: Mapping[str, str] | None = None) -> dict[str, dict]:
     """The resource as the hook sees it: once, or once per distinct value of the per-region mappings it reads (a
-    control must pass in every region the template may be deployed in). Variant ids carry a ``HookView<n>`` suffix."""
+    control must pass in every region the template may be deployed in). Variant ids carry a ``HookView<n>`` suffix.
+
+    :param types: logical id -> resource type of the template (``resolved``)"""
     properties = resource.get("Properties", {})
     regions = sorted(set().union(*(mappings[name] for name in _region_mappings(properties, mappings))))
     if not regions:
-        return {logical_id: {**resource, "Properties": resolved(properties)}}
+        return {logical_id: {**resource, "Properties": resolved(properties, types=types)}}
     views: dict[str, dict] = {}
     for region in regions:
-        view = {**resource, "Properties": resolved(properties, mappings, region)}
+        view = {**resource, "Properties": resolved(properties, mappings, region, types)}
         if view not in views.values():
             views[f"{logical_id}HookView{len(views)}"] = view
     return views
@@ -241,10 +252,11 @@ def run_controls(templates: Mapping[str, Mapping], *, workers: int | None = None
                 continue
             read = frozenset().union(*(c.reads for c in chosen))
             mappings = template.get("Mappings", {})
+            types = {lid: v.get("Type") for lid, v in resources.items()}
             data = work_dir / f"{index}.json"
             data.write_text(json.dumps({"Resources": {
                 k: view for lid, v in resources.items() if v.get("Type") in read
-                for k, view in hook_views(lid, v, mappings).items()
+                for k, view in hook_views(lid, v, mappings, types).items()
             }}))
             # a dozen rules a process: a large template's rules spread over the cores
             for start in range(0, len(chosen), 12):

@@ -189,6 +189,8 @@ def copy_builds(review: "Review") -> list[tuple[str, str, str, bool]]:
     for _, lid, project in review.resources("AWS::CodeBuild::Project"):
         props = project["Properties"]
         env = {v.get("Name"): show(v.get("Value")) for v in props.get("Environment", {}).get("EnvironmentVariables", [])}
+        if "SOURCE_IMAGE" not in env:
+            continue  # a delivery pipeline's build, not an image copy
         target = f"{env.get('TARGET_REPOSITORY', '?')}:{env.get('TARGET_TAG', '?')}"
         builds.append((_plain_id(lid), env.get("SOURCE_IMAGE", props.get("Description", "?")), target,
                        bool(props.get("VpcConfig"))))

@@ -528,8 +528,11 @@ def render(review: Review, diagram: str | None) -> str:
 
 def write_review(assembly_dir: Path, checkov_config: Path | None = Path(".checkov.yaml")) -> Path:
     """Write REVIEW.md and the diagram into ``<assembly_dir>/review/``; returns the report's path."""
-    review = load_review(Path(assembly_dir), checkov_config)
-    out_dir = Path(assembly_dir) / REVIEW_DIR
+    return write_report(load_review(Path(assembly_dir), checkov_config), Path(assembly_dir) / REVIEW_DIR)
+
+
+def write_report(review: Review, out_dir: Path) -> Path:
+    """REVIEW.md, the diagram and the resource list of `review` into `out_dir`; returns the report's path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     draw_architecture(review, out_dir / DIAGRAM_FILE)
     (out_dir / RESOURCES_FILE).write_text(json.dumps(resource_records(review), indent=1))

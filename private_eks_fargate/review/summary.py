@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..pod_security import enforced, pod_templates, violations
-from .assembly import RESULTS_DIR, Review, show, template_digests
+from .assembly import RESULTS_DIR, Review, build_environment, public_instances, show, template_digests
 
 #: the tools whose results the summary reports, in this order, by the file name they write (``<name>.json``)
 RESULT_TOOLS = {"control-tower": "Control Tower proactive controls", "cfn-lint": "cfn-lint", "checkov": "checkov"}
@@ -118,17 +118,18 @@ def internet_lines(review: Review) -> list[str]:
     else:
         lines.append("- from the VPC: none (no internet or NAT gateway, no default route; AWS services via endpoints)")
     for _, lid, project in review.resources("AWS::CodeBuild::Project"):
-        props = project["Properties"]
-        env = {v.get("Name"): show(v.get("Value")) for v in props.get("Environment", {}).get("EnvironmentVariables", [])}
-        where = "inside the VPC" if props.get("VpcConfig") else "outside the VPC (CodeBuild's network)"
+        env = build_environment(project)
+        where = "inside the VPC" if project["Properties"].get("VpcConfig") else "outside the VPC (CodeBuild's network)"
+        if "SOURCE_IMAGE" not in env:  # not an image copy: a delivery pipeline's build
+            lines.append(f"- build `{lid}` {where}: the delivery pipeline's, installs what it builds with from PyPI and npm")
+            continue
         lines.append(f"- image copy `{lid}` {where}: pulls {env.get('SOURCE_IMAGE', '?')} at deploy, pushes to ECR")
     outside = [lid for _, lid, r in review.resources("AWS::Lambda::Function") if not r["Properties"].get("VpcConfig")]
     if outside:
         lines.append(f"- {len(outside)} deploy-time Lambdas outside the VPC: AWS APIs only (CodeBuild, EC2), no inbound")
-    public_instances = [lid for _, lid, r in review.resources("AWS::EC2::Instance")
-                        if any(n.get("AssociatePublicIpAddress") for n in r["Properties"].get("NetworkInterfaces", []))]
-    if public_instances:
-        lines.append(f"- to the internet: public IP on {', '.join(public_instances)} (no inbound rule)")
+    public = public_instances(review)
+    if public:
+        lines.append(f"- to the internet: public IP on {', '.join(public)} (no inbound rule)")
     return lines
 
 

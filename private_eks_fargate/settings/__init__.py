@@ -16,6 +16,7 @@ from .model import (
     PlatformSettings,
     WorkloadSettings,
 )
+from .pipeline import PipelineSettings
 from .versions import DEFAULT_KUBERNETES_VERSION, RELEASES, KubernetesRelease, resolve_release
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "MirroredImage",
     "NetworkSettings",
     "OperationsSettings",
+    "PipelineSettings",
     "PlatformSettings",
     "RELEASES",
     "Setting",

@@ -37,6 +37,8 @@ from .checks import (
 )
 from .errors import ConfigError
 from .images import ImageRef
+from .pipeline import SECTION as PIPELINE_SECTION
+from .pipeline import PipelineSettings
 from .versions import (
     DEFAULT_KUBERNETES_VERSION,
     RELEASES,
@@ -131,6 +133,8 @@ def _environments(key: str, value: Any) -> dict[str, dict[str, Any]]:
         for inner in entries:
             if inner in ENVIRONMENT_CHOICE_KEYS:
                 raise ConfigError(f"{key}.{name}.{inner}", f"not allowed inside an environment; its name, {name}, is its stage")
+            if inner.startswith(f"{PIPELINE_SECTION}."):
+                raise ConfigError(f"{key}.{name}.{inner}", "not allowed inside an environment; one pipeline deploys them all")
     lowered = [name.lower() for name in value]
     if len(set(lowered)) != len(lowered):
         raise ConfigError(key, f"{list(value)!r} has names that differ only in case; ENV=… could not tell them apart")
@@ -807,4 +811,5 @@ SECTIONS: tuple[tuple[str, type], ...] = (
     ("operations", OperationsSettings),
     ("compliance", ComplianceSettings),
     ("workloads", WorkloadSettings),
+    ("pipeline", PipelineSettings),
 )
