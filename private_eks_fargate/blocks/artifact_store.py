@@ -13,7 +13,8 @@ from ..compliance import HIPAA, NIST, PCI, acknowledge, acknowledge_in_packs, sk
 from .keys import platform_key
 
 #: aws-cdk-lib lets S3 deliver server access logs through a bucket policy (not the LogDeliveryWrite ACL) when this
-#: feature flag is on; cdk.json leaves it at its old default, so the store turns it on for its own constructs only
+#: feature flag is on; cdk.json sets it (docs/feature-flags.md), and the store sets it for its own constructs too, so
+#: that it holds in a library user's app whatever that app's cdk.json says
 LOGS_BY_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 #: incomplete multipart uploads are useless after a week
 ABORT_UPLOADS_AFTER_DAYS = 7
