@@ -49,7 +49,9 @@ class _KubectlServiceTimeouts:
     cluster's ``add_manifest`` or ``KubernetesManifest`` directly (aws-cdk-lib's constructs have no such option)."""
 
     def visit(self, node: IConstruct) -> None:
-        if CfnResource.is_cfn_resource(node) and node.cfn_resource_type in (KUBECTL_WAIT, *KUBECTL_APPLY):
+        # a custom resource comes to Python as a plain CfnResource: every other construct of the stack (this aspect
+        # visits them all) is passed over without a call into the jsii runtime
+        if type(node) is CfnResource and node.cfn_resource_type in (KUBECTL_WAIT, *KUBECTL_APPLY):
             node.add_property_override("ServiceTimeout", int(service_timeout(kubectl_wait(node)).to_seconds()))
 
 
