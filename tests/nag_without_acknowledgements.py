@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 import conftest
@@ -61,7 +60,7 @@ def main(out: Path) -> None:
     pipeline.enable_compliance_checks = lambda *args, **kwargs: None  # the pipeline's synth would stop at the findings
     results = {}
     for name, builder in BUILDERS.items():
-        synth = conftest.synthesize(Path(tempfile.mkdtemp(prefix=f"nag-{name}-")), builder(), CONTEXTS.get(name))
+        synth = conftest.synthesize(conftest.scratch(f"nag-{name}-"), builder(), CONTEXTS.get(name))
         results[name] = {"acknowledged": acknowledged(Path(synth.assembly.directory)), "found": found(synth.app)}
     out.write_text(json.dumps(results))
 

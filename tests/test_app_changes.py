@@ -3,7 +3,6 @@ schemas' createOnlyProperties), checked against the rules a platform team lives 
 
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -23,13 +22,13 @@ from private_eks_fargate.app.changes import (
 )
 from private_eks_fargate.review.changeplan import REPLACING, name_paths, normalize, schema, at
 
-from conftest import ROOT, background_job
+from conftest import ROOT, background_job, scratch
 
 
 @background_job
 def synthesized_matrix():
     """Every configuration of the matrix, in a subprocess (one jsii runtime, one app each, no compliance packs)."""
-    outdir = Path(tempfile.mkdtemp(prefix="change-matrix-"))
+    outdir = scratch("change-matrix-")
     command = [sys.executable, "-m", "private_eks_fargate.app.changes", "--synth", str(outdir)]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900), outdir
 

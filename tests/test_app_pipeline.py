@@ -9,15 +9,12 @@ The CLI runs (the doc's commands and the synth step in a copy of the project wit
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -51,7 +48,7 @@ from private_eks_fargate.review.delivery_costs import ACTION_MINUTE, BUILD_MINUT
 from private_eks_fargate.review.execution_policy import POLICY_SIZE_LIMIT, handler_permissions, resource_types
 from private_eks_fargate.settings import ConfigError
 
-from conftest import CDK_JSON_CONTEXT, ROOT, background_job, pipeline_docs, summary_items, synthesize_pipeline
+from conftest import CDK_JSON_CONTEXT, ROOT, background_job, pipeline_docs, scratch, summary_items, synthesize_pipeline
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import cdk as make_cdk  # noqa: E402  scripts/cdk.py
@@ -64,13 +61,6 @@ STAGE_STACKS = ("Network", "Endpoints", "Cluster")
 
 
 # --- background runs: the doc's commands and the synth step, make synth ENV=prod, make pipeline ----------------------
-
-
-def scratch(prefix: str) -> Path:
-    """A directory for one background run, removed when the session ends (a run's cloud assembly is about 60 MB)."""
-    path = Path(tempfile.mkdtemp(prefix=prefix))
-    atexit.register(shutil.rmtree, path, True)
-    return path
 
 
 @background_job

@@ -5,7 +5,6 @@ environment-agnostic templates refuse exactly those regions; docs/regions.md is 
 import json
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,7 @@ from private_eks_fargate.regions import (
 )
 from private_eks_fargate.review.assembly import load_stacks, show
 
-from conftest import ROOT, background_job
+from conftest import ROOT, background_job, scratch
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import review as make_review  # noqa: E402  scripts/review.py
@@ -43,7 +42,7 @@ def region_matrix():
     """Every configuration of the matrix (one subprocess, one jsii runtime), then cfn-lint over every bound template in
     its own region (the regions its Metadata names) and over the agnostic default templates in every region their
     rule refuses."""
-    outdir = Path(tempfile.mkdtemp(prefix="region-matrix-"))
+    outdir = scratch("region-matrix-")
     command = [sys.executable, "-m", "private_eks_fargate.app.region_matrix", "--synth", str(outdir)]
     synth = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     if synth.returncode != 0:

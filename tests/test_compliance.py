@@ -5,7 +5,6 @@ import json
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -25,7 +24,7 @@ from private_eks_fargate.compliance import (
 from private_eks_fargate.review.assembly import load_stacks
 from private_eks_fargate.review.report import checkov_skips
 
-from conftest import ROOT, background_job
+from conftest import ROOT, background_job, scratch
 
 CONFIGS = ["default", "existing-vpc", "user-stack", "public-bastion"]
 
@@ -34,7 +33,7 @@ CONFIGS = ["default", "existing-vpc", "user-stack", "public-bastion"]
 def packs_without_acknowledgements() -> dict:
     """The four packs on each configuration built with every acknowledgement withheld from them
     (tests/nag_without_acknowledgements.py, a process of its own)."""
-    out = Path(tempfile.mkdtemp(prefix="nag-")) / "found.json"
+    out = scratch("nag-") / "found.json"
     helper = Path(__file__).parent / "nag_without_acknowledgements.py"
     result = subprocess.run([sys.executable, str(helper), str(out)], cwd=helper.parent, capture_output=True, text=True,
                             timeout=900)

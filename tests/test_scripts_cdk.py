@@ -10,14 +10,13 @@ import shlex
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, BackgroundJob, background_job
+from conftest import ROOT, BackgroundJob, background_job, scratch
 from test_setup import blocking_test_tools
 
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -55,10 +54,12 @@ def offline_env(home: Path) -> dict[str, str]:
     home.mkdir(parents=True, exist_ok=True)
     (home / ".cdk.json").write_text(json.dumps({"output": str(home / "cdk.out")}))
     env = {k: v for k, v in outside_make(os.environ).items() if not k.startswith(("AWS_", "CDK_")) and k != "CI"}
-    # the user's cache stays: the Control Tower rules (261 MB) are unpacked there once, not under every fresh HOME
+    # the user's caches stay: the Control Tower rules (261 MB) and jsii's unpacked packages (aws-cdk-lib, 250 MB) are
+    # unpacked there once, not under every fresh HOME
     cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    jsii_cache = os.environ.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT") or str(Path.home() / ".cache" / "aws" / "jsii" / "package-cache")
     return env | {
-        "HOME": str(home), "XDG_CACHE_HOME": cache, "PATH": "/usr/local/bin:/usr/bin:/bin", "AWS_EC2_METADATA_DISABLED": "true",
+        "HOME": str(home), "XDG_CACHE_HOME": cache, "JSII_RUNTIME_PACKAGE_CACHE_ROOT": jsii_cache, "PATH": "/usr/local/bin:/usr/bin:/bin", "AWS_EC2_METADATA_DISABLED": "true",
         "CDK_DISABLE_CLI_TELEMETRY": "true", "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-credentials"),
         "AWS_CONFIG_FILE": str(home / "no-config"), "PYTHONPATH": blocking_test_tools(home / "block"),
     }
@@ -91,7 +92,7 @@ def readme_line(prefix: str) -> str:
 
 def make_run(name: str, command: list[str] | str) -> MakeRun:
     """`command` as make's argv, or as a line a user types into a shell (then bash runs it, quotes and all)."""
-    home = Path(tempfile.mkdtemp(prefix=f"make-{name}-"))
+    home = scratch(f"make-{name}-")
     argv = shlex.split(command) if isinstance(command, str) else command
     dry = subprocess.run(["make", "-n", *argv[1:]], cwd=ROOT, env=outside_make(os.environ), capture_output=True,
                          text=True, timeout=60)
@@ -326,7 +327,7 @@ def in_a_terminal(command: str, home: Path, env: dict[str, str]) -> tuple[subpro
 @background_job
 def make_synth_with_json_in_a_terminal() -> tuple[Path, subprocess.CompletedProcess, list[bytes]]:
     """The README's line as a user types it into a terminal's shell (`script` gives the terminal and runs the shell)."""
-    home = Path(tempfile.mkdtemp(prefix="make-json-"))
+    home = scratch("make-json-")
     return home, *in_a_terminal(readme_line(JSON_ON_THE_COMMAND_LINE), home, offline_env(home))
 
 
@@ -348,7 +349,7 @@ def test_the_documented_json_form_passes_through_make_as_written_and_quietly_in_
     # no upgrade banner: the pinned CLI did not ask npm for a newer version (CDK_DISABLE_VERSION_CHECK) ...
     assert requests == []
     # ... which it does in a terminal without it (through the proxy)
-    home = Path(tempfile.mkdtemp(prefix="cli-terminal-"))
+    home = scratch("cli-terminal-")
     _, requests = in_a_terminal(f"{CLI[0]} {CLI[1]} context", home, offline_env(home) | {"PATH": f"{BIN}:/usr/bin:/bin"})
     assert [r.split(b"\r\n")[0] for r in requests][:1] == [b"CONNECT registry.npmjs.org:443 HTTP/1.1"]
 
