@@ -33,7 +33,7 @@ help:
 	@echo "make setup (what synth and deploy need) | setup-test (and the test tools)"
 	@echo "make pipeline | execution-policy | publish-review (the delivery pipeline: docs/pipeline.md)"
 	@echo
-	@echo "Settings (cdk.json context, or -c key=value; README 'Configuration' has what each does and its default):"
+	@echo "Settings (cdk.json context, or -c key=value; docs/configuration.md has what each does and its default):"
 	@python3 -m private_eks_fargate.settings.docs --keys
 
 # what synth and deploy need
@@ -99,19 +99,23 @@ test: setup-test
 	$(BIN)/python scripts/own_config.py -- $(BIN)/pytest
 
 # the library's wheel in fresh venvs with the lowest and the newest dependencies pyproject.toml allows; runs the
-# README's python examples in each (minutes, needs PyPI; downloads cached in .venv/compat). CI runs it after test.
+# python examples of README.md and docs/ in each (minutes, needs PyPI; downloads cached in .venv/compat). CI runs it after test.
 compat: setup
 	$(BIN)/python scripts/compat.py
 
-# the region data from cfn-lint's (private_eks_fargate/region_data.py); the README's configuration table (from the
-# setting declarations), its change table and destroy section (from the change matrix's synthesized templates); the
-# supported-regions table of docs/regions.md (from the region matrix); docs/pipeline.md's approval message and cost
-# table (from its example, run as written); docs/feature-flags.md's table of kept flags; tests keep all of them identical
+# every generated part of the docs, from the code and the templates that produce it: the region data from cfn-lint's
+# (private_eks_fargate/region_data.py); docs/configuration.md's settings table (the setting declarations); docs/day-2.md's
+# change table and docs/operations.md's destroy table (the change matrix's templates); docs/costs.md's cost table (the
+# default and single-zone templates); docs/regions.md's table (the region matrix); docs/pipeline.md's approval message
+# and cost table (its example, run as written); docs/feature-flags.md. Tests keep each identical; .ci/run runs this and
+# fails on any difference it leaves.
 docs: setup-test
 	$(BIN)/python scripts/region_catalog.py
-	$(BIN)/python -m private_eks_fargate.settings.docs --write README.md
-	$(BIN)/python -m private_eks_fargate.app.changes --synth $$(mktemp -d) --write README.md
-	$(BIN)/python -m private_eks_fargate.app.region_matrix --synth $$(mktemp -d) --write docs/regions.md
+	$(BIN)/python -m private_eks_fargate.settings.docs --write docs/configuration.md
+	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && \
+	  $(BIN)/python -m private_eks_fargate.app.changes --synth "$$d/changes" --changes docs/day-2.md --retained docs/operations.md && \
+	  $(BIN)/python -m private_eks_fargate.app.region_matrix --synth "$$d/regions" --write docs/regions.md
+	$(BIN)/python scripts/cost_docs.py --write docs/costs.md
 	$(BIN)/python scripts/pipeline_docs.py --write docs/pipeline.md
 	$(BIN)/python -m private_eks_fargate.app.feature_flags --write docs/feature-flags.md
 

@@ -15,6 +15,7 @@ import argparse
 import atexit
 import json
 import os
+import platform
 import resource
 import shutil
 import statistics
@@ -72,11 +73,22 @@ def synth(extra: list[str], bare: Path | None = None, env: dict | None = None) -
     return time.perf_counter() - start, cpu_seconds() - cpu, outdir
 
 
+def machine() -> str:
+    """When and where the numbers below were measured: date, CPU model, cores, the load when the bench started."""
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor() or platform.machine()) \
+        if Path("/proc/cpuinfo").exists() else platform.processor() or platform.machine()
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return (f"measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {model}, {os.cpu_count()} cores, "
+            f"{platform.system()} {platform.release()}; load average at start {load}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5, help="synth runs of each side (alternating)")
     parser.add_argument("--no-suite", action="store_true", help="skip the test suite's wall time")
     args = parser.parse_args()
+    print(machine())
     sys.path.insert(0, str(ROOT))
     from private_eks_fargate.review.assembly import load_stacks
     from private_eks_fargate.review.deploy_path import longest_path

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`make compat`: the library installs beside other CDK v2 apps and works with the versions pyproject.toml allows.
 
-Builds the wheel, installs it into a fresh venv per case, and runs every ```python block of README.md in each (as a
+Builds the wheel, installs it into a fresh venv per case, and runs every ```python block of README.md and docs/ in each (as a
 user's app: its own process, its own directory), then writes the review report of the first one's assembly:
 
 - lowest: every dependency at its lower bound (aws-cdk-lib==2.269.0, constructs==10.5.1, …);
@@ -44,10 +44,12 @@ def lower_bounds() -> list[str]:
     return pins
 
 
-def readme_examples() -> list[str]:
-    examples = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+def doc_examples() -> list[str]:
+    from doc_pages import python_examples  # scripts/doc_pages.py
+
+    examples = python_examples()
     if not examples:
-        raise SystemExit("compat: README.md has no ```python example")
+        raise SystemExit("compat: README.md and docs/ have no ```python example")
     return examples
 
 
@@ -109,7 +111,7 @@ def check_case(label: str, pins: list[str], wheel: Path, examples: list[str]) ->
             passed = result.returncode == 0 and bool(stacks)
             ok &= passed
             detail = f"stacks {', '.join(stacks)}" if passed else (result.stderr.strip().splitlines() or ["no EKS cluster"])[-1]
-            print(f"{label}: README example {index}: {'ok' if passed else 'FAIL'} ({time.monotonic() - started:.0f} s; {detail})")
+            print(f"{label}: docs example {index}: {'ok' if passed else 'FAIL'} ({time.monotonic() - started:.0f} s; {detail})")
         report = run([str(python), "-c", f"from pathlib import Path; from private_eks_fargate.review.report import write_review; "
                                          f"print(write_review(Path({str(Path(tmp) / 'out1')!r}), None))"], cwd=tmp, env=env)
         passed = report.returncode == 0 and (Path(tmp) / "out1" / "review" / "REVIEW.md").is_file()
@@ -120,10 +122,10 @@ def check_case(label: str, pins: list[str], wheel: Path, examples: list[str]) ->
 
 def main() -> int:
     WORK.mkdir(parents=True, exist_ok=True)
-    examples = readme_examples()
+    examples = doc_examples()
     with tempfile.TemporaryDirectory(prefix="compat-wheel-") as tmp:
         wheel = build_wheel(Path(tmp))
-        print(f"wheel: {wheel.name}; README examples: {len(examples)}")
+        print(f"wheel: {wheel.name}; docs examples: {len(examples)}")
         results = {label: check_case(label, pins, wheel, examples) for label, pins in (("lowest", lower_bounds()), ("newest", []))}
     failed = [label for label, ok in results.items() if not ok]
     print("compat: " + ("ok" if not failed else f"FAILED ({', '.join(failed)})"))

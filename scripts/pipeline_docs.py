@@ -122,7 +122,7 @@ def run_example(workdir: Path, synth_step: list[str]) -> ExampleRun:
 
 
 def settings_table() -> str:
-    """The pipeline's settings as the README's configuration table renders them (one declaration each)."""
+    """The pipeline's settings as docs/configuration.md's table renders them (one declaration each)."""
     from private_eks_fargate.settings.docs import configuration_table
 
     lines = configuration_table().splitlines()
@@ -134,7 +134,7 @@ def sections(run: ExampleRun) -> dict[tuple[str, str], str]:
     costs = run.runs[next(c for c in run.runs if "delivery_costs" in c)].stdout.splitlines()
     return {
         SETTINGS: settings_table(),
-        APPROVAL: f"```\n{DIGEST.sub('Templates sha256 <digest>', run.exported)}\n```",
+        APPROVAL: f"```text\n{DIGEST.sub('Templates sha256 <digest>', run.exported)}\n```",
         COST: "\n".join(costs[1:]),
     }
 

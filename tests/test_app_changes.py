@@ -1,5 +1,5 @@
 """The change matrix: for each one-setting change, what CloudFormation would do to every resource (from the AWS resource
-schemas' createOnlyProperties), checked against the rules a platform team lives by, and the README generated from it."""
+schemas' createOnlyProperties), checked against the rules a platform team lives by, and the docs' tables generated from it."""
 
 import subprocess
 import sys
@@ -273,22 +273,22 @@ def test_production_turns_on_termination_and_cluster_deletion_protection_in_plac
         ("AWS::EKS::Cluster", "update", ("DeletionProtection",))]
 
 
-def _readme_section(begin, end):
-    readme = (ROOT / "README.md").read_text()
-    assert readme.count(begin) == 1 and readme.count(end) == 1
-    return readme.split(begin)[1].split(end)[0].strip()
+def _docs_section(page, begin, end):
+    text = (ROOT / "docs" / page).read_text()
+    assert text.count(begin) == 1 and text.count(end) == 1
+    return text.split(begin)[1].split(end)[0].strip()
 
 
-def test_readme_change_table_is_the_rendered_one(change_matrix, refused, matrix):
+def test_the_docs_change_table_is_the_rendered_one(change_matrix, refused, matrix):
     table = change_table(change_matrix, refused, matrix)
-    assert _readme_section(CHANGES_BEGIN, CHANGES_END) == table, "run: make docs"
+    assert _docs_section("day-2.md", CHANGES_BEGIN, CHANGES_END) == table, "run: make docs"
     assert f"refused at synth: `{EXPECTED_REFUSED['cluster-name']}`" in table
     assert "| kube-system (k8s-app=kube-dns) |" not in table and f"| {SAMPLE_PODS}, {COREDNS_PODS} |" in table
 
 
-def test_readme_destroy_section_lists_exactly_what_the_templates_retain(change_matrix):
+def test_the_docs_destroy_table_lists_exactly_what_the_templates_retain(change_matrix):
     table = retained_table(change_matrix["base-default"])
-    assert _readme_section(RETAINED_BEGIN, RETAINED_END) == table, "run: make docs"
+    assert _docs_section("operations.md", RETAINED_BEGIN, RETAINED_END) == table, "run: make docs"
     assert "`/aws/eks/DevCluster-BAA1FB0D/cluster`" in table and "`/aws/eks/DevCluster-BAA1FB0D/fargate`" in table
     assert "`devcluster-baa1fb0d/sample-app`" in table
     assert "KubernetesResource" not in table  # a retained namespace goes with the cluster: nothing stays

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 from private_eks_fargate import (
@@ -102,7 +103,7 @@ def test_existing_vpc_keys_build_the_existing_vpc():
     [
         ({"network.azcount": "3"}, "network.azcount: unknown setting; did you mean network.az_count?"),
         ({"netwrok.az_count": "3"}, "netwrok.az_count: unknown section 'netwrok'; did you mean network? (sections: app, cluster, compliance, endpoints, network, operations, pipeline, workloads)"),
-        ({"cluster.zzz": "x"}, "cluster.zzz: unknown setting; see `make help` or the README for the cluster.* keys"),
+        ({"cluster.zzz": "x"}, "cluster.zzz: unknown setting; see `make help` or docs/configuration.md for the cluster.* keys"),
         ({"network.az_count": "two"}, "network.az_count: 'two' is not allowed; give a whole number"),
         ({"endpoints.create": "yes"}, "endpoints.create: 'yes' is not allowed; give true or false"),
         ({"cluster.app_profiles": "[{"}, "cluster.app_profiles: '[{' is not valid JSON; give a list such as"),
@@ -378,12 +379,13 @@ def test_a_lookup_the_cli_could_not_make_stops_synth_with_one_line():
     )
 
 
-def test_the_readme_environments_example_is_valid_configuration():
+def test_the_docs_environments_example_is_valid_configuration():
     from conftest import ROOT
 
-    blocks = [b for b in (ROOT / "README.md").read_text().split("```json\n")[1:]]
-    assert blocks, "the README shows the environments example"
-    context = json.loads("{" + blocks[0].split("```")[0] + "}")["context"]
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import doc_pages  # noqa: PLC0415  scripts/doc_pages.py
+
+    context = doc_pages.configuration_example()
     test, prod = environments_from_context(context)
     for env in (test, prod):
         settings_from_context(env.context).validate()

@@ -52,10 +52,13 @@ from conftest import CDK_JSON_CONTEXT, ROOT, background_job, pipeline_docs, scra
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import cdk as make_cdk  # noqa: E402  scripts/cdk.py
+import doc_pages  # noqa: E402  scripts/doc_pages.py
 import own_config  # noqa: E402  scripts/own_config.py
 import publish_review  # noqa: E402  scripts/publish_review.py
 
 EXAMPLE = pipeline_docs.example()
+#: docs/pipeline.md's offline command lines: the example run runs each as written (tests/test_docs.py)
+DOC_LINES = [doc_pages.command(doc_pages.CommandLine(pipeline_docs.DOC, line).command) for line in pipeline_docs.doc_commands()[0]]
 PIPELINE, TEST, PROD = "999999999999", "111111111111", "222222222222"
 STAGE_STACKS = ("Network", "Endpoints", "Cluster")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import shlex
 import subprocess
 import sys
 
@@ -231,6 +232,20 @@ def test_main_prints_one_line_per_check_and_exits_non_zero_on_any_fail(capsys, s
         f"{'FAIL' if status and check.startswith('deployment') else 'PASS'} {check}" for check in CHECKS
     ]
     assert lines[-1] == f"{5 - status} of 5 checks passed"
+
+
+def test_the_readme_shows_what_the_documented_command_prints_on_a_healthy_cluster(capsys):
+    """The README's verify line (run on the bastion, so marked `needs AWS`) with its own arguments, on the recorded
+    healthy cluster: the output the README shows after it, line for line."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import doc_pages  # noqa: PLC0415  scripts/doc_pages.py
+
+    (line,) = {c.command for c in doc_pages.command_lines(ROOT / "README.md") if c.command.startswith("private-eks-verify ")}
+    cluster = RecordedCluster("healthy")
+    cluster.probe_states = [s for s in cluster.probe_states if "containerStatuses" in s["status"]][-1:]
+    assert verify.main(shlex.split(line)[1:], kubectl=cluster.kubectl, resolve=cluster.resolve) == 0
+    shown = doc_pages.output_after(line)
+    assert shown and capsys.readouterr().out.splitlines() == shown.splitlines()
 
 
 FAKE_KUBECTL = r"""#!{python}

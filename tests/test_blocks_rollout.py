@@ -99,7 +99,7 @@ def test_a_rollout_past_its_deadline_fails_the_deploy_at_the_timeout_with_an_ove
     finally:
         handler.time = Clock()
     # kubectl's debug dump of the object is in the reason: over the 4096 bytes CloudFormation takes from a custom
-    # resource, so the stack event says "Response object is too long." (README: where to read the reason instead)
+    # resource, so the stack event says "Response object is too long." (docs/day-2.md: where to read the reason instead)
     assert len(str(failure.value)) > 4096
 
 

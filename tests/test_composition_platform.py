@@ -1,5 +1,5 @@
 """The composite construct in a user's own stack (existing VPC). That another app can install and import the library
-is `make compat`'s (CI runs it after the suite: the wheel in fresh venvs, the README's examples run in each)."""
+is `make compat`'s (CI runs it after the suite: the wheel in fresh venvs, the docs' python examples run in each)."""
 
 import kubernetes_validate
 import pytest

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ROOT
 from private_eks_fargate.review.changeplan import Change, moved_exports, plan, retained_resources, schema
 
 SUBNET_ID = {"Ref": "Subnet"}
@@ -187,6 +189,25 @@ def test_cli(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, "-m", "private_eks_fargate.review.changeplan", str(old), str(new)],
                          capture_output=True, text=True, check=True)
     assert run.stdout.startswith("replace      Profile (AWS::EKS::FargateProfile) COLLISION Subnets")
+
+
+def test_cli_without_cfn_lint_says_what_to_install_in_one_line(tmp_path: Path) -> None:
+    """As after `make setup` alone: the runtime has no cfn-lint (a test tool), whose schemas the plan reads."""
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(tpl(Profile=PROFILE)))
+    new.write_text(json.dumps(tpl(Profile=with_props(PROFILE, Subnets=["s-2"]))))
+    blocker = tmp_path / "block"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(
+        "import importlib.util\n_find = importlib.util.find_spec\n"
+        "importlib.util.find_spec = lambda name, *a: None if name == 'cfnlint' else _find(name, *a)\n")
+    env = {k: v for k, v in os.environ.items() if k != "CHANGEPLAN_SCHEMAS"} | {"PYTHONPATH": str(blocker)}
+    run = subprocess.run([sys.executable, "-m", "private_eks_fargate.review.changeplan", str(old), str(new)],
+                         capture_output=True, text=True, env=env, cwd=ROOT)
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr.splitlines() == [
+        "error: cfn-lint not found (its resource schemas say what replaces what): run make setup-test, or set "
+        "CHANGEPLAN_SCHEMAS to a folder of AWS resource schemas"]
 
 
 @pytest.mark.parametrize("rtype", ["AWS::EC2::Subnet", "AWS::EKS::FargateProfile", "AWS::Lambda::LayerVersion"])

@@ -1,7 +1,7 @@
-"""review/costs.py: the fixed monthly cost counted from the templates, and the README's cost table."""
+"""review/costs.py: the fixed monthly cost counted from the templates, and docs/costs.md's cost table."""
 
 import json
-import re
+import sys
 
 import pytest
 from private_eks_fargate.review.costs import (
@@ -14,7 +14,10 @@ from private_eks_fargate.review.costs import (
 )
 from private_eks_fargate.review.report import show
 
-from conftest import ROOT, default_review_text
+from conftest import ROOT, SINGLE_ZONE_CONTEXT, default_review_text
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import cost_docs  # noqa: E402  scripts/cost_docs.py
 
 HOURS, ENDPOINT_HOUR, EKS_HOUR, KMS_MONTH = 730, 0.01, 0.10, 1.00
 C7A_MEDIUM_HOUR, GP3_GB_MONTH = 0.05131, 0.08
@@ -98,18 +101,13 @@ def test_default_app_costs(default_app):
     assert round(total(lines), 2) == round(platform + COREDNS_MONTH + 3 * POD_MONTH, 2)
 
 
-def test_single_zone_costs_and_the_readme_states_them(default_app, single_zone_app):
+def test_single_zone_costs(default_app, single_zone_app):
     """The non-production profile pays each interface endpoint in one zone: half the endpoint line of the default."""
     default, single = cost_lines(default_app.templates.values()), cost_lines(single_zone_app.templates.values())
     endpoints = {line.item: line for line in single}["Interface VPC endpoints"]
     assert endpoints.quantity == "9 × 1 AZ"
     assert round(endpoints.monthly, 2) == round(9 * ENDPOINT_HOUR * HOURS, 2) == 65.70
     assert round(platform_total(default) - platform_total(single), 2) == 65.70
-    readme = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- cost-single-zone:begin -->\n(.*?)\n<!-- cost-single-zone:end -->", readme, flags=re.DOTALL)
-    assert block, "README.md lacks the cost-single-zone markers"
-    expected = f"With `endpoints.single_zone=true`: {cost_summary(single)}."
-    assert block.group(1) == expected, f"replace the README's single-zone line with:\n{expected}"
 
 
 @pytest.mark.parametrize(
@@ -119,12 +117,15 @@ def test_fargate_pod_size_is_the_smallest_that_fits_requests_plus_kubernetes(cpu
     assert fargate_pod_size(cpu, memory) == size
 
 
-def test_readme_cost_table_is_the_one_the_code_computes_for_the_default_app(default_app):
-    readme = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- cost-table:begin -->\n(.*?)\n<!-- cost-table:end -->", readme, flags=re.DOTALL)
-    assert block, "README.md lacks the cost-table markers"
-    expected = cost_table_markdown(cost_lines(default_app.templates.values()))
-    assert block.group(1) == expected, f"replace the README's cost table with:\n{expected}"
+def test_the_docs_cost_sections_are_what_the_code_computes_for_the_default_and_single_zone_apps(default_app, single_zone_app):
+    assert cost_docs.SINGLE_ZONE_CONTEXT == SINGLE_ZONE_CONTEXT  # the configuration single_zone_app synthesizes
+    page = cost_docs.DOC.read_text()
+    generated = cost_docs.sections(default_app.templates.values(), single_zone_app.templates.values())
+    assert generated[cost_docs.TABLE] == cost_table_markdown(cost_lines(default_app.templates.values()))
+    assert generated[cost_docs.SINGLE_ZONE].endswith(f"{cost_summary(cost_lines(single_zone_app.templates.values()))}.")
+    for (begin, end), body in generated.items():
+        assert page.count(begin) == 1 and page.count(end) == 1
+        assert page.split(begin)[1].split(end)[0].strip() == body, "run: make docs"
 
 
 def _cluster(policy=None, phase="standard"):

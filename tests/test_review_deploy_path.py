@@ -65,9 +65,9 @@ def test_default_app_deploys_within_target_and_profiles_do_not_add_up(default_ap
     assert len([k for k, r in existing_vpc_app.resources("Prod/Cluster").items() if r["Type"] == "AWS::EKS::FargateProfile"]) == 4
     assert three.minutes - default.minutes < 2 * PROFILE_MIN, three.describe()
     assert default.steps[0].stack == "Dev/Network" and default.steps[-1].stack == "Dev/Cluster"
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    assert f"**{default.minutes:.1f} minutes** for the default app" in readme
-    assert f"**{three.minutes:.1f}** with three application profiles" in readme
+    page = (Path(__file__).resolve().parent.parent / "docs" / "deploy.md").read_text()
+    assert f"**{default.minutes:.1f} minutes** for the default app" in page
+    assert f"**{three.minutes:.1f}** with three application profiles" in page
 
 
 def test_report_prints_the_longest_path(default_app, default_review):

@@ -1,4 +1,4 @@
-"""The README's configuration table is rendered from the setting declarations and kept identical."""
+"""docs/configuration.md's settings table is rendered from the setting declarations and kept identical."""
 
 from private_eks_fargate.settings import SECTIONS
 from private_eks_fargate.settings.catalog import declared
@@ -7,8 +7,8 @@ from private_eks_fargate.settings.docs import BEGIN, END, configuration_table, k
 from conftest import ROOT
 
 
-def test_readme_table_is_the_rendered_one():
-    readme = (ROOT / "README.md").read_text()
+def test_the_docs_table_is_the_rendered_one():
+    readme = (ROOT / "docs" / "configuration.md").read_text()
     assert readme.count(BEGIN) == 1 and readme.count(END) == 1
     table = readme.split(BEGIN)[1].split(END)[0].strip()
     assert table == configuration_table(), "run: make docs"

@@ -2,8 +2,8 @@
 with what CloudFormation would do to every resource (``review.changeplan``, from the AWS resource schemas).
 
 ``python -m private_eks_fargate.app.changes --synth DIR`` synthesizes every configuration into ``DIR/<name>/`` (the
-test session does this in the background); ``--write README.md`` also renders the README's change table and its
-destroy section between their markers. Each configuration is the app as ``cdk synth`` builds it from ``cdk.json``
+test session does this in the background); ``--changes docs/day-2.md --retained docs/operations.md`` also renders
+the change table and the destroy table between their markers. Each configuration is the app as ``cdk synth`` builds it from ``cdk.json``
 plus ``-c`` overrides, without the compliance packs (they do not change templates).
 """
 
@@ -152,24 +152,30 @@ def configurations() -> dict[str, dict[str, Any]]:
 def synthesize(outdir: Path, cdk_json: Path = Path("cdk.json")) -> None:
     """Synthesize every configuration into ``outdir/<name>/``, one CDK app each in this process (one jsii runtime:
     after the first, a configuration takes well under a second)."""
+    project_context = json.loads(cdk_json.read_text())["context"]
+    for name, overrides in configurations().items():
+        synthesize_configuration(outdir / name, {**project_context, **overrides})
+
+
+def synthesize_configuration(outdir: Path, context: Mapping[str, Any]) -> None:
+    """The stage `context` configures, synthesized into ``outdir`` without the compliance packs, or ``outdir/REFUSED``
+    with the line synth stops with."""
     import aws_cdk as cdk  # noqa: PLC0415 (jsii starts only when something is synthesized)
 
     from .context import settings_from_context, stage_from_context
     from .stage import PrivateEksFargateStage
 
-    project_context = json.loads(cdk_json.read_text())["context"]
-    for name, overrides in configurations().items():
-        # path metadata as the CDK CLI writes it, so a person reads construct paths instead of logical ids
-        context = {**project_context, **overrides, "aws:cdk:enable-path-metadata": True, "aws:cdk:disable-asset-staging": True}
-        app = cdk.App(outdir=str(outdir / name), context=context)
-        stage, env = stage_from_context(context)
-        try:
-            PrivateEksFargateStage(app, stage, settings=settings_from_context(context), env=env, compliance_checks=False)
-        except ConfigError as error:  # the synth stops with this line: the change is refused, nothing is deployed
-            (outdir / name).mkdir(parents=True, exist_ok=True)
-            (outdir / name / REFUSED_FILE).write_text(f"error: {error}")
-            continue
-        app.synth()
+    # path metadata as the CDK CLI writes it, so a person reads construct paths instead of logical ids
+    context = {**context, "aws:cdk:enable-path-metadata": True, "aws:cdk:disable-asset-staging": True}
+    app = cdk.App(outdir=str(outdir), context=context)
+    stage, env = stage_from_context(context)
+    try:
+        PrivateEksFargateStage(app, stage, settings=settings_from_context(context), env=env, compliance_checks=False)
+    except ConfigError as error:  # the synth stops with this line: the change is refused, nothing is deployed
+        outdir.mkdir(parents=True, exist_ok=True)
+        (outdir / REFUSED_FILE).write_text(f"error: {error}")
+        return
+    app.synth()
 
 
 REFUSED_FILE = "REFUSED"
@@ -215,7 +221,7 @@ def pod_restarts(before: list[StackTemplate], stage: StagePlan) -> list[str]:
     return restarted
 
 
-# --- README sections ------------------------------------------------------------------------------------------------
+# --- docs sections --------------------------------------------------------------------------------------------------
 
 CHANGES_BEGIN, CHANGES_END = "<!-- change-table:begin -->", "<!-- change-table:end -->"
 RETAINED_BEGIN, RETAINED_END = "<!-- retained-table:begin -->", "<!-- retained-table:end -->"
@@ -253,7 +259,7 @@ def _removed(stage: StagePlan, before: list[StackTemplate]) -> str:
 
 def change_table(synthesized: Mapping[str, list[StackTemplate]], refused: Mapping[str, str] | None = None,
                  matrix: Mapping[str, StagePlan] | None = None) -> str:
-    """The README's "what changing each setting does on AWS" table: replaced resources by name (a replaced resource
+    """docs/day-2.md's "what changing each setting does on AWS" table: replaced resources by name (a replaced resource
     with a custom name always gets a new one), whose pods restart (replaced or removed Fargate profiles), the rest
     counted by type; a change synth refuses shows the line the user gets."""
     refused = refused or {}
@@ -294,7 +300,7 @@ def _keys_used(template: Mapping[str, Any], logical_id: str) -> list[str]:
 
 
 def retained_table(stacks: list[StackTemplate]) -> str:
-    """The README's destroy section: what `cdk destroy` leaves in the account, the key each kept resource is encrypted
+    """docs/operations.md's destroy table: what `cdk destroy` leaves in the account, the key each kept resource is encrypted
     with, and what the next deploy does with it. A key that a kept resource still uses (an adopted log group or
     repository keeps its key: adoption does not re-encrypt) says so, with the resources, so nobody deletes it."""
     lines = ["| stack | resource | name | encrypted with | next deploy of the same stage |", "|---|---|---|---|---|"]
@@ -329,15 +335,17 @@ def retained_table(stacks: list[StackTemplate]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--synth", type=Path, required=True, help="directory for the synthesized configurations")
-    parser.add_argument("--write", type=Path, help="rewrite the change table and the destroy section of this README")
+    parser.add_argument("--changes", type=Path, help="rewrite the change table of this page (between its markers)")
+    parser.add_argument("--retained", type=Path, help="rewrite the destroy table of this page (between its markers)")
     args = parser.parse_args(argv)
     synthesize(args.synth)
-    if args.write:
-        synthesized = load(args.synth)
+    synthesized = load(args.synth)
+    if args.changes:
         table = change_table(synthesized, refusals(args.synth))
-        text = replace_between_markers(args.write.read_text(), table, CHANGES_BEGIN, CHANGES_END)
-        text = replace_between_markers(text, retained_table(synthesized["base-default"]), RETAINED_BEGIN, RETAINED_END)
-        args.write.write_text(text)
+        args.changes.write_text(replace_between_markers(args.changes.read_text(), table, CHANGES_BEGIN, CHANGES_END))
+    if args.retained:
+        table = retained_table(synthesized["base-default"])
+        args.retained.write_text(replace_between_markers(args.retained.read_text(), table, RETAINED_BEGIN, RETAINED_END))
     return 0
 
 

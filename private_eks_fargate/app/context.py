@@ -69,7 +69,7 @@ def parse_context(context: Mapping[str, Any]) -> dict[str, Any]:
         if key not in known:
             names = [k.split(".", 1)[1] for k in known if k.startswith(f"{section}.")]
             hint = _did_you_mean(match["name"], names).replace("mean ", f"mean {section}.")
-            raise ConfigError(key, f"unknown setting{hint or f'; see `make help` or the README for the {section}.* keys'}")
+            raise ConfigError(key, f"unknown setting{hint or f'; see `make help` or docs/configuration.md for the {section}.* keys'}")
         values[key] = known[key][2].parse(key, raw)
     return values
 

@@ -1,7 +1,7 @@
 """Strict data perimeter: VPC endpoint policies that admit only this account's principals and the S3 buckets
 the platform needs. Off by default (``compliance.strict_data_perimeter``); unverified until deployed.
 
-Assumed bucket names (from AWS documentation; see the README's *Data perimeter* section):
+Assumed bucket names (from AWS documentation; see docs/compliance.md, *Data perimeter*):
 
 - ``prod-<region>-starport-layer-bucket``: where ECR keeps image layers; pulls fetch them from it through the
   S3 gateway endpoint with a URL that ECR pre-signs, so the caller is not a principal of this account.

@@ -47,7 +47,8 @@ def schema_dir() -> Path:
         return Path(os.environ["CHANGEPLAN_SCHEMAS"])
     spec = importlib.util.find_spec("cfnlint")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("cfn-lint not found: install it or set CHANGEPLAN_SCHEMAS")
+        raise RuntimeError("cfn-lint not found (its resource schemas say what replaces what): run make setup-test, "
+                           "or set CHANGEPLAN_SCHEMAS to a folder of AWS resource schemas")
     return Path(list(spec.submodule_search_locations)[0]) / "data" / "schemas"
 
 
@@ -356,7 +357,11 @@ def main(argv: list[str]) -> int:
         print("usage: python -m private_eks_fargate.review.changeplan OLD.json NEW.json [--azs a,b,...]", file=sys.stderr)
         return 2
     before, after = (json.loads(Path(p).read_text()) for p in files)
-    changes = plan(before, after, azs)
+    try:
+        changes = plan(before, after, azs)
+    except RuntimeError as error:  # one line, not a traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     for c in (c for c in changes if c.action != "unchanged"):
         print(f"{c.action:12} {c.logical_id} ({c.type}){' COLLISION' if c.collision else ''} "
               f"{', '.join(c.reasons)}" + (f"  # {c.note}" if c.note else ""))

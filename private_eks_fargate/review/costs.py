@@ -1,4 +1,4 @@
-"""Fixed monthly cost of a synthesized app, counted from its templates (the README's cost table is this output).
+"""Fixed monthly cost of a synthesized app, counted from its templates (docs/costs.md's cost table is this output).
 
 List prices of one region, on-demand, without data processing or traffic: what the configuration costs
 standing still. Prices change; the unit prices are stated next to every line.
@@ -216,7 +216,7 @@ PLATFORM_ROW = "**platform, without pods**"
 
 
 def cost_table_markdown(lines: list[CostLine]) -> str:
-    """The Markdown table the review report and the README show: the platform's lines, their subtotal, the pods."""
+    """The Markdown table the review report and docs/costs.md show: the platform's lines, their subtotal, the pods."""
     def row(line: CostLine) -> str:
         monthly = f"${line.monthly:,.2f}" if line.monthly is not None else "not priced"
         monthly = f"(+{monthly} from then; not in the totals)" if line.later else monthly
@@ -232,7 +232,7 @@ def cost_table_markdown(lines: list[CostLine]) -> str:
 
 
 def cost_summary(lines: list[CostLine]) -> str:
-    """One line: interface endpoints, the platform without pods and the total (the README's single-zone figure)."""
+    """One line: interface endpoints, the platform without pods and the total (docs/costs.md's single-zone figure)."""
     endpoints = next((line for line in lines if line.item == "Interface VPC endpoints"), None)
     where = f"interface endpoints {endpoints.quantity} ${endpoints.monthly:,.2f}, " if endpoints else ""
     return f"{where}platform without pods **${platform_total(lines):,.2f}**, total **${total(lines):,.2f}** a month"

@@ -489,7 +489,7 @@ def settings_section(review: Review) -> list[str]:
                                                            if key in record.get("changed", []) else "")
 
     keys = record.get("keys") or list(settings)
-    return ["", "Every setting of the platform as this stage uses it (`make help` and the README say what each does).",
+    return ["", "Every setting of the platform as this stage uses it (`make help` and docs/configuration.md say what each does).",
             "", *_table(("setting", "value"), ((f"`{key}`", value(key)) for key in keys))]
 
 

@@ -1,7 +1,7 @@
 """One declaration per setting: its context key, parser, allowed values, default and documentation.
 
 A setting is a dataclass field declared with ``setting(...)``; the field's metadata carries the rest. Context
-parsing (``app/context.py``), the one-line errors (``key_of``) and the README's configuration table
+parsing (``app/context.py``), the one-line errors (``key_of``) and docs/configuration.md's settings table
 (``settings/docs.py``) are all derived from these declarations, so a setting is described once.
 """
 
@@ -22,11 +22,11 @@ class Setting:
     key: str
     #: turns a context value (JSON from cdk.json, or a string from -c) into the field's value; raises ConfigError
     parse: Parser
-    #: what is allowed, in a few words (README and `make help`)
+    #: what is allowed, in a few words (docs and `make help`)
     allowed: str
     #: what the setting does
     doc: str
-    #: how the default reads in the README when its value alone does not say it. default: the value itself
+    #: how the default reads in the docs when its value alone does not say it. default: the value itself
     default_text: str | None = None
 
 

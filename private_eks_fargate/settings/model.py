@@ -164,7 +164,7 @@ class AppSettings:
     )
     environment: str | None = setting(
         None, key="app.environment", parse=parsers.text,
-        doc="build only this environment's stage (`make … ENV=name` sets it)", allowed="a declared environment name, in any case",
+        doc="build only this environment's stage (make's `ENV=name` sets it)", allowed="a declared environment name, in any case",
         default_text="none (every environment)",
     )
 
@@ -801,7 +801,7 @@ class PlatformSettings:
         return self.operations.bastion and self.operations.bastion_subnet == "public"
 
 
-#: The context sections in the order the README lists them: (prefix, settings class).
+#: The context sections in the order docs/configuration.md lists them: (prefix, settings class).
 SECTIONS: tuple[tuple[str, type], ...] = (
     ("app", AppSettings),
     ("network", NetworkSettings),

@@ -19,7 +19,7 @@ DEFAULT_KUBERNETES_VERSION = "1.36"
 @dataclass(frozen=True)
 class KubernetesRelease:
     version: str
-    #: where the version stands in the EKS support calendar (DESIGN-NOTES §3), for the README and review
+    #: where the version stands in the EKS support calendar (DESIGN-NOTES §3), for the docs and review
     support: str
     #: the CoreDNS EKS add-on version installed with this Kubernetes version (source: COREDNS_SOURCES)
     coredns: str
@@ -126,6 +126,6 @@ def check_upgrade(version: str, deployed: str | None, *, setting: str) -> None:
 
 
 def allowed_versions() -> str:
-    """The versions this platform creates, as the README and errors say it."""
+    """The versions this platform creates, as the docs and errors say it."""
     versions = list(RELEASES)
     return f"{versions[0]} to {versions[-1]}"
