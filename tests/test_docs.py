@@ -1,9 +1,11 @@
 """The README is an entry and the docs hold the depth: every command line of them is run by a test as written or
 says why not, every link leads somewhere, and every generated part is kept by the test of the code that makes it."""
 
+import json
 import re
 import shlex
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -123,3 +125,35 @@ def test_a_command_the_docs_do_not_show_or_mark_as_not_run_cannot_be_claimed_as_
         doc_pages.command("make synth --all")
     with pytest.raises(LookupError, match=r"the docs mark 'make deploy ENV=prod' as not run by the suite \(# needs AWS\)"):
         doc_pages.command("make deploy ENV=prod")
+
+
+def test_versions_the_docs_name_are_the_pinned_ones():
+    """Versions in running text are copied from the pins: each must still be the pin."""
+    pins = dict(line.split("==") for line in (ROOT / "requirements.txt").read_text().splitlines()
+                if "==" in line and not line.startswith("#"))
+    cli = json.loads((ROOT / "package-lock.json").read_text())["packages"]["node_modules/aws-cdk"]["version"]
+    text = {page.name: page.read_text() for page in doc_pages.pages()}
+    named = {
+        "compliance.md": [f"cdk-nag {pins['cdk-nag']} packs", f"`cdklabs.cdk-validator-cfnguard` {pins['cdklabs.cdk-validator-cfnguard']} (pinned)",
+                          f"Control Tower proactive controls {pins['cdklabs.cdk-validator-cfnguard']}:"],
+        "operations.md": [f"(CDK CLI {cli};"],
+    }
+    assert named
+    for page, phrases in named.items():
+        assert phrases
+        for phrase in phrases:
+            assert phrase in text[page], f"{page}: {phrase}"
+    # the library's requirements are pyproject.toml's, as written there
+    ranges = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert len(ranges) == 5
+    for requirement in ranges:
+        assert f"`{requirement}`" in text["library.md"], requirement
+
+
+def test_the_outputs_the_deploy_page_names_are_the_stacks_outputs(default_app):
+    page = (ROOT / "docs" / "deploy.md").read_text()
+    paragraph = re.search(r"What you see on AWS: (.*?)\n\n", page, re.S).group(1)
+    cluster, network = paragraph.split("`Dev-Network` outputs")
+    assert set(re.findall(r"`([A-Z][A-Za-z]+)`", cluster)) == set(default_app.template("Dev/Cluster")["Outputs"])
+    assert set(re.findall(r"`([A-Z][A-Za-z]+)`", network.split(". ")[0])) == {
+        name for name in default_app.template("Dev/Network")["Outputs"] if not name.startswith("ExportsOutput")}

@@ -65,9 +65,11 @@ def test_default_app_deploys_within_target_and_profiles_do_not_add_up(default_ap
     assert len([k for k, r in existing_vpc_app.resources("Prod/Cluster").items() if r["Type"] == "AWS::EKS::FargateProfile"]) == 4
     assert three.minutes - default.minutes < 2 * PROFILE_MIN, three.describe()
     assert default.steps[0].stack == "Dev/Network" and default.steps[-1].stack == "Dev/Cluster"
-    page = (Path(__file__).resolve().parent.parent / "docs" / "deploy.md").read_text()
+    root = Path(__file__).resolve().parent.parent
+    page = (root / "docs" / "deploy.md").read_text()
     assert f"**{default.minutes:.1f} minutes** for the default app" in page
     assert f"**{three.minutes:.1f}** with three application profiles" in page
+    assert f"is **{default.minutes:.1f} minutes** for the\ndefault app" in (root / "README.md").read_text()
 
 
 def test_report_prints_the_longest_path(default_app, default_review):
