@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from private_eks_fargate.app.context import (  # noqa: E402
     PIPELINE_STACK_ID,
     environments_from_context,
+    parse_context,
     pipeline_environments,
     pipeline_mode,
 )
@@ -73,7 +74,7 @@ def split_args(raw: str) -> list[str]:
                 _, end = decoder.raw_decode(raw, json_word.end())
             except json.JSONDecodeError:
                 # what follows is not JSON: the setting's parser says so, with its own example
-                check_context({json_word["key"]: raw[json_word.end():].strip()})
+                parse_context({json_word["key"]: raw[json_word.end():].strip()})
                 raise ConfigError("ARGS", f"{raw[json_word.end():]!r} is not valid JSON") from None
             if end == len(raw) or raw[end].isspace():
                 words.append(raw[pos:end])
@@ -87,12 +88,6 @@ def split_args(raw: str) -> list[str]:
             raise ConfigError("ARGS", f"{raw[pos:]!r}: {error} (a quote opened and not closed)") from None
         words.append(word)
         pos += lexer.instream.tell()
-
-
-def check_context(pairs: dict[str, str]) -> None:
-    from private_eks_fargate.app.context import parse_context
-
-    parse_context(pairs)
 
 
 def cli_options(command: str) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,28 +59,42 @@ class CommandLine:
         return next((mark for mark in (NEEDS_AWS, RUN_BY_CI) if mark in self.line), "")
 
 
+#: a fenced code block: its language and its text
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.S | re.M)
+
+
+@lru_cache(maxsize=None)
+def _page_blocks(page: Path) -> tuple[Block, ...]:
+    """Read once per process: the tests ask for lines at import, one at a time."""
+    return tuple(Block(page, language, text) for language, text in FENCE.findall(page.read_text()))
+
+
 def blocks(page: Path | None = None) -> list[Block]:
     """The fenced code blocks of one page, or of every page, in order."""
-    found = []
-    for path in [page] if page else pages():
-        for language, text in re.findall(r"^```(\w*)\n(.*?)^```$", path.read_text(), flags=re.S | re.M):
-            found.append(Block(path, language, text))
-    return found
+    return [block for path in ([page] if page else pages()) for block in _page_blocks(path)]
+
+
+def prose(page: Path) -> str:
+    """The page without its code blocks."""
+    return FENCE.sub("", page.read_text())
+
+
+def _commands(block: Block) -> list[CommandLine]:
+    """The command lines of one `sh` block: comment lines and variable assignments left out, continuations joined."""
+    lines, pending = [], ""
+    for raw in block.text.splitlines():
+        pending += raw
+        if raw.endswith("\\"):
+            pending += "\n"
+            continue
+        if pending.strip() and not pending.lstrip().startswith("#") and not ASSIGNMENT.match(pending.strip()):
+            lines.append(CommandLine(block.page, pending.strip()))
+        pending = ""
+    return lines
 
 
 def command_lines(page: Path | None = None) -> list[CommandLine]:
-    lines = []
-    for block in (b for b in blocks(page) if b.language == "sh"):
-        pending = ""
-        for raw in block.text.splitlines():
-            pending += raw
-            if raw.endswith("\\"):
-                pending += "\n"
-                continue
-            if pending.strip() and not pending.lstrip().startswith("#") and not ASSIGNMENT.match(pending.strip()):
-                lines.append(CommandLine(block.page, pending.strip()))
-            pending = ""
-    return lines
+    return [line for block in blocks(page) if block.language == "sh" for line in _commands(block)]
 
 
 def command(text: str) -> str:
@@ -98,10 +113,8 @@ def output_after(text: str) -> str:
     """The `text` block that follows the `sh` block holding the command `text` on its page: the output it shows."""
     for page in pages():
         page_blocks = blocks(page)
-        for index, block in enumerate(page_blocks[:-1]):
-            following = page_blocks[index + 1]
-            if block.language == "sh" and following.language == "text" and any(
-                    c.command == text for c in command_lines(page) if c.line in block.text):
+        for block, following in zip(page_blocks, page_blocks[1:]):
+            if block.language == "sh" and following.language == "text" and text in (c.command for c in _commands(block)):
                 return following.text.rstrip("\n")
     raise LookupError(f"no page shows output after {text!r}")
 

@@ -35,8 +35,9 @@ def deployment_keys(context: dict) -> list[str]:
     return [key for key in context if key.startswith(DEPLOYMENT_SECTIONS)]
 
 
-def own_copy(root: Path, target: Path) -> Path:
-    """`root` copied into `target` without the deployment's keys and lookups; the copy's directory."""
+def own_copy(root: Path, target: Path, context: dict | None = None) -> Path:
+    """`root` copied into `target` without the deployment's keys and lookups, plus `context` (an example's settings)
+    in its cdk.json; the copy's directory."""
     copy = target / root.name
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns(*NOT_COPIED), symlinks=True)
     for name in LINKED:
@@ -44,9 +45,28 @@ def own_copy(root: Path, target: Path) -> Path:
             (copy / name).symlink_to(root / name)
     project = json.loads((root / "cdk.json").read_text())
     project["context"] = {k: v for k, v in project.get("context", {}).items() if k not in deployment_keys(project["context"])}
+    project["context"].update(context or {})
     (copy / "cdk.json").write_text(json.dumps(project, indent=2) + "\n")
     shutil.copystat(root / "cdk.json", copy / "cdk.json")
     return copy
+
+
+def offline_environment(home: Path, *, path_first: Path | None = None) -> dict[str, str]:
+    """What a user's shell without AWS has: no AWS credentials, profile or instance metadata, no outer make, no
+    pipeline variables, not a CI runner (with CI set, the CDK CLI writes its messages to stdout), a HOME of its own but
+    the user's caches (the Control Tower rules and jsii's unpacked packages, hundreds of MB, are unpacked there once),
+    and the machine's PATH without the venv (`path_first` before it)."""
+    home.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "CDK_", "PEF_")) and k not in ("CI", "MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")}
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    jsii_cache = os.environ.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT") or str(Path.home() / ".cache" / "aws" / "jsii" / "package-cache")
+    return env | {
+        "HOME": str(home), "XDG_CACHE_HOME": cache, "JSII_RUNTIME_PACKAGE_CACHE_ROOT": jsii_cache,
+        "PATH": f"{path_first}:/usr/local/bin:/usr/bin:/bin" if path_first else "/usr/local/bin:/usr/bin:/bin",
+        "AWS_EC2_METADATA_DISABLED": "true", "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-credentials"),
+        "AWS_CONFIG_FILE": str(home / "no-config"), "CDK_DISABLE_CLI_TELEMETRY": "true",
+    }
 
 
 def main(argv: list[str]) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
@@ -24,15 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from own_config import own_copy  # noqa: E402  scripts/own_config.py
+import doc_pages  # noqa: E402  scripts/doc_pages.py
+from own_config import offline_environment, own_copy  # noqa: E402  scripts/own_config.py
 
 DOC = ROOT / "docs" / "pipeline.md"
-EXAMPLE = ("<!-- pipeline-example:begin -->", "<!-- pipeline-example:end -->")
 APPROVAL = ("<!-- pipeline-approval:begin -->", "<!-- pipeline-approval:end -->")
 COST = ("<!-- pipeline-cost:begin -->", "<!-- pipeline-cost:end -->")
 SETTINGS = ("<!-- pipeline-settings:begin -->", "<!-- pipeline-settings:end -->")
-#: a doc command that cannot run offline says so at its end
-NEEDS_AWS = "# needs AWS"
 #: what the example's pipeline passes its synth step: the commit, the artifact bucket, the execution's folder
 EXAMPLE_REVISION = "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b (bank/platform main)"
 EXAMPLE_BUCKET = "privateeksfargate-pipeline-artifactstoreartifacts-example"
@@ -45,20 +42,16 @@ STUB_AWS = '#!/bin/sh\necho "$*" >> "$(dirname "$0")/aws-calls.log"\n'
 
 
 def example(doc: Path = DOC) -> dict:
-    """The cdk.json context of the doc's example."""
-    block = doc.read_text().split(EXAMPLE[0])[1].split(EXAMPLE[1])[0]
-    return json.loads(block.split("```json")[1].split("```")[0])["context"]
+    """The cdk.json context of the doc's example (its one ```json block)."""
+    (block,) = [b.text for b in doc_pages.blocks(doc) if b.language == "json"]
+    return json.loads(block)["context"]
 
 
 def doc_commands(doc: Path = DOC) -> tuple[list[str], list[str]]:
-    """The command lines of the doc's code blocks, as written (with their comments, which the shell ignores):
+    """The command lines of the doc's `sh` blocks, as written (with their comments, which the shell ignores):
     (those that run offline, those marked as needing AWS)."""
-    offline, aws = [], []
-    for block in doc.read_text().split("```")[1::2]:
-        for line in block.splitlines():
-            if re.match(r"^(make|\.venv/|aws |git |\. )", line):
-                (aws if NEEDS_AWS in line else offline).append(line.strip())
-    return offline, aws
+    lines = doc_pages.command_lines(doc)
+    return [c.line for c in lines if not c.mark], [c.line for c in lines if c.mark == doc_pages.NEEDS_AWS]
 
 
 @dataclass
@@ -73,25 +66,9 @@ class ExampleRun:
     aws_calls: list[str] = field(default_factory=list)
 
 
-def offline_environment(home: Path, stub: Path) -> dict[str, str]:
-    """No AWS credentials or instance metadata, no outer make, a HOME of its own (but the user's cache, where the
-    Control Tower rules are unpacked once), the stand-in aws first on PATH."""
-    home.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "CDK_", "PEF_")) and k not in ("CI", "MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")}
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return env | {"HOME": str(home), "XDG_CACHE_HOME": cache, "PATH": f"{stub}:/usr/local/bin:/usr/bin:/bin",
-                  "AWS_EC2_METADATA_DISABLED": "true", "AWS_SHARED_CREDENTIALS_FILE": str(home / "none"),
-                  "AWS_CONFIG_FILE": str(home / "none"), "CDK_DISABLE_CLI_TELEMETRY": "true"}
-
-
 def example_project(workdir: Path) -> Path:
     """A copy of the project (venv and node_modules linked) whose cdk.json holds the doc's example."""
-    project = own_copy(ROOT, workdir)
-    settings = json.loads((project / "cdk.json").read_text())
-    settings["context"].update(example())
-    (project / "cdk.json").write_text(json.dumps(settings, indent=2) + "\n")
-    return project
+    return own_copy(ROOT, workdir, example())
 
 
 def run_example(workdir: Path, synth_step: list[str]) -> ExampleRun:
@@ -103,7 +80,7 @@ def run_example(workdir: Path, synth_step: list[str]) -> ExampleRun:
     stub.mkdir()
     (stub / "aws").write_text(STUB_AWS)
     (stub / "aws").chmod(0o755)
-    env = offline_environment(workdir / "home", stub) | {
+    env = offline_environment(workdir / "home", path_first=stub) | {
         "PEF_SOURCE_REVISION": EXAMPLE_REVISION, "PEF_REVIEW_BUCKET": EXAMPLE_BUCKET, "PEF_REVIEW_PREFIX": EXAMPLE_PREFIX}
     run = ExampleRun(project)
     offline, _ = doc_commands()

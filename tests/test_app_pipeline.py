@@ -76,7 +76,7 @@ def one_environment() -> dict:
     """`make synth ENV=prod`: the stage as `make deploy ENV=prod` builds it, in a copy of the project with the example."""
     workdir = scratch("pipeline-env-")
     project = pipeline_docs.example_project(workdir)
-    env = pipeline_docs.offline_environment(workdir / "home", workdir)
+    env = own_config.offline_environment(workdir / "home", path_first=workdir)
     result = subprocess.run(["make", "synth", "ENV=prod", "ARGS=-o cdk.out.prod"], cwd=project, env=env, capture_output=True,
                             text=True, timeout=900, stdin=subprocess.DEVNULL)
     return {"project": project, "prod": result}

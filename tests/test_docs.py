@@ -72,17 +72,13 @@ def test_documented_make_targets_exist():
     assert spans and sorted(spans - MAKE_TARGETS) == []
 
 
-def _prose(page: Path) -> str:
-    return re.sub(r"^```.*?^```$", "", page.read_text(), flags=re.S | re.M)
-
-
 def test_prose_shows_no_command_line_that_no_block_holds():
     """A whole command in running text (`make deploy ENV=prod`, `.venv/bin/…`, `aws … --…`) would escape the rule
     above: it must be a command line of a block, which is run or marked."""
     shown = {c.command for c in doc_pages.command_lines()}
     loose = []
     for page in doc_pages.pages():
-        for span in re.findall(r"`([^`\n]+)`", _prose(page)):
+        for span in re.findall(r"`([^`\n]+)`", doc_pages.prose(page)):
             whole = (span.startswith("make ") and not re.fullmatch(r"make [\w-]+", span)) or span.startswith(".venv/bin/") \
                 or re.match(r"aws [\w-]+ [\w-]+ .*--", span)
             if whole and span not in shown:
@@ -99,11 +95,11 @@ def test_every_code_block_says_what_it_holds():
 def _anchors(page: Path) -> set[str]:
     """GitHub's heading anchors: lower case, punctuation but - and _ dropped, spaces to -."""
     return {re.sub(r"\s", "-", re.sub(r"[^\w\s-]", "", heading.strip().lower()))
-            for heading in re.findall(r"^#+ (.*)$", _prose(page), re.M)}
+            for heading in re.findall(r"^#+ (.*)$", doc_pages.prose(page), re.M)}
 
 
 def test_every_link_leads_to_a_page_and_section_that_exist():
-    links = [(page, target) for page in doc_pages.pages() for target in re.findall(r"\]\(([^)\s]+)\)", _prose(page))
+    links = [(page, target) for page in doc_pages.pages() for target in re.findall(r"\]\(([^)\s]+)\)", doc_pages.prose(page))
              if not re.match(r"^[a-z]+:", target)]
     assert len(links) > 20
     for page, target in links:

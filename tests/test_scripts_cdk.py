@@ -22,7 +22,7 @@ from test_setup import blocking_test_tools
 sys.path.insert(0, str(ROOT / "scripts"))
 import cdk as make_cdk  # noqa: E402  scripts/cdk.py
 import doc_pages  # noqa: E402  scripts/doc_pages.py
-from own_config import own_copy  # noqa: E402  scripts/own_config.py
+from own_config import offline_environment, own_copy  # noqa: E402  scripts/own_config.py
 
 from private_eks_fargate import ConfigError  # noqa: E402
 
@@ -61,23 +61,13 @@ def outside_make(environ) -> dict[str, str]:
 
 
 def offline_env(home: Path, output_in_home: bool = True) -> dict[str, str]:
-    """No AWS credentials, profile or instance metadata, the machine's PATH without the venv, no test tool importable,
-    a HOME of its own whose ~/.cdk.json sends the CLI's output there (the command line stays as the docs write it;
-    `output_in_home=False` for a run in a copy of the project, whose cdk.out/ the docs name), and a terminal's
-    environment, not a CI runner's: with CI set, the CLI writes its messages to stdout, not stderr."""
-    home.mkdir(parents=True, exist_ok=True)
+    """A user's shell without AWS (scripts/own_config.py), with no test tool importable and a ~/.cdk.json that sends
+    the CLI's output into HOME (the command line stays as the docs write it; `output_in_home=False` for a run in a
+    copy of the project, whose cdk.out/ the docs name)."""
+    env = offline_environment(home)
     if output_in_home:
         (home / ".cdk.json").write_text(json.dumps({"output": str(home / "cdk.out")}))
-    env = {k: v for k, v in outside_make(os.environ).items() if not k.startswith(("AWS_", "CDK_")) and k != "CI"}
-    # the user's caches stay: the Control Tower rules (261 MB) and jsii's unpacked packages (aws-cdk-lib, 250 MB) are
-    # unpacked there once, not under every fresh HOME
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    jsii_cache = os.environ.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT") or str(Path.home() / ".cache" / "aws" / "jsii" / "package-cache")
-    return env | {
-        "HOME": str(home), "XDG_CACHE_HOME": cache, "JSII_RUNTIME_PACKAGE_CACHE_ROOT": jsii_cache, "PATH": "/usr/local/bin:/usr/bin:/bin", "AWS_EC2_METADATA_DISABLED": "true",
-        "CDK_DISABLE_CLI_TELEMETRY": "true", "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-credentials"),
-        "AWS_CONFIG_FILE": str(home / "no-config"), "PYTHONPATH": blocking_test_tools(home / "block"),
-    }
+    return env | {"PYTHONPATH": blocking_test_tools(home / "block")}
 
 
 @dataclass
@@ -97,15 +87,6 @@ def documented_output(run: MakeRun, command: str) -> list[str]:
     assert lines[-1].startswith("make: *** [Makefile:"), run.result.stderr
     assert lines[:-1] == doc_pages.output_after(command).splitlines()
     return lines[:-1]
-
-
-def example_copy(name: str, context: dict) -> Path:
-    """A copy of the project (venv and node_modules linked) whose cdk.json context also holds `context`."""
-    project = own_copy(ROOT, scratch(f"copy-{name}-"))
-    settings = json.loads((project / "cdk.json").read_text())
-    settings["context"].update(context)
-    (project / "cdk.json").write_text(json.dumps(settings, indent=2) + "\n")
-    return project
 
 
 def make_run(name: str, command: list[str] | str) -> MakeRun:
@@ -132,7 +113,7 @@ def make_deploy() -> MakeRun:
 @background_job
 def make_synth_one_environment() -> tuple[Path, subprocess.CompletedProcess]:
     """docs/configuration.md's environments example in cdk.json, then its `make synth ENV=prod`."""
-    project = example_copy("environments", doc_pages.configuration_example())
+    project = own_copy(ROOT, scratch("copy-environments-"), doc_pages.configuration_example())
     result = subprocess.run(["bash", "-c", ONE_ENVIRONMENT], cwd=project, env=offline_env(scratch("home-environments-")),
                             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=900)
     return project, result
@@ -227,7 +208,7 @@ def synth_and_change_plan() -> tuple[Path, dict[str, subprocess.CompletedProcess
     """The README's `make synth`, then docs/day-2.md's offline change check against its templates (the deployed
     template: what `aws cloudformation get-template` returns for the stage `make synth` built), in a copy of the
     project, each line as written."""
-    project = example_copy("change-plan", {})
+    project = own_copy(ROOT, scratch("copy-change-plan-"))
     # the test tools importable: the change plan reads cfn-lint's schemas (make setup-test, as the page says)
     env = {k: v for k, v in offline_env(scratch("home-change-plan-"), output_in_home=False).items() if k != "PYTHONPATH"}
     runs = {}
