@@ -49,11 +49,9 @@ def main() -> None:
             build_delivery(app, context, pipeline, command_line=command_line_keys(context))
         else:
             for env in environments_from_context(context, command_line=command_line_keys(context)):
-                try:
+                with env.named_errors():
                     name, aws_env = stage_from_context(env.context)
                     PrivateEksFargateStage(app, name, settings=settings_from_context(env.context), env=aws_env)
-                except ConfigError as error:
-                    raise ConfigError(f"environment {env.name}: {error.setting}", error.problem) if env.declared else error
     except ConfigError as error:
         # one line naming the setting and what is allowed; no traceback
         print(f"error: {error}", file=sys.stderr)
@@ -61,15 +59,16 @@ def main() -> None:
     assembly = app.synth()
     if missing_lookups(Path(assembly.directory)):
         return  # the CLI looks the values up and runs the app again; the report is written on that run
-    from private_eks_fargate.review.report import write_review
+    if pipeline is None:
+        from private_eks_fargate.review.report import write_review
 
-    report = write_review(Path(assembly.directory))
-    print(f"review report: {report}", file=sys.stderr)
-    if pipeline is not None:
-        from private_eks_fargate.review.approval import write_stage_reviews
+        reports = [write_review(Path(assembly.directory))]
+    else:
+        from private_eks_fargate.review.approval import write_reviews  # the assembly's report and each stage's
 
-        for stage_report in write_stage_reviews(Path(assembly.directory)):
-            print(f"review report: {stage_report}", file=sys.stderr)
+        reports = write_reviews(Path(assembly.directory))
+    for report in reports:
+        print(f"review report: {report}", file=sys.stderr)
     warn_of_chosen_controls(Path(assembly.directory))
 
 

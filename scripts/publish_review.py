@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from private_eks_fargate.review.approval import APPROVAL_FILE, pipeline_record  # noqa: E402
 from private_eks_fargate.review.assembly import load_review  # noqa: E402
-from private_eks_fargate.review.report import REVIEW_DIR  # noqa: E402
+from private_eks_fargate.review.report import REPORT_FILE, REVIEW_DIR  # noqa: E402
 
 BUCKET, PREFIX = "PEF_REVIEW_BUCKET", "PEF_REVIEW_PREFIX"
 ENV_FILE = "approvals.env"
@@ -34,11 +34,11 @@ def publish(assembly_dir: Path, bucket: str, prefix: str) -> list[str]:
     _, record = found
     reviews = assembly_dir / REVIEW_DIR
     exports, lines = [], []
-    for name in [stage["name"] for stage in record["stages"]]:
+    for stage in record["stages"]:
+        name = stage["name"]
         target = f"s3://{bucket}/{prefix}/{name}/"
         subprocess.run(["aws", "s3", "cp", "--recursive", "--only-show-errors", str(reviews / name), target], check=True)
-        lines.append(f"review report of {name}: {target}REVIEW.md")
-    for stage in record["stages"]:
+        lines.append(f"review report of {name}: {target}{REPORT_FILE}")
         if stage.get("approval"):
             message = (reviews / stage["name"] / APPROVAL_FILE).read_text().strip()
             exports.append(f"export {stage['approval']}={shlex.quote(message)}")

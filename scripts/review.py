@@ -119,8 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     """``scripts/review.py [ARGS]``: ARGS as given to the CDK CLI's synth (only ``--output`` matters here); default:
     make's ARGS from the environment, as ``make synth`` read them."""
     from cdk import split_args  # scripts/cdk.py
-    from private_eks_fargate.review.approval import write_stage_reviews
-    from private_eks_fargate.review.report import write_review
+    from private_eks_fargate.review.approval import write_reviews
 
     args = (sys.argv[1:] if argv is None else argv) or split_args(os.environ.get("ARGS", ""))
     assembly_dir = output_dir(args)
@@ -132,8 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         except RuntimeError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-    report = write_review(assembly_dir, CHECKOV_CONFIG)
-    stage_reports = write_stage_reviews(assembly_dir, CHECKOV_CONFIG)
+    report, *stage_reports = write_reviews(assembly_dir, CHECKOV_CONFIG)
     print("\n".join(lines))
     print(f"review report: {report} (diagram: {report.parent / 'architecture.svg'})")
     for stage_report in stage_reports:

@@ -13,6 +13,7 @@ import tarfile
 import tempfile
 import time
 import zipfile
+from unittest import mock
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -658,15 +659,10 @@ def pipeline_builder() -> Callable[[cdk.App], None]:
 def synthesize_pipeline(outdir: Path, context: dict, revision: str = pipeline_docs.EXAMPLE_REVISION) -> Synth:
     """A pipeline configuration synthesized as the CLI has app.py synthesize it (construct paths in the metadata),
     with the source revision the pipeline's synth step is given."""
-    before = os.environ.get("PEF_SOURCE_REVISION")
-    os.environ["PEF_SOURCE_REVISION"] = revision
-    try:
+    from private_eks_fargate.app.stage import SOURCE_REVISION_VARIABLE
+
+    with mock.patch.dict(os.environ, {SOURCE_REVISION_VARIABLE: revision}):
         return synthesize(outdir, pipeline_builder(), {**context, "aws:cdk:enable-path-metadata": True})
-    finally:
-        if before is None:
-            os.environ.pop("PEF_SOURCE_REVISION")
-        else:
-            os.environ["PEF_SOURCE_REVISION"] = before
 
 
 @pytest.fixture(scope="session")

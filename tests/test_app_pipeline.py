@@ -209,6 +209,11 @@ def _environments(**own) -> dict:
         (_environments(Prod={"pipeline.branch": "release"}),
          "app.environments.Prod.pipeline.branch: not allowed inside an environment; one pipeline deploys them all"),
         (_with(pipeline__acount="999999999999"), "pipeline.acount: unknown setting; did you mean pipeline.account?"),
+        # an environment's own bad setting names the environment, as without a pipeline
+        (_environments(Prod={"network.existing_vpc_id": "vpc-0a1b2c3d4e5f60718"}),
+         "environment Prod: network.existing_vpc_cidr: required when any network.existing_* setting is given"),
+        (_environments(Test={"app.region": "ireland"}),
+         "environment Test: app.region: 'ireland' is not an AWS region name (e.g. eu-west-1)"),
     ],
 )
 def test_each_bad_pipeline_setting_stops_with_one_line(context, message):

@@ -64,3 +64,17 @@ def test_a_timeout_beyond_cloudformations_hour_is_refused():
     assert service_timeout(Duration.minutes(58)).to_seconds() == 3600
     with pytest.raises(ValueError, match="outside CloudFormation's 1 to 3600 s"):
         service_timeout(Duration.minutes(59))
+
+
+def test_each_wait_s_timeout_follows_its_setting(tmp_path):
+    """Waits shorter than the defaults: each ServiceTimeout is its own TimeoutSeconds plus the margin, not a default's."""
+    from conftest import stage_builder, synthesize
+
+    context = {"cluster.coredns_ready_timeout_minutes": "5", "workloads.ready_timeout_minutes": "3"}
+    synth = synthesize(tmp_path, stage_builder(context, compliance_checks=False), context)
+    waits = {key: props for _, key, resource in custom_resources(synth)
+             if resource["Type"] == "Custom::AWSCDK-EKS-KubernetesObjectValue" for props in [resource["Properties"]]}
+    assert len(waits) == 2
+    timeouts = {("CoreDns" if "CoreDns" in key else "SampleApp"): (props["TimeoutSeconds"], int(props["ServiceTimeout"]))
+                for key, props in waits.items()}
+    assert timeouts == {"CoreDns": (300, 300 + MARGIN), "SampleApp": (180, 180 + MARGIN)}

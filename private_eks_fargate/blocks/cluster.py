@@ -51,8 +51,6 @@ COREDNS_PROFILE = FargateProfileSpec(
 )
 #: Pods name their profile in a label (PROFILE_LABEL), so profile names are valid label values.
 LABEL_VALUE_LIMIT = 63
-#: What CloudFormation shows for an EKS cluster's upgrade policy when the template sets none (EKS's default).
-EKS_DEFAULT_SUPPORT_TYPE = "EXTENDED"
 #: The cluster resource's template metadata: where its Kubernetes version stands in the EKS support calendar, for the
 #: review report's cost table (which reads templates only).
 SUPPORT_METADATA = "private-eks-fargate:kubernetes-support"
@@ -274,8 +272,8 @@ class PrivateCluster(Construct):
             vpc=self.cluster.vpc,
             subnet_selection=subnets,
         )
-        self._profile_chain: list[IDependable] = [self.coredns_profile]
-        #: every profile with what it selects and its name, for pinning pods to one (``pinned_profile``)
+        #: every profile with what it selects and its name, in the order they are chained (each after the one before),
+        #: for pinning pods to one (``pinned_profile``)
         self._profiles: list[tuple[FargateProfileSpec, str, IDependable]] = [
             (COREDNS_PROFILE, coredns_profile_name, self.coredns_profile)
         ]
@@ -399,8 +397,7 @@ class PrivateCluster(Construct):
             ],
             subnets=selected_subnets(self.cluster.vpc, self._subnets).subnet_ids,
         )
-        profile.node.add_dependency(self._profile_chain[-1])
-        self._profile_chain.append(profile)
+        profile.node.add_dependency(self._profiles[-1][2])
         self._profiles.append((spec, name, profile))
         return profile
 

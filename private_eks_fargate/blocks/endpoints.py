@@ -10,11 +10,10 @@ from constructs import Construct
 
 from .network import selected_subnets
 from .perimeter import interface_endpoint_statements, s3_gateway_statements
+from .security_groups import HTTPS
 
 if TYPE_CHECKING:
     from ..settings import PlatformSettings
-
-HTTPS = 443
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from .assembly import Review, StackTemplate, build_environment, load_review, public_instances, show
+from .assembly import Review, StackTemplate, build_environment, load_review, public_instances, show, stack_record
 from .report import REVIEW_DIR, write_report
 from .summary import RESULT_TOOLS, build_record
 
@@ -29,11 +29,7 @@ MESSAGE_LIMIT = 500
 
 def pipeline_record(review: Review) -> tuple[StackTemplate, dict] | None:
     """The pipeline stack and its record, if the assembly is a pipeline's."""
-    for stack in review.stacks:
-        for entry in stack.metadata.get(f"/{stack.path}", []):
-            if entry.get("type") == PIPELINE_RECORD:
-                return stack, entry.get("data") or {}
-    return None
+    return stack_record(review, PIPELINE_RECORD)
 
 
 def _in(stack: StackTemplate, prefix: str) -> bool:
@@ -117,8 +113,9 @@ def internet(review: Review) -> list[str]:
     found.append(f"{len(gateways)} gateways in the VPC" if gateways else "none from the VPC")
     images = [build_environment(p).get("SOURCE_IMAGE") for _, _, p in review.resources("AWS::CodeBuild::Project")]
     found += [f"image copy pulls {image}" for image in images if image]
-    if public_instances(review):
-        found.append(f"public IP on {len(public_instances(review))} instance(s)")
+    public = public_instances(review)
+    if public:
+        found.append(f"public IP on {len(public)} instance(s)")
     return found
 
 
@@ -173,7 +170,17 @@ def approval_message(review: Review, stage: Mapping[str, Any]) -> str:
 def write_stage_reviews(assembly_dir: Path, checkov_config: Path | None = Path(".checkov.yaml")) -> list[Path]:
     """In a pipeline's assembly: the report of each stage and each approved stage's message; the reports' paths (none
     for an assembly without a pipeline). The assembly's own report (review/REVIEW.md) covers the pipeline stack."""
+    return _stage_reports(load_review(Path(assembly_dir), checkov_config), Path(assembly_dir))
+
+
+def write_reviews(assembly_dir: Path, checkov_config: Path | None = Path(".checkov.yaml")) -> list[Path]:
+    """The assembly's report (``write_review``) and, in a pipeline's assembly, each stage's (``write_stage_reviews``):
+    their paths, the assembly's first. The templates and results are read once for all of them."""
     review = load_review(Path(assembly_dir), checkov_config)
+    return [write_report(review, Path(assembly_dir) / REVIEW_DIR), *_stage_reports(review, Path(assembly_dir))]
+
+
+def _stage_reports(review: Review, assembly_dir: Path) -> list[Path]:
     found = pipeline_record(review)
     if found is None:
         return []
@@ -181,7 +188,7 @@ def write_stage_reviews(assembly_dir: Path, checkov_config: Path | None = Path("
     written = []
     for stage in record.get("stages", []):
         part = stage_review(review, stage["name"])
-        out = Path(assembly_dir) / REVIEW_DIR / stage["name"]
+        out = assembly_dir / REVIEW_DIR / stage["name"]
         written.append(write_report(part, out))
         if stage.get("approval"):
             (out / APPROVAL_FILE).write_text(approval_message(part, stage) + "\n")

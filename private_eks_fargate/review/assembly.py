@@ -226,3 +226,39 @@ def show(value: Any) -> str:
     if isinstance(value, Mapping):
         return json.dumps(value, separators=(",", ":"))
     return str(value)
+
+
+def stack_record(review: "Review", kind: str) -> tuple[StackTemplate, dict] | None:
+    """The first stack whose own metadata holds an entry of type `kind` (a record the app wrote), with its data."""
+    for stack in review.stacks:
+        for entry in stack.metadata.get(f"/{stack.path}", []):
+            if entry.get("type") == kind:
+                return stack, entry.get("data") or {}
+    return None
+
+
+#: the rule every stack of the platform carries with the regions it admits (blocks/regions.py writes it)
+REGION_RULE = "SupportedRegion"
+
+
+def admitted_by(template: Mapping) -> list[str] | None:
+    """The regions a template's region rule admits (None: it has no such rule)."""
+    for assertion in template.get("Rules", {}).get(REGION_RULE, {}).get("Assertions", []):
+        contains = assertion.get("Assert", {}).get("Fn::Contains")
+        if contains and contains[1] == {"Ref": "AWS::Region"}:
+            return list(contains[0])
+    return None
+
+
+def region_mappings(templates: Iterable[Mapping]) -> dict[str, Mapping]:
+    """The templates' Mappings by name, all stacks together (values read per region: ``in_region``)."""
+    return {name: rows for template in templates for name, rows in template.get("Mappings", {}).items()}
+
+
+def in_region(value: Any, mappings: Mapping[str, Mapping], region: str) -> tuple[Any, str | None]:
+    """A property's value in `region`: itself, or the mapping's row for `region` when it is read per region
+    (``Fn::FindInMap [name, Ref AWS::Region, key]``); and that mapping's name (None: not per region)."""
+    arg = value.get("Fn::FindInMap") if isinstance(value, Mapping) else None
+    if isinstance(arg, list) and len(arg) == 3 and arg[1] == {"Ref": "AWS::Region"} and arg[0] in mappings:
+        return mappings[arg[0]].get(region, {}).get(arg[2]), arg[0]
+    return value, None

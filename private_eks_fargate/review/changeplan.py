@@ -39,6 +39,8 @@ class Change:
     reasons: tuple[str, ...] = ()  # create-only paths that differ, else the properties/keys that differ
     collision: bool = False  # the new physical resource's custom name is still taken: the update fails
     note: str = ""
+    #: with a collision: what is still held (its custom name, or the value UNIQUE_WITHIN names)
+    held: str = ""
 
 
 def schema_dir() -> Path:
@@ -249,7 +251,7 @@ def _collision(c: Change, olds: Resources, news: Resources, out: dict[str, Chang
         holders = [lid for lid in olds if key is not None and key_of(lid, olds, unstable) == key]
         if holders:
             why = f"{what} still held by {', '.join(holders)} (CloudFormation cannot create a second one)"
-            return Change(c.logical_id, c.type, c.action, c.reasons, True, f"{c.note}; {why}" if c.note else why)
+            return Change(c.logical_id, c.type, c.action, c.reasons, True, f"{c.note}; {why}" if c.note else why, what)
     return c
 
 

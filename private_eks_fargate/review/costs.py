@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from ..regions import US_EAST_1_PRICES
-from .assembly import kubernetes_manifests
+from .assembly import in_region, kubernetes_manifests, region_mappings
 
 REGION = "us-east-1"
 HOURS_PER_MONTH = 730
@@ -123,7 +123,7 @@ def cost_lines(templates: Iterable[Mapping]) -> list[CostLine]:
     keys = len(by_type.get("AWS::KMS::Key", []))
     if keys:
         lines.append(CostLine("KMS keys", f"${KMS_KEY_PER_MONTH:.2f}/month per key", f"{keys}", keys * KMS_KEY_PER_MONTH))
-    mappings = {name: rows for template in templates for name, rows in template.get("Mappings", {}).items()}
+    mappings = region_mappings(templates)
     for instance in by_type.get("AWS::EC2::Instance", []):
         props = instance["Properties"]
         kind, per_region = in_region(props.get("InstanceType"), mappings, REGION)
@@ -194,15 +194,6 @@ def control_plane_lines(cluster: Mapping) -> list[CostLine]:
     return lines
 
 
-def in_region(value: Any, mappings: Mapping[str, Mapping], region: str) -> tuple[Any, str | None]:
-    """A property's value in `region`: itself, or the mapping's row for `region` when it is read per region
-    (``Fn::FindInMap [name, Ref AWS::Region, key]``); and that mapping's name (None: not per region)."""
-    arg = value.get("Fn::FindInMap") if isinstance(value, Mapping) else None
-    if isinstance(arg, list) and len(arg) == 3 and arg[1] == {"Ref": "AWS::Region"} and arg[0] in mappings:
-        return mappings[arg[0]].get(region, {}).get(arg[2]), arg[0]
-    return value, None
-
-
 def total(lines: Iterable[CostLine]) -> float:
     return sum(line.monthly or 0.0 for line in lines if not line.later)
 
@@ -215,8 +206,9 @@ def platform_total(lines: Iterable[CostLine]) -> float:
 PLATFORM_ROW = "**platform, without pods**"
 
 
-def cost_table_markdown(lines: list[CostLine]) -> str:
-    """The Markdown table the review report and docs/costs.md show: the platform's lines, their subtotal, the pods."""
+def cost_table_markdown(lines: list[CostLine], total_label: str = "total (fixed part)") -> str:
+    """The Markdown table the review report and docs/costs.md show: the platform's lines, their subtotal, the pods
+    (the delivery pipeline's table too, with its own total's label)."""
     def row(line: CostLine) -> str:
         monthly = f"${line.monthly:,.2f}" if line.monthly is not None else "not priced"
         monthly = f"(+{monthly} from then; not in the totals)" if line.later else monthly
@@ -227,7 +219,7 @@ def cost_table_markdown(lines: list[CostLine]) -> str:
     rows += [row(line) for line in lines if not line.pods]
     if pods:
         rows += [f"| {PLATFORM_ROW} | | | **${platform_total(lines):,.2f}** |", *pods]
-    rows.append(f"| **total (fixed part)** | | | **${total(lines):,.2f}** |")
+    rows.append(f"| **{total_label}** | | | **${total(lines):,.2f}** |")
     return "\n".join(rows)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .approval import pipeline_record
 from .assembly import load_review
-from .costs import KMS_KEY_PER_MONTH, REGION, CostLine
+from .costs import KMS_KEY_PER_MONTH, REGION, CostLine, cost_table_markdown
 
 #: CodePipeline V2: per action execution minute, every action but manual approvals (100 free minutes a month per
 #: account are not counted here)
@@ -87,13 +87,6 @@ def cost_lines(assembly_dir: Path, usage: Usage = Usage()) -> list[CostLine]:
     ]
 
 
-def table(lines: list[CostLine]) -> str:
-    rows = ["| item | unit price | quantity | per month |", "|---|---|---|---|"]
-    rows += [f"| {line.item} | {line.unit_price} | {line.quantity} | ${line.monthly:,.2f} |" for line in lines]
-    rows.append(f"| **total** | | | **${sum(line.monthly for line in lines):,.2f}** |")
-    return "\n".join(rows)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("assembly", type=Path, help="a synthesized pipeline's cloud assembly (cdk.out)")
@@ -103,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     usage = Usage(**{k: v for k, v in vars(args).items() if k != "assembly"})
     print(f"{REGION} list prices, {usage.releases} releases a month")
-    print(table(cost_lines(args.assembly, usage)))
+    print(cost_table_markdown(cost_lines(args.assembly, usage), total_label="total"))
     return 0
 
 

@@ -9,7 +9,18 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..pod_security import enforced, pod_templates, violations
-from .assembly import RESULTS_DIR, Review, build_environment, public_instances, show, template_digests
+from .assembly import (
+    RESULTS_DIR,
+    Review,
+    admitted_by,
+    build_environment,
+    in_region,
+    public_instances,
+    region_mappings,
+    show,
+    stack_record,
+    template_digests,
+)
 
 #: the tools whose results the summary reports, in this order, by the file name they write (``<name>.json``)
 RESULT_TOOLS = {"control-tower": "Control Tower proactive controls", "cfn-lint": "cfn-lint", "checkov": "checkov"}
@@ -53,11 +64,8 @@ def result_line(name: str, data: Mapping | None) -> str:
 
 
 def build_record(review: Review) -> dict:
-    for stack in review.stacks:
-        for entry in stack.metadata.get(f"/{stack.path}", []):
-            if entry.get("type") == BUILD_RECORD:
-                return entry.get("data") or {}
-    return {}
+    found = stack_record(review, BUILD_RECORD)
+    return found[1] if found else {}
 
 
 def _by_id(review: Review) -> dict[str, dict]:
@@ -253,22 +261,14 @@ def deployed_lines(review: Review) -> list[str]:
 
 def admitted_regions(review: Review) -> list[str] | None:
     """The regions the templates' region rule admits (None: no stack has one)."""
-    for stack in review.stacks:
-        for assertion in stack.template.get("Rules", {}).get("SupportedRegion", {}).get("Assertions", []):
-            contains = assertion.get("Assert", {}).get("Fn::Contains")
-            if contains and contains[1] == {"Ref": "AWS::Region"}:
-                return list(contains[0])
-    return None
+    return next((regions for stack in review.stacks if (regions := admitted_by(stack.template)) is not None), None)
 
 
-def _per_region(review: Review, value: Any, example: str) -> tuple[str, str | None]:
+def _per_region(mappings: Mapping[str, Mapping], value: Any, example: str) -> tuple[str, str | None]:
     """A value as `example` region gets it, and the per-region mapping it is read from (None: not per region)."""
-    arg = value.get("Fn::FindInMap") if isinstance(value, Mapping) else None
-    if isinstance(arg, list) and len(arg) == 3 and arg[1] == {"Ref": "AWS::Region"}:
-        for stack in review.stacks:
-            row = stack.template.get("Mappings", {}).get(arg[0], {}).get(example)
-            if row is not None:
-                return str(row.get(arg[2], "?")), arg[0]
+    found, mapping = in_region(value, mappings, example)
+    if mapping is not None and example in mappings[mapping]:
+        return str(found if found is not None else "?"), mapping
     return show(value), None
 
 
@@ -290,14 +290,15 @@ def region_lines(review: Review) -> list[str]:
     else:
         lines = ["- regions: any (no region rule in these templates)"]
     subnets = [s["Properties"] for _, _, s in review.resources("AWS::EC2::Subnet")]
-    by_id = [_per_region(review, props["AvailabilityZoneId"], example) for props in subnets if "AvailabilityZoneId" in props]
+    mappings = region_mappings(stack.template for stack in review.stacks)
+    by_id = [_per_region(mappings, props["AvailabilityZoneId"], example) for props in subnets if "AvailabilityZoneId" in props]
     by_name = [show(props.get("AvailabilityZone")) for props in subnets if "AvailabilityZoneId" not in props]
     if by_id:
         lines.append(f"- subnets in zone IDs {_where(by_id, example)}")
     if by_name:
         lines.append(f"- subnets in zones by name: {', '.join(by_name)} (which physical zones: the account's mapping)")
     instances = review.resources("AWS::EC2::Instance")
-    types = [_per_region(review, r["Properties"].get("InstanceType"), example) for _, _, r in instances]
+    types = [_per_region(mappings, r["Properties"].get("InstanceType"), example) for _, _, r in instances]
     if types:
         lines.append(f"- bastion: {_where(types, example)}")
     for _, _, instance in instances:

@@ -12,10 +12,12 @@ from ..pod_security import LEVELS as POD_SECURITY_LEVELS
 from . import parsers
 from .catalog import declared, key_of, setting
 from .checks import (
+    BUCKET_NAME,
     INSTANCE_TYPE,
     KMS_KEY_ARN,
     MIN_AZS,
     PRINCIPAL_ARN,
+    REGION_NAME,
     REGISTRY_PREFIX,
     RESERVED_NAMESPACES,
     ROUTE_TABLE_ID,
@@ -51,7 +53,6 @@ from .versions import (
 #: CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 AMI_ID = re.compile(r"^ami-([0-9a-f]{8}|[0-9a-f]{17})$")
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$")
 _TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
 _TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
 BASTION_SUBNETS = ("isolated", "public")
@@ -78,7 +79,6 @@ SESSION_DOCUMENT_INPUTS = (
 SESSION_BUCKET_KEY = "s3BucketKmsKeyArn"
 _KMS_KEY_ID = re.compile(r"^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 _LOG_GROUP_NAME = re.compile(r"^[\w\-/.#]{1,512}$")
-_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
 def _session_preferences(key: str, value: Any) -> dict[str, Any]:
@@ -109,7 +109,7 @@ def check_session_preferences(setting: str, preferences: Mapping[str, Any]) -> N
     if group not in (None, "") and not (isinstance(group, str) and _LOG_GROUP_NAME.match(group)):
         raise ConfigError(f"{setting}.cloudWatchLogGroupName", f"{group!r} is not a CloudWatch Logs group name")
     bucket = preferences.get("s3BucketName")
-    if bucket not in (None, "") and not (isinstance(bucket, str) and _BUCKET_NAME.match(bucket)):
+    if bucket not in (None, "") and not (isinstance(bucket, str) and BUCKET_NAME.match(bucket)):
         raise ConfigError(f"{setting}.s3BucketName", f"{bucket!r} is not an S3 bucket name")
     prefix = preferences.get("s3KeyPrefix")
     if prefix not in (None, "") and not isinstance(prefix, str):
@@ -174,7 +174,7 @@ class AppSettings:
             raise ConfigError(key_of(AppSettings, missing), "give app.account and app.region together")
         if self.account is not None and not (self.account.isdigit() and len(self.account) == 12):
             raise ConfigError(key_of(AppSettings, "account"), f"{self.account!r} is not a 12-digit AWS account id")
-        if self.region is not None and not _REGION.match(self.region):
+        if self.region is not None and not REGION_NAME.match(self.region):
             raise ConfigError(key_of(AppSettings, "region"), f"{self.region!r} is not an AWS region name (e.g. eu-west-1)")
         check_stage_name(key_of(AppSettings, "stage"), self.stage)
 

@@ -11,10 +11,9 @@ from typing import Sequence
 
 from . import parsers
 from .catalog import key_of, setting
+from .checks import ACCOUNT_ID, BUCKET_NAME, REGION_NAME
 from .errors import ConfigError
 
-ACCOUNT = re.compile(r"^\d{12}$")
-REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$")
 #: owner/name as AWS CodeConnections names a repository (GitLab groups nest: group/subgroup/name)
 REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$")
 CONNECTION_ARN = re.compile(
@@ -22,7 +21,6 @@ CONNECTION_ARN = re.compile(
     r"connection/[0-9a-f-]{36}$"
 )
 TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):[A-Za-z0-9_-]{1,256}$")
-BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 #: a git branch name: no spaces, control characters, '..', '~^:?*[\' or a leading '-' (git check-ref-format)
 BRANCH = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[^\s~^:?*\[\\\x00-\x1f\x7f]{1,255}(?<![./])$")
 CONNECTION_EXAMPLE = "arn:aws:codeconnections:eu-west-1:999999999999:connection/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
@@ -98,9 +96,9 @@ class PipelineSettings:
                 key(missing), "required with the pipeline settings; give pipeline.account and pipeline.region (the "
                 "tooling account and region the pipeline runs in)",
             )
-        if not ACCOUNT.match(self.account):
+        if not ACCOUNT_ID.match(self.account):
             raise ConfigError(key("account"), f"{self.account!r} is not a 12-digit AWS account id")
-        if not REGION.match(self.region):
+        if not REGION_NAME.match(self.region):
             raise ConfigError(key("region"), f"{self.region!r} is not an AWS region name (e.g. eu-west-1)")
         self._validate_source(key)
         if not BRANCH.match(self.branch):
@@ -116,7 +114,7 @@ class PipelineSettings:
             if (topic["account"], topic["region"]) != (self.account, self.region):
                 raise ConfigError(key("approval_topic_arn"), f"the topic is in {topic['account']}/{topic['region']}; "
                                   f"the approval publishes only to a topic of the pipeline's {self.account}/{self.region}")
-        if self.access_log_bucket is not None and not BUCKET.match(self.access_log_bucket):
+        if self.access_log_bucket is not None and not BUCKET_NAME.match(self.access_log_bucket):
             raise ConfigError(key("access_log_bucket"), f"{self.access_log_bucket!r} is not an S3 bucket name")
 
     def _validate_source(self, key) -> None:
@@ -124,7 +122,7 @@ class PipelineSettings:
             if self.repository is not None or self.connection_arn is not None:
                 given = key("repository") if self.repository is not None else key("connection_arn")
                 raise ConfigError(key("source_bucket"), f"not with {given}; the pipeline has one source, a repository or a bucket")
-            if not BUCKET.match(self.source_bucket):
+            if not BUCKET_NAME.match(self.source_bucket):
                 raise ConfigError(key("source_bucket"), f"{self.source_bucket!r} is not an S3 bucket name")
             if not self.source_key.endswith(".zip") or self.source_key.startswith("/"):
                 raise ConfigError(key("source_key"), f"{self.source_key!r} is not allowed; give the object key of a zip, "
@@ -145,8 +143,3 @@ class PipelineSettings:
         if not CONNECTION_ARN.match(self.connection_arn):
             raise ConfigError(key("connection_arn"), f"{self.connection_arn!r} is not an AWS CodeConnections ARN (e.g. "
                               f"{CONNECTION_EXAMPLE})")
-
-
-def pipeline_keys(keys) -> list[str]:
-    """The keys of the pipeline section among `keys`."""
-    return [k for k in keys if k.startswith(f"{SECTION}.")]
